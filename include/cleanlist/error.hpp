@@ -1,0 +1,101 @@
+#pragma once
+// Errors of the cleanlist library: one error_code category for client-side and API errors,
+// a diagnostics object carrying what the server said (kept apart from the code), and an
+// exception type carrying both for coroutine users.
+//
+// Branch on the error code (or diagnostics::http_status / code / retryable), never on text.
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+namespace cleanlist {
+
+using boost::system::error_code;
+
+enum class error {
+  // ---- client-side (no request sent, or the response could not be used) ----
+  invalid_argument = 1,   ///< a request failed client-side validation; nothing was sent
+  invalid_api_key,        ///< missing key, wrong prefix or control characters; nothing was sent
+  invalid_base_url,       ///< base_url could not be parsed (scheme://host[:port]/path)
+  bad_response,           ///< body is not JSON, too deep, or lacks a required field / has a wrong type
+  response_too_large,     ///< header or body above the configured limits
+  timeout,                ///< a deadline (connect, request or overall) expired
+  outcome_unknown,        ///< a non-idempotent request was sent but its outcome is unknown; not retried
+  retry_budget_exhausted, ///< the client-wide retry budget stopped a retry
+  tls_verification_failed,///< certificate or host name verification failed
+  shutdown,               ///< the client was shut down while the operation was pending
+
+  // ---- the API answered with an error (see diagnostics for server detail) ----
+  unauthenticated = 100,  ///< 401: missing, unknown, expired or revoked key
+  insufficient_scope,     ///< 403 insufficient_scope
+  feature_gated,          ///< 403 feature_gated (or legacy 403: plan without API access)
+  forbidden,              ///< other 403 (list_protected, list_cap_reached, ...)
+  not_found,              ///< 404 (also: resource of another organisation)
+  conflict,               ///< 409 other than a reused quote
+  payload_too_large,      ///< 413
+  validation_failed,      ///< 400 validation_error, 422 schema violation, missing_column
+  insufficient_credits,   ///< 400 insufficient_credits (modern) or 402 (legacy)
+  spend_cap_exceeded,     ///< 400 spend_cap_exceeded: real cost above the quote
+  quote_expired,          ///< quote older than its TTL: ask for a new one
+  quote_mismatch,         ///< quote signed for another request
+  quote_already_used,     ///< quote already redeemed (single-use)
+  quote_required,         ///< operation needs a quote_id
+  approval_required,      ///< 400 approval_required (smart agent scope)
+  rate_limited,           ///< 429; diagnostics::retry_after says when
+  server_error,           ///< 500 and other 5xx not listed below
+  bad_gateway,            ///< 502
+  service_unavailable,    ///< 503
+  gateway_timeout,        ///< 504
+  api_error,              ///< any other non-2xx answer
+};
+
+const boost::system::error_category& error_category() noexcept;
+
+inline error_code make_error_code(error e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
+
+/// What the server (or the client-side check) said about a failure. Never holds the API key.
+struct diagnostics {
+  int http_status = 0;                 ///< 0 when no HTTP answer was received
+  std::string code;                    ///< API `code` (open set), empty when absent
+  std::string problem;                 ///< API `problem`, legacy `detail`, or the client-side message
+  std::string cause;
+  std::string fix;
+  std::string docs_url;
+  std::string request_id;              ///< API `request_id` or the X-Request-Id header
+  std::optional<bool> retryable;       ///< API `retryable` when present
+  std::optional<std::chrono::milliseconds> retry_after; ///< Retry-After header / retry_after_ms
+  std::string body_excerpt;            ///< first bytes of the body (bounded, see max_excerpt)
+
+  static constexpr std::size_t max_excerpt = 512;
+
+  void clear() { *this = diagnostics{}; }
+  /// One line for logs: "HTTP 429 rate_limited: <problem> (request_id=...)".
+  std::string to_string() const;
+};
+
+/// Thrown by the coroutine interface (default token) on failure; carries code and diagnostics.
+class api_exception : public boost::system::system_error {
+public:
+  api_exception(error_code ec, diagnostics diag)
+      : boost::system::system_error(ec, diag.problem), diag_(std::move(diag)) {}
+  const diagnostics& diag() const noexcept { return diag_; }
+
+private:
+  diagnostics diag_;
+};
+
+/// True for the error codes the API marks as transient (429, 5xx, timeouts).
+bool is_transient(error_code ec) noexcept;
+
+} // namespace cleanlist
+
+namespace boost::system {
+template <> struct is_error_code_enum<cleanlist::error> : std::true_type {};
+} // namespace boost::system

@@ -1,0 +1,79 @@
+#include <cleanlist/error.hpp>
+
+namespace cleanlist {
+namespace {
+
+class category_impl final : public boost::system::error_category {
+public:
+  const char* name() const noexcept override { return "cleanlist"; }
+
+  std::string message(int ev) const override {
+    switch (static_cast<error>(ev)) {
+    case error::invalid_argument: return "invalid argument (request not sent)";
+    case error::invalid_api_key: return "missing or malformed API key (request not sent)";
+    case error::invalid_base_url: return "invalid base URL";
+    case error::bad_response: return "malformed response from the API";
+    case error::response_too_large: return "response exceeds the size limits";
+    case error::timeout: return "operation timed out";
+    case error::outcome_unknown: return "request sent but its outcome is unknown; not retried to avoid a double charge";
+    case error::retry_budget_exhausted: return "client retry budget exhausted";
+    case error::tls_verification_failed: return "TLS certificate verification failed";
+    case error::shutdown: return "client shut down";
+    case error::unauthenticated: return "unauthenticated (401)";
+    case error::insufficient_scope: return "API key lacks the required scope (403)";
+    case error::feature_gated: return "plan does not include this feature (403)";
+    case error::forbidden: return "forbidden (403)";
+    case error::not_found: return "not found (404)";
+    case error::conflict: return "conflict (409)";
+    case error::payload_too_large: return "payload too large (413)";
+    case error::validation_failed: return "request rejected by API validation";
+    case error::insufficient_credits: return "insufficient credits";
+    case error::spend_cap_exceeded: return "cost exceeds the quote's spend cap";
+    case error::quote_expired: return "quote expired";
+    case error::quote_mismatch: return "quote does not match the request";
+    case error::quote_already_used: return "quote already used";
+    case error::quote_required: return "a quote is required";
+    case error::approval_required: return "approval required";
+    case error::rate_limited: return "rate limited (429)";
+    case error::server_error: return "server error (5xx)";
+    case error::bad_gateway: return "bad gateway (502)";
+    case error::service_unavailable: return "service unavailable (503)";
+    case error::gateway_timeout: return "gateway timeout (504)";
+    case error::api_error: return "API error";
+    }
+    return "unknown cleanlist error";
+  }
+};
+
+} // namespace
+
+const boost::system::error_category& error_category() noexcept {
+  static const category_impl instance;
+  return instance;
+}
+
+bool is_transient(error_code ec) noexcept {
+  if (ec.category() != error_category()) return false;
+  switch (static_cast<error>(ec.value())) {
+  case error::timeout:
+  case error::rate_limited:
+  case error::server_error:
+  case error::bad_gateway:
+  case error::service_unavailable:
+  case error::gateway_timeout:
+    return true;
+  default:
+    return false;
+  }
+}
+
+std::string diagnostics::to_string() const {
+  std::string s;
+  if (http_status != 0) s += "HTTP " + std::to_string(http_status);
+  if (!code.empty()) s += (s.empty() ? "" : " ") + code;
+  if (!problem.empty()) s += (s.empty() ? "" : ": ") + problem;
+  if (!request_id.empty()) s += " (request_id=" + request_id + ")";
+  return s;
+}
+
+} // namespace cleanlist
