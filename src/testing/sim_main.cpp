@@ -1,1 +1,183 @@
-int main() { return 0; }
+// cleanlist-sim: the simulator as a standalone server.
+// Prints two lines on start (base URL, default API key) and runs until SIGINT/SIGTERM.
+#include <cleanlist/testing/simulator.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/json.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+namespace ct = cleanlist::testing;
+namespace json = boost::json;
+
+namespace {
+
+const char* usage_text =
+    "usage: cleanlist-sim [options]\n"
+    "  --host H             listen address (default 127.0.0.1)\n"
+    "  --port N             port (default 0 = ephemeral)\n"
+    "  --http               plain HTTP instead of HTTPS\n"
+    "  --ca-out FILE        write the generated CA certificate (PEM) to FILE\n"
+    "  --seed N             seed of every deterministic choice (default 42)\n"
+    "  --no-rate-limit      never answer 429 for rate limits\n"
+    "  --key-limit N        requests per window per API key (default 30)\n"
+    "  --org-limit N        requests per window per organisation (default 60)\n"
+    "  --window-ms N        rate-limit window (default 60000)\n"
+    "  --pending-ms N       workflows stay pending this long (default 1000)\n"
+    "  --running-ms N       then running this long (default 3000)\n"
+    "  --quote-ttl-ms N     quote validity (default 300000)\n"
+    "  --latency-ms N       added latency; applies to every request unless --p-latency is given\n"
+    "  --p-latency P        probability of the added latency\n"
+    "  --fault-429 P  --fault-500 P  --fault-502 P  --fault-503 P  --fault-504 P\n"
+    "  --fault-reset-before P  --fault-reset-after P  --fault-truncate P\n"
+    "  --fault-malformed P  --fault-stall P\n"
+    "  --fault-path S       faults only on targets containing S\n"
+    "  --accounts FILE      accounts JSON: {\"orgs\":[{org_id,name,tier,features,credits,\n"
+    "                       users:[{user_id,email,name,keys:[{key,scopes}]}]}]}\n"
+    "  --admin              enable /__admin/{stats,ledger,enrich-posts,faults,cohort,credits}\n"
+    "  --threads N          server threads (default 1)\n"
+    "  --help               this text\n";
+
+[[noreturn]] void die(const std::string& msg) {
+  std::cerr << "cleanlist-sim: " << msg << "\n" << usage_text;
+  std::exit(2);
+}
+
+std::vector<std::string> strings(const json::value& v) {
+  std::vector<std::string> r;
+  if (v.is_array())
+    for (auto& x : v.as_array())
+      if (x.is_string()) r.emplace_back(x.as_string());
+  return r;
+}
+
+std::vector<ct::organisation_config> load_accounts(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) die("cannot read " + path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  boost::system::error_code ec;
+  auto root = json::parse(ss.str(), ec);
+  if (ec) die("accounts file is not JSON: " + ec.message());
+  const json::value* orgs = root.is_array() ? &root : (root.is_object() ? root.as_object().if_contains("orgs") : nullptr);
+  if (!orgs || !orgs->is_array()) die("accounts file: expected {\"orgs\": [...]}");
+  std::vector<ct::organisation_config> out;
+  auto str = [](const json::object& o, std::string_view k, std::string d = {}) {
+    auto* p = o.if_contains(k);
+    return p && p->is_string() ? std::string(p->as_string()) : d;
+  };
+  for (auto& ov : orgs->as_array()) {
+    if (!ov.is_object()) die("accounts file: each org must be an object");
+    const auto& o = ov.as_object();
+    ct::organisation_config oc;
+    oc.org_id = str(o, "org_id");
+    oc.name = str(o, "name");
+    oc.tier = str(o, "tier", "pro");
+    if (auto* p = o.if_contains("features")) oc.features = strings(*p);
+    if (auto* p = o.if_contains("credits"); p && p->is_number()) oc.credits = p->to_number<std::int64_t>();
+    if (auto* us = o.if_contains("users"); us && us->is_array())
+      for (auto& uv : us->as_array()) {
+        if (!uv.is_object()) continue;
+        const auto& u = uv.as_object();
+        ct::user_config uc{str(u, "user_id"), str(u, "email"), str(u, "name"), {}};
+        if (auto* ks = u.if_contains("keys"); ks && ks->is_array())
+          for (auto& kv : ks->as_array()) {
+            if (kv.is_string()) uc.keys.push_back({std::string(kv.as_string()), {}});
+            else if (kv.is_object()) {
+              ct::api_key_config kc{str(kv.as_object(), "key"), {}};
+              if (auto* sc = kv.as_object().if_contains("scopes")) kc.scopes = strings(*sc);
+              if (!kc.key.starts_with("clapi_")) die("API keys must start with clapi_: " + kc.key);
+              uc.keys.push_back(std::move(kc));
+            }
+          }
+        oc.users.push_back(std::move(uc));
+      }
+    out.push_back(std::move(oc));
+  }
+  if (out.empty() || out[0].users.empty() || out[0].users[0].keys.empty()) die("accounts file: the first org needs a user with a key");
+  return out;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  ct::simulator_params p;
+  std::string ca_out;
+  bool p_latency_given = false;
+  auto need = [&](int& i) -> std::string {
+    if (i + 1 >= argc) die(std::string("missing value for ") + argv[i]);
+    return argv[++i];
+  };
+  auto num = [&](int& i) -> long long {
+    std::string v = need(i);
+    try { return std::stoll(v); } catch (...) { die("not a number: " + v); }
+  };
+  auto prob = [&](int& i) -> double {
+    std::string v = need(i);
+    try {
+      double d = std::stod(v);
+      if (d < 0 || d > 1) die("probability out of [0,1]: " + v);
+      return d;
+    } catch (const std::logic_error&) { die("not a number: " + v); }
+  };
+  try {
+    for (int i = 1; i < argc; ++i) {
+      std::string a = argv[i];
+      if (a == "--help" || a == "-h") { std::cout << usage_text; return 0; }
+      else if (a == "--host") p.host = need(i);
+      else if (a == "--port") p.port = static_cast<std::uint16_t>(num(i));
+      else if (a == "--http") p.tls = false;
+      else if (a == "--ca-out") ca_out = need(i);
+      else if (a == "--seed") p.seed = static_cast<std::uint64_t>(num(i));
+      else if (a == "--no-rate-limit") p.rate_limits = false;
+      else if (a == "--key-limit") p.per_key_limit = static_cast<int>(num(i));
+      else if (a == "--org-limit") p.per_org_limit = static_cast<int>(num(i));
+      else if (a == "--window-ms") p.window = std::chrono::milliseconds(num(i));
+      else if (a == "--pending-ms") p.pending_for = std::chrono::milliseconds(num(i));
+      else if (a == "--running-ms") p.running_for = std::chrono::milliseconds(num(i));
+      else if (a == "--quote-ttl-ms") p.quote_ttl = std::chrono::milliseconds(num(i));
+      else if (a == "--latency-ms") p.faults.latency = std::chrono::milliseconds(num(i));
+      else if (a == "--p-latency") { p.faults.p_latency = prob(i); p_latency_given = true; }
+      else if (a == "--fault-429") p.faults.p_429 = prob(i);
+      else if (a == "--fault-500") p.faults.p_500 = prob(i);
+      else if (a == "--fault-502") p.faults.p_502 = prob(i);
+      else if (a == "--fault-503") p.faults.p_503 = prob(i);
+      else if (a == "--fault-504") p.faults.p_504 = prob(i);
+      else if (a == "--fault-reset-before") p.faults.p_reset_before = prob(i);
+      else if (a == "--fault-reset-after") p.faults.p_reset_after = prob(i);
+      else if (a == "--fault-truncate") p.faults.p_truncate = prob(i);
+      else if (a == "--fault-malformed") p.faults.p_malformed = prob(i);
+      else if (a == "--fault-stall") p.faults.p_stall = prob(i);
+      else if (a == "--fault-path") p.faults.only_path = need(i);
+      else if (a == "--accounts") p.orgs = load_accounts(need(i));
+      else if (a == "--admin") p.admin_endpoint = true;
+      else if (a == "--threads") p.threads = static_cast<int>(num(i));
+      else die("unknown option " + a);
+    }
+    if (p.faults.latency.count() > 0 && !p_latency_given) p.faults.p_latency = 1.0;
+
+    ct::simulator sim(p);
+    if (!ca_out.empty()) {
+      std::ofstream f(ca_out);
+      f << sim.ca_pem();
+      if (!f) die("cannot write " + ca_out);
+    }
+    std::cout << sim.base_url() << "\n" << sim.default_api_key() << std::endl;
+
+    boost::asio::io_context ioc;
+    boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code, int) { ioc.stop(); });
+    ioc.run();
+    sim.stop();
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "cleanlist-sim: " << e.what() << "\n";
+    return 1;
+  }
+}

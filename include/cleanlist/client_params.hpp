@@ -1,0 +1,57 @@
+#pragma once
+// Configuration of a cleanlist::client. Plain struct with documented defaults.
+#include <cleanlist/poll.hpp>
+#include <cleanlist/rate_limit.hpp>
+#include <cleanlist/retry.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace cleanlist {
+
+/// TLS settings. Certificate and host-name verification are always on: there is deliberately
+/// no switch to turn them off. Trust a private CA (such as the simulator's) with ca_file/ca_pem.
+struct tls_params {
+  bool use_system_ca = true;  ///< trust the system's CA store
+  std::string ca_file;        ///< extra trusted CA file (PEM), e.g. from CLEANLIST_CA_FILE
+  std::string ca_pem;         ///< extra trusted CA given inline (PEM)
+};
+
+enum class log_level { debug, info, warning, error };
+
+/// Logging hook. Messages never contain the API key (nor the Authorization header).
+using log_function = std::function<void(log_level, std::string_view)>;
+
+struct client_params {
+  /// API key ("clapi_..."). Default: the CLEANLIST_API_KEY environment variable (see from_env()).
+  std::string api_key;
+  /// Base URL. Default: https://api.cleanlist.ai/api/v1/public; ".../api/v2" works too.
+  std::string base_url = "https://api.cleanlist.ai/api/v1/public";
+
+  std::chrono::milliseconds connect_timeout{10000};   ///< TCP connect + TLS handshake
+  std::chrono::milliseconds request_timeout{30000};   ///< one attempt: write request + read response
+  std::chrono::milliseconds overall_timeout{120000};  ///< one operation including retries and rate-limit waits
+
+  std::size_t max_connections = 4;  ///< keep-alive connection pool size
+  tls_params tls;
+  std::string user_agent = "cleanlist-cpp/0.1";
+
+  std::uint32_t max_header_bytes = 16 * 1024;       ///< response header limit
+  std::uint64_t max_body_bytes = 16 * 1024 * 1024;  ///< response body limit
+
+  retry_params retry;            ///< retries with backoff (idempotency-aware)
+  rate_limit_params rate_limit;  ///< client-side budget: 30/min per key, 60/min per organisation
+  /// Organisation budget shared with other clients (keys) of the same organisation; null = own.
+  std::shared_ptr<org_budget> shared_org_budget;
+
+  log_function logger;  ///< optional
+
+  /// Defaults overridden by CLEANLIST_API_KEY, CLEANLIST_BASE_URL and CLEANLIST_CA_FILE.
+  static client_params from_env();
+};
+
+} // namespace cleanlist

@@ -1,0 +1,64 @@
+#pragma once
+// Shared pieces of the typed models: the success envelope every response carries, the
+// enrichment enums, and small helpers (base64, terminal-status test).
+//
+// Conversions (declared next to each type, defined in src/models/*.cpp):
+//   responses: X tag_invoke(boost::json::value_to_tag<X>, const boost::json::value&)
+//     - unknown fields are tolerated and kept in `raw` (the whole body object);
+//     - explicit JSON null is accepted for every optional field;
+//     - a missing required field or a wrong type throws boost::system::system_error with
+//       cleanlist::error::bad_response and the message "<type>.<field>: <what>"
+//       (nested objects: "<type>.<field>[i].<field>: <what>").
+//   requests: void tag_invoke(boost::json::value_from_tag, boost::json::value&, const X&)
+//     - only the JSON body fields; path/query parameters are not serialised;
+//     - absent optionals are omitted.
+
+#include <cleanlist/error.hpp>
+
+#include <boost/json/conversion.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <boost/json/value_from.hpp>
+#include <boost/json/value_to.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cleanlist {
+
+/// Optional, additive fields of the modern success envelope (§3), plus the whole body.
+/// Every response struct derives from it; for nested rows `raw` is that row's object.
+struct envelope {
+  std::optional<std::string> task_id;            ///< cohort handle (`cl-task_...`) when present
+  std::optional<std::int64_t> timestamp_ms;      ///< server time, epoch milliseconds
+  std::optional<std::string> agent_instructions; ///< hint for LLM agents
+  std::optional<std::string> usage;
+  std::optional<std::string> message;
+  boost::json::object raw;                       ///< the whole response object, unknown fields included
+};
+
+/// Person enrichment depth (`enrichment_type` of /enrichment/person and CSV import).
+enum class enrichment_type { partial, phone_only, full };
+
+/// Scope of POST /enrichment/bulk. JSON spelling of phone_only is "phone-only" (hyphen).
+enum class bulk_scope { partial, full, phone_only };
+
+/// "partial" / "phone_only" / "full".
+std::string_view to_string(enrichment_type t) noexcept;
+/// "partial" / "full" / "phone-only".
+std::string_view to_string(bulk_scope s) noexcept;
+
+/// Exact, case-sensitive parse of the JSON spelling; nullopt when unknown.
+std::optional<enrichment_type> parse_enrichment_type(std::string_view s) noexcept;
+/// Exact parse: "partial", "full", "phone-only" (the underscore form is NOT accepted, as the schema).
+std::optional<bulk_scope> parse_bulk_scope(std::string_view s) noexcept;
+
+/// Workflow `status` is an open set; true for the terminal values completed, failed, cancelled.
+bool is_terminal_status(std::string_view status) noexcept;
+
+/// Plain RFC 4648 base64 (standard alphabet, '=' padding, no line breaks).
+std::string base64_encode(std::string_view data);
+
+} // namespace cleanlist

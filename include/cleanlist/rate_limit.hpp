@@ -1,0 +1,108 @@
+#pragma once
+// Client-side rate limiting: parameters, the organisation budget shared by several keys,
+// and the asynchronous per-key limiter.
+//
+// The Cleanlist API allows 30 requests/min per API key and 60/min per organisation, counted
+// by the server in FIXED 60 s windows of unknown alignment; status polls count. The limiter
+// guarantees at most `per_key` grants (and, with the shared org budget, at most `per_org`
+// grants across all keys of the organisation) in ANY interval of length window + margin,
+// which never exceeds the server's limit whatever its window alignment, while letting a
+// fresh key burst its full budget at once (see src/core/window_budget.hpp for why GCRA
+// would not be safe). A 429/503 Retry-After pauses the key and its organisation.
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace cleanlist {
+
+struct rate_limit_params {
+  int per_key = 30;                        ///< grants per window for one API key (<= 0: unlimited)
+  int per_org = 60;                        ///< grants per window for the organisation (<= 0: unlimited)
+  std::chrono::milliseconds window{60000}; ///< the server's window length
+  std::chrono::milliseconds margin{100};   ///< added to the window to absorb latency jitter
+  bool enabled = true;                     ///< false: no client-side limiting (server Retry-After still honoured)
+};
+
+/// Budget of one organisation, shared by the limiters of all its keys (possibly on different
+/// executors / threads: it is internally synchronised). Opaque; create with make_org_budget.
+class org_budget;
+
+/// Creates an organisation budget of params.per_org grants per params.window (+ margin).
+std::shared_ptr<org_budget> make_org_budget(const rate_limit_params& params);
+
+namespace detail {
+class rate_limiter_impl;
+}
+
+/// Per-API-key asynchronous rate limiter. FIFO-fair among the waiters of this key.
+///
+/// Executor / thread-safety: all member functions, including the destructor, and emitting a
+/// waiter's cancellation signal must happen on the limiter's executor (use a strand when
+/// the io_context runs on several threads). The org budget may be shared across executors.
+///
+/// Waiting uses one steady_timer per limiter, armed for the queue head only (no polling).
+/// When several keys share an organisation budget, each key's head wakes at the time the
+/// key and the organisation both allow a grant and re-checks; whichever key runs first takes
+/// the organisation's slot, the others re-arm (simple, approximately round-robin fairness
+/// across keys; strict FIFO within a key).
+class rate_limiter {
+public:
+  using executor_type = boost::asio::any_io_executor;
+  using completion_signature = void(boost::system::error_code);
+
+  /// `org` null: the limiter gets its own organisation budget (per_org), unshared.
+  rate_limiter(executor_type ex, rate_limit_params p, std::shared_ptr<org_budget> org = nullptr);
+  /// Completes every pending waiter with operation_aborted.
+  ~rate_limiter();
+  rate_limiter(const rate_limiter&) = delete;
+  rate_limiter& operator=(const rate_limiter&) = delete;
+
+  executor_type get_executor() const noexcept;
+
+  /// Waits until one request may be sent now and consumes the slot.
+  /// Signature: void(error_code). Completes with no error when the slot is granted;
+  /// with boost::asio::error::operation_aborted when cancelled through the per-operation
+  /// cancellation slot (any cancellation type), by cancel_all() or by the destructor. A
+  /// cancelled waiter takes no slot: the next waiter gets it. Never completes inline.
+  template <class CompletionToken = boost::asio::use_awaitable_t<>>
+  auto async_acquire(CompletionToken&& token = CompletionToken{}) {
+    return boost::asio::async_initiate<CompletionToken, completion_signature>(initiate_acquire{impl_.get()},
+                                                                              token);
+  }
+
+  /// Server feedback (429/503 with Retry-After): no grant for this key nor its organisation
+  /// before now + d. Applies to every current and future waiter.
+  void on_server_retry_after(std::chrono::milliseconds d);
+
+  /// Completes every pending waiter with operation_aborted.
+  void cancel_all();
+
+  struct stats_t {
+    std::uint64_t granted = 0;             ///< slots granted
+    std::uint64_t waited = 0;              ///< grants that could not be given at once
+    std::chrono::nanoseconds total_wait{}; ///< sum of waits of granted acquisitions
+    std::size_t waiting = 0;               ///< waiters in the queue now
+  };
+  stats_t stats() const;
+
+  const rate_limit_params& params() const noexcept;
+  const std::shared_ptr<org_budget>& org() const noexcept;
+
+private:
+  struct initiate_acquire {
+    detail::rate_limiter_impl* impl;
+    void operator()(boost::asio::any_completion_handler<completion_signature> handler) const;
+  };
+
+  std::shared_ptr<detail::rate_limiter_impl> impl_;
+};
+
+} // namespace cleanlist

@@ -1,0 +1,248 @@
+#include "api/client_impl.hpp"
+
+#include <boost/asio/ssl/error.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/version.hpp>
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace cleanlist {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+// Never echoes the key itself: only what is wrong with it.
+std::string check_api_key(std::string_view key) {
+  if (key.empty()) return "no API key: set client_params::api_key or CLEANLIST_API_KEY";
+  if (!key.starts_with("clapi_")) return "API key must start with \"clapi_\"";
+  if (key.size() < 10 || key.size() > 512) return "API key has an invalid length";
+  for (unsigned char c : key)
+    if (c <= 0x20 || c >= 0x7f) return "API key contains control, space or non-ASCII characters";
+  return {};
+}
+
+protocol::base_url parse_url_or_throw(const std::string& s) {
+  auto u = protocol::parse_base_url(s);
+  if (!u) throw std::invalid_argument("cleanlist: invalid base_url (expected http(s)://host[:port]/path)");
+  return *u;
+}
+
+} // namespace
+
+client_params client_params::from_env() {
+  client_params p;
+  if (const char* k = std::getenv("CLEANLIST_API_KEY")) p.api_key = k;
+  if (const char* u = std::getenv("CLEANLIST_BASE_URL"); u && *u) p.base_url = u;
+  if (const char* ca = std::getenv("CLEANLIST_CA_FILE"); ca && *ca) p.tls.ca_file = ca;
+  return p;
+}
+
+client::impl::impl(asio::any_io_executor ex, client_params p)
+    : user_ex_(ex),
+      strand_(asio::make_strand(ex)),
+      params_(std::move(p)),
+      url_(parse_url_or_throw(params_.base_url)),
+      ssl_(asio::ssl::context::tls_client),
+      pool_(strand_, params_.max_connections),
+      limiter_(strand_, params_.rate_limit, params_.shared_org_budget),
+      budget_(params_.retry),
+      rng_(std::random_device{}()) {
+  SSL_CTX_set_min_proto_version(ssl_.native_handle(), TLS1_2_VERSION);
+  ssl_.set_verify_mode(asio::ssl::verify_peer);
+  if (params_.tls.use_system_ca) ssl_.set_default_verify_paths();
+  if (!params_.tls.ca_file.empty()) {
+    boost::system::error_code ec;
+    ssl_.load_verify_file(params_.tls.ca_file, ec);
+    if (ec) throw std::invalid_argument("cleanlist: cannot load CA file " + params_.tls.ca_file + ": " + ec.message());
+  }
+  if (!params_.tls.ca_pem.empty()) {
+    boost::system::error_code ec;
+    ssl_.add_certificate_authority(asio::buffer(params_.tls.ca_pem), ec);
+    if (ec) throw std::invalid_argument("cleanlist: invalid tls.ca_pem: " + ec.message());
+  }
+  ep_.url = url_;
+  ep_.ssl = &ssl_;
+  ep_.connect_timeout = params_.connect_timeout;
+  ep_.request_timeout = params_.request_timeout;
+  ep_.max_header_bytes = params_.max_header_bytes;
+  ep_.max_body_bytes = params_.max_body_bytes;
+  key_problem_ = check_api_key(params_.api_key);
+  if (key_problem_.empty()) authorization_ = "Bearer " + params_.api_key;
+}
+
+call_scope::call_scope(client::impl& s, asio::cancellation_slot user_slot)
+    : call_scope(s, user_slot, s.params_.overall_timeout) {}
+
+call_scope::call_scope(client::impl& s, asio::cancellation_slot user_slot, std::chrono::milliseconds overall)
+    : deadline(s.strand_), slot(user_slot), self(s) {
+  ++self.stats_.in_flight;
+  if (slot.is_connected()) {
+    slot.assign([cc = cc](asio::cancellation_type t) {
+      cc->cancelled = true;
+      cc->stop(t);
+    });
+  }
+  deadline.expires_after(overall);
+  deadline.async_wait([cc = cc](boost::system::error_code ec) {
+    if (ec) return;  // cancelled: the call finished first
+    cc->timed_out = true;
+    cc->stop();
+  });
+}
+
+call_scope::~call_scope() {
+  if (slot.is_connected()) slot.clear();
+  deadline.cancel();
+  --self.stats_.in_flight;
+}
+
+namespace {
+
+error_code stop_error_of(const transport::call_context& cc) {
+  if (cc.timed_out) return error::timeout;
+  return asio::error::operation_aborted;
+}
+
+http::verb to_verb(api::method m) {
+  switch (m) {
+  case api::method::get: return http::verb::get;
+  case api::method::post: return http::verb::post;
+  case api::method::patch: return http::verb::patch;
+  case api::method::del: return http::verb::delete_;
+  }
+  return http::verb::get;
+}
+
+http::request<http::string_body> build_request(const client::impl& self, const api::request_spec& spec) {
+  http::request<http::string_body> req{to_verb(spec.verb), spec.target, 11};
+  req.set(http::field::host, self.url_.host_header());
+  req.set(http::field::authorization, self.authorization_);
+  req.set(http::field::user_agent, self.params_.user_agent);
+  req.set(http::field::accept, "application/json");
+  if (!spec.body.empty()) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = spec.body;
+  }
+  req.keep_alive(true);
+  req.prepare_payload();
+  return req;
+}
+
+core::send_stage to_core(transport::stage s) {
+  switch (s) {
+  case transport::stage::not_sent: return core::send_stage::not_sent;
+  case transport::stage::sent_no_response: return core::send_stage::sent_no_response;
+  default: return core::send_stage::response;
+  }
+}
+
+} // namespace
+
+error_code call_scope::stop_error() const { return stop_error_of(*cc); }
+
+asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec, transport::call_context& cc,
+                                                   diagnostics& d) {
+  if (shut_) co_return call_result{error::shutdown, nullptr};
+  auto req = build_request(*this, spec);
+  double last_retry_cost = 0;
+  for (int attempt = 1;; ++attempt) {
+    d.clear();
+    auto t0 = std::chrono::steady_clock::now();
+    auto [lec] = co_await limiter_.async_acquire(cc.token());
+    stats_.limiter_wait_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+    if (cc.stopped()) co_return call_result{stop_error_of(cc), nullptr};
+    if (lec) co_return call_result{lec, nullptr};
+    if (shut_) co_return call_result{error::shutdown, nullptr};
+
+    ++stats_.requests;
+    if (attempt > 1) ++stats_.retries;
+    core::attempt_outcome out;
+    out.idempotent = spec.idempotent;
+    error_code failure;
+
+    auto lease = co_await pool_.acquire(ep_, cc);
+    if (lease.ec) {
+      out.stage = core::send_stage::not_sent;
+      out.ec = failure = lease.ec;
+    } else {
+      auto xr = co_await lease.conn->exchange(ep_, req, cc);
+      pool_.release(std::move(lease.conn));
+      out.stage = to_core(xr.where);
+      if (xr.where == transport::stage::response) {
+        auto& res = xr.response;
+        auto c = protocol::classify({static_cast<int>(res.result_int()), res[http::field::retry_after],
+                                     res["X-Request-Id"], res.body()});
+        if (!c.ec) {
+          budget_.on_success(params_.retry, last_retry_cost);
+          co_return call_result{{}, std::move(c.json)};
+        }
+        d = std::move(c.diag);
+        failure = c.ec;
+        out.http_status = d.http_status;
+        out.retryable = d.retryable;
+        out.retry_after = d.retry_after;
+        if (d.http_status == 429) ++stats_.rate_limited;
+      } else {
+        out.ec = failure = xr.ec;
+      }
+    }
+    if (cc.stopped()) co_return call_result{stop_error_of(cc), nullptr};
+    if (d.http_status == 0) d.problem = "transport error: " + failure.message();
+
+    std::uniform_real_distribution<double> u01(0.0, 1.0);
+    auto decision = core::decide_retry(out, attempt, params_.retry, budget_, u01(rng_));
+    if (decision.pause_budget) limiter_.on_server_retry_after(decision.pause_for);
+    if (!decision.retry) {
+      if (auto e = decision.error()) {
+        if (decision.outcome_unknown) {
+          ++stats_.outcome_unknown;
+          d.problem = "request sent, no complete answer (" + failure.message() +
+                      "); not retried because it is not idempotent";
+        }
+        failure = e;
+      }
+      co_return call_result{failure, nullptr};
+    }
+    last_retry_cost = (core::is_timeout_error(out.ec) || out.stage == core::send_stage::sent_no_response) ? params_.retry.timeout_cost : params_.retry.retry_cost;
+    log(log_level::info, "retrying " + std::string(http::to_string(to_verb(spec.verb))) + " after " + d.to_string());
+    asio::steady_timer pause(strand_, decision.delay);
+    co_await pause.async_wait(cc.token());  // an error here is a stop, checked below
+    if (cc.stopped()) co_return call_result{stop_error_of(cc), nullptr};
+  }
+}
+
+// ---- client ----
+
+client::client(executor_type ex, client_params params) : impl_(std::make_shared<impl>(ex, std::move(params))) {}
+
+client::~client() { shutdown(); }
+
+client::executor_type client::get_executor() const { return impl_->user_ex_; }
+const client_params& client::params() const { return impl_->params_; }
+
+client_stats client::stats() const {
+  client_stats s;
+  auto& c = impl_->stats_;
+  s.requests = c.requests;
+  s.retries = c.retries;
+  s.rate_limited_429 = c.rate_limited;
+  s.outcome_unknown = c.outcome_unknown;
+  s.in_flight = c.in_flight;
+  s.waiting_workflows = c.waiting_workflows;
+  s.limiter_wait = std::chrono::nanoseconds(c.limiter_wait_ns.load());
+  s.connections_created = impl_->pool_.connections_created();
+  return s;
+}
+
+void client::shutdown() {
+  asio::dispatch(impl_->strand_, [self = impl_] {
+    if (self->shut_) return;
+    self->shut_ = true;
+    self->pool_.shutdown();
+    self->limiter_.cancel_all();
+  });
+}
+
+} // namespace cleanlist

@@ -1,0 +1,134 @@
+#pragma once
+// The state behind cleanlist::client: strand, TLS context, pool, limiter, retry budget, stats.
+#include "api/request_spec.hpp"
+#include "core/retry_policy.hpp"
+#include "protocol/response.hpp"
+#include "protocol/url.hpp"
+#include "transport/pool.hpp"
+
+#include <cleanlist/client.hpp>
+#include <cleanlist/rate_limit.hpp>
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/json/value_to.hpp>
+
+#include <atomic>
+#include <random>
+
+namespace cleanlist {
+
+namespace asio = boost::asio;
+
+struct call_result {
+  error_code ec;
+  boost::json::value json;
+};
+
+class client::impl : public std::enable_shared_from_this<impl> {
+public:
+  impl(asio::any_io_executor ex, client_params p);
+
+  asio::any_io_executor user_ex_;
+  asio::strand<asio::any_io_executor> strand_;
+  client_params params_;
+  protocol::base_url url_;
+  asio::ssl::context ssl_;
+  transport::endpoint ep_;
+  transport::pool pool_;
+  rate_limiter limiter_;
+  core::retry_budget budget_;
+  std::string authorization_;  // "Bearer <key>": only ever placed in the request header
+  std::string key_problem_;    // non-empty: the key is missing or malformed
+  std::mt19937_64 rng_;
+  bool shut_ = false;
+
+  struct counters {
+    std::atomic<std::uint64_t> requests{0}, retries{0}, rate_limited{0}, outcome_unknown{0}, in_flight{0},
+        waiting_workflows{0};
+    std::atomic<std::int64_t> limiter_wait_ns{0};
+  } stats_;
+
+  std::string path(std::string_view rel) const { return url_.path + std::string(rel); }
+  std::string legacy_path(std::string_view rel) const { return url_.legacy_path() + std::string(rel); }
+
+  void log(log_level lvl, std::string_view msg) const {
+    if (params_.logger) params_.logger(lvl, msg);
+  }
+
+  /// One operation: validation, limiter, pool, retries, classification. Runs on the strand.
+  asio::awaitable<call_result> execute(const api::request_spec& spec, transport::call_context& cc, diagnostics& d);
+
+  /// Runs `spec` and converts the JSON body to T, completing `h`.
+  template <class T>
+  void call(api::request_spec spec, diagnostics* d, detail::handler<T> h);
+
+  /// Completes `h` later (never inline) with an error and no request sent.
+  template <class T>
+  void fail_now(error_code ec, std::string problem, diagnostics* d, detail::handler<T> h) {
+    if (d) {
+      d->clear();
+      d->problem = std::move(problem);
+    }
+    // post(ex, h) runs h on its associated executor, falling back to ex.
+    asio::post(user_ex_, asio::append(std::move(h), ec, T{}));
+  }
+};
+
+/// Converts a JSON body to T, reporting a schema mismatch as error::bad_response.
+template <class T>
+error_code convert(const boost::json::value& v, T& out, diagnostics& d) {
+  try {
+    out = boost::json::value_to<T>(v);
+    return {};
+  } catch (const std::exception& e) {
+    d.problem = e.what();
+    return error::bad_response;
+  }
+}
+
+/// Shared plumbing of a call: cancellation slot, overall deadline, in-flight count.
+struct call_scope {
+  std::shared_ptr<transport::call_context> cc = std::make_shared<transport::call_context>();
+  asio::steady_timer deadline;
+  asio::cancellation_slot slot;
+  client::impl& self;
+
+  call_scope(client::impl& s, asio::cancellation_slot user_slot);
+  call_scope(client::impl& s, asio::cancellation_slot user_slot, std::chrono::milliseconds overall);
+  ~call_scope();
+  /// Maps a stop of the call (cancel/deadline) to the error to report.
+  error_code stop_error() const;
+};
+
+template <class T>
+asio::awaitable<void> run_call(std::shared_ptr<client::impl> self, api::request_spec spec, diagnostics* user_diag,
+                               detail::handler<T> h) {
+  T value{};
+  diagnostics d;
+  error_code ec;
+  {
+    call_scope scope(*self, asio::get_associated_cancellation_slot(h));
+    auto r = co_await self->execute(spec, *scope.cc, d);
+    ec = r.ec;
+    if (!ec) ec = convert(r.json, value, d);
+  }
+  if (user_diag) *user_diag = std::move(d);
+  asio::dispatch(self->user_ex_, asio::append(std::move(h), ec, std::move(value)));
+}
+
+template <class T>
+void client::impl::call(api::request_spec spec, diagnostics* d, detail::handler<T> h) {
+  if (!spec.invalid.empty()) return fail_now(error::invalid_argument, std::move(spec.invalid), d, std::move(h));
+  if (!key_problem_.empty()) return fail_now(error::invalid_api_key, key_problem_, d, std::move(h));
+  asio::co_spawn(strand_, run_call<T>(shared_from_this(), std::move(spec), d, std::move(h)), asio::detached);
+}
+
+} // namespace cleanlist

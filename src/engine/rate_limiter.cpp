@@ -1,0 +1,200 @@
+// Asio shell of the rate limiter: a FIFO of waiters, one steady_timer for the head, the
+// arithmetic in core::window_budget (sans-io).
+#include <cleanlist/rate_limit.hpp>
+
+#include "core/window_budget.hpp"
+#include "engine/org_budget.hpp"
+
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <map>
+#include <mutex>
+#include <utility>
+
+namespace cleanlist {
+
+std::shared_ptr<org_budget> make_org_budget(const rate_limit_params& params) {
+  return std::make_shared<org_budget>(params);
+}
+
+namespace detail {
+
+using handler_type = boost::asio::any_completion_handler<void(boost::system::error_code)>;
+using clock = std::chrono::steady_clock;
+
+class rate_limiter_impl : public std::enable_shared_from_this<rate_limiter_impl> {
+public:
+  rate_limiter_impl(boost::asio::any_io_executor ex, rate_limit_params p, std::shared_ptr<org_budget> org)
+      : ex_(std::move(ex)), timer_(ex_), params_(p),
+        key_(p.enabled ? p.per_key : 0, p.window, p.margin),
+        // Disabled: no client-side limit at all (a shared org budget is not consulted).
+        org_(org && p.enabled ? std::move(org) : make_org_budget(p)) {}
+
+  void acquire(handler_type h) {
+    const std::uint64_t id = next_id_++;
+    auto slot = boost::asio::get_associated_cancellation_slot(h);
+    queue_.emplace(id, waiter{std::move(h), clock::now()});
+    if (slot.is_connected()) slot.emplace<cancel_handler>(weak_from_this(), id);
+    if (queue_.size() == 1) pump();
+  }
+
+  void cancel_one(std::uint64_t id) {
+    auto it = queue_.find(id);
+    if (it == queue_.end()) return; // already granted or cancelled
+    const bool was_head = it == queue_.begin();
+    handler_type h = std::move(it->second.handler);
+    queue_.erase(it);
+    // Called from inside the slot's handler: do not clear the slot here (that would destroy
+    // the running handler); it is inert once the id is gone.
+    post_completion(std::move(h), boost::asio::error::operation_aborted);
+    if (was_head) pump(); // the slot it did not take goes to the next waiter
+  }
+
+  void cancel_all() {
+    auto q = std::move(queue_);
+    queue_.clear();
+    for (auto& [id, w] : q) {
+      w.handler.get_cancellation_slot().clear();
+      post_completion(std::move(w.handler), boost::asio::error::operation_aborted);
+    }
+    disarm();
+  }
+
+  void on_server_retry_after(std::chrono::milliseconds d) {
+    const auto until = clock::now() + d;
+    key_.set_not_before(until);
+    {
+      std::lock_guard lk(org_->mu);
+      org_->budget.set_not_before(until);
+    }
+    pump();
+  }
+
+  rate_limiter::stats_t stats() const {
+    rate_limiter::stats_t s = stats_;
+    s.waiting = queue_.size();
+    return s;
+  }
+
+  boost::asio::any_io_executor ex_;
+  boost::asio::steady_timer timer_;
+  rate_limit_params params_;
+  core::window_budget key_;
+  std::shared_ptr<org_budget> org_;
+
+private:
+  struct waiter {
+    handler_type handler;
+    clock::time_point enqueued;
+  };
+
+  struct cancel_handler {
+    std::weak_ptr<rate_limiter_impl> self;
+    std::uint64_t id;
+    void operator()(boost::asio::cancellation_type_t type) const {
+      if (type == boost::asio::cancellation_type::none) return;
+      if (auto s = self.lock()) s->cancel_one(id);
+    }
+  };
+
+  // Grants as many queue heads as the budgets allow now, then arms the timer for the next.
+  void pump() {
+    while (!queue_.empty()) {
+      const auto now = clock::now();
+      core::acquire_plan plan;
+      {
+        std::lock_guard lk(org_->mu);
+        const std::array<core::window_budget*, 2> budgets{&key_, &org_->budget};
+        plan = core::plan_acquire(budgets, now);
+        if (plan.ready(now)) {
+          key_.grant(now);
+          org_->budget.grant(now);
+        }
+      }
+      if (!plan.ready(now)) {
+        arm(plan.at);
+        return;
+      }
+      auto it = queue_.begin();
+      waiter w = std::move(it->second);
+      queue_.erase(it);
+      const auto waited = now - w.enqueued;
+      ++stats_.granted;
+      // "waited": the grant was not possible when the request arrived (queued behind others
+      // or behind the budget). The tolerance absorbs the time spent in this function.
+      if (waited > std::chrono::milliseconds(1)) ++stats_.waited;
+      stats_.total_wait += std::chrono::duration_cast<std::chrono::nanoseconds>(waited);
+      w.handler.get_cancellation_slot().clear();
+      post_completion(std::move(w.handler), boost::system::error_code{});
+    }
+    disarm(); // nothing waits: do not keep the io_context busy with a pending timer
+  }
+
+  void arm(clock::time_point at) {
+    if (armed_ && armed_at_ == at) return;
+    armed_ = true;
+    armed_at_ = at;
+    const std::uint64_t gen = ++gen_;
+    timer_.expires_at(at); // cancels a previous wait; its handler sees a stale generation
+    timer_.async_wait([self = shared_from_this(), gen](const boost::system::error_code&) {
+      if (gen != self->gen_) return;
+      self->armed_ = false;
+      self->pump();
+    });
+  }
+
+  void disarm() {
+    if (!armed_) return;
+    armed_ = false;
+    ++gen_;
+    timer_.cancel();
+  }
+
+  void post_completion(handler_type h, boost::system::error_code ec) {
+    auto hex = boost::asio::get_associated_executor(h, ex_);
+    boost::asio::post(ex_, boost::asio::bind_executor(hex, [h = std::move(h), ec]() mutable {
+                        std::move(h)(ec);
+                      }));
+  }
+
+  std::map<std::uint64_t, waiter> queue_; // ordered by arrival id: FIFO, O(log n) cancellation
+  std::uint64_t next_id_ = 0;
+  std::uint64_t gen_ = 0;
+  bool armed_ = false;
+  clock::time_point armed_at_{};
+  rate_limiter::stats_t stats_{};
+};
+
+} // namespace detail
+
+rate_limiter::rate_limiter(executor_type ex, rate_limit_params p, std::shared_ptr<org_budget> org)
+    : impl_(std::make_shared<detail::rate_limiter_impl>(std::move(ex), p, std::move(org))) {}
+
+rate_limiter::~rate_limiter() {
+  if (impl_) impl_->cancel_all();
+}
+
+rate_limiter::executor_type rate_limiter::get_executor() const noexcept { return impl_->ex_; }
+
+void rate_limiter::initiate_acquire::operator()(
+    boost::asio::any_completion_handler<completion_signature> handler) const {
+  impl->acquire(std::move(handler));
+}
+
+void rate_limiter::on_server_retry_after(std::chrono::milliseconds d) { impl_->on_server_retry_after(d); }
+
+void rate_limiter::cancel_all() { impl_->cancel_all(); }
+
+rate_limiter::stats_t rate_limiter::stats() const { return impl_->stats(); }
+
+const rate_limit_params& rate_limiter::params() const noexcept { return impl_->params_; }
+
+const std::shared_ptr<org_budget>& rate_limiter::org() const noexcept { return impl_->org_; }
+
+} // namespace cleanlist

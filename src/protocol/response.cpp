@@ -1,0 +1,150 @@
+#include "protocol/response.hpp"
+
+#include <boost/json/parser.hpp>
+
+#include <charconv>
+
+namespace cleanlist::protocol {
+namespace json = boost::json;
+
+json::value parse_json(std::string_view body, error_code& ec) {
+  json::parse_options opts;
+  opts.max_depth = max_json_depth;
+  json::parser p(json::storage_ptr(), opts);
+  ec.clear();
+  p.write(body.data(), body.size(), ec);
+  if (ec) return nullptr;
+  return p.release();
+}
+
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  if (v.empty()) return std::nullopt;
+  double secs = 0;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), secs);
+  if (ec != std::errc{} || ptr != v.data() + v.size() || !(secs >= 0) || secs > 86400.0 * 365) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<std::int64_t>(secs * 1000.0 + 0.5));
+}
+
+error map_api_error(int status, std::string_view code) {
+  if (code == "insufficient_scope") return error::insufficient_scope;
+  if (code == "feature_gated") return error::feature_gated;
+  if (code == "insufficient_credits") return error::insufficient_credits;
+  if (code == "spend_cap_exceeded") return error::spend_cap_exceeded;
+  if (code == "quote_expired") return error::quote_expired;
+  if (code == "quote_mismatch") return error::quote_mismatch;
+  if (code == "quote_already_used") return error::quote_already_used;
+  if (code == "quote_required") return error::quote_required;
+  if (code == "approval_required") return error::approval_required;
+  if (code == "validation_error" || code == "missing_column") return error::validation_failed;
+  if (code == "rate_limited") return error::rate_limited;
+  switch (status) {
+  case 400: return error::validation_failed;
+  case 401: return error::unauthenticated;
+  case 402: return error::insufficient_credits;
+  case 403: return error::forbidden;
+  case 404: return error::not_found;
+  case 409: return error::conflict;
+  case 413: return error::payload_too_large;
+  case 422: return error::validation_failed;
+  case 429: return error::rate_limited;
+  case 502: return error::bad_gateway;
+  case 503: return error::service_unavailable;
+  case 504: return error::gateway_timeout;
+  default: return status >= 500 ? error::server_error : error::api_error;
+  }
+}
+
+namespace {
+
+std::string string_field(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_string()) return {};
+  return std::string(it->value().get_string());
+}
+
+std::string excerpt(std::string_view body) {
+  std::string e(body.substr(0, diagnostics::max_excerpt));
+  for (char& c : e)
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') c = '?';
+  return e;
+}
+
+// Fills diagnostics from one of the three error shapes of the API.
+void read_error_body(const json::value& v, diagnostics& d) {
+  if (!v.is_object()) return;
+  const auto& o = v.get_object();
+  if (auto it = o.find("error"); it != o.end() && it->value().is_object()) {
+    const auto& e = it->value().get_object();  // modern envelope
+    d.code = string_field(e, "code");
+    d.problem = string_field(e, "problem");
+    d.cause = string_field(e, "cause");
+    d.fix = string_field(e, "fix");
+    d.docs_url = string_field(e, "docs_url");
+    if (auto rid = string_field(e, "request_id"); !rid.empty()) d.request_id = std::move(rid);
+    if (auto r = e.find("retryable"); r != e.end() && r->value().is_bool()) d.retryable = r->value().get_bool();
+    if (auto r = e.find("retry_after_ms"); r != e.end() && !d.retry_after) {
+      if (r->value().is_int64() && r->value().get_int64() >= 0)
+        d.retry_after = std::chrono::milliseconds(r->value().get_int64());
+      else if (r->value().is_uint64())
+        d.retry_after = std::chrono::milliseconds(static_cast<std::int64_t>(r->value().get_uint64()));
+      else if (r->value().is_double() && r->value().get_double() >= 0 && r->value().get_double() < 1e12)
+        d.retry_after = std::chrono::milliseconds(static_cast<std::int64_t>(r->value().get_double()));
+    }
+    return;
+  }
+  if (auto it = o.find("detail"); it != o.end()) {
+    if (it->value().is_string()) {  // legacy FastAPI error
+      d.problem = std::string(it->value().get_string());
+    } else if (it->value().is_array()) {  // FastAPI 422 validation error list
+      d.code = "validation_error";
+      std::string msg;
+      for (const auto& item : it->value().get_array()) {
+        if (!item.is_object()) continue;
+        const auto& io = item.get_object();
+        std::string loc;
+        if (auto l = io.find("loc"); l != io.end() && l->value().is_array())
+          for (const auto& part : l->value().get_array()) {
+            if (!loc.empty()) loc += '.';
+            if (part.is_string()) loc += part.get_string();
+            else if (part.is_int64()) loc += std::to_string(part.get_int64());
+          }
+        if (!msg.empty()) msg += "; ";
+        msg += loc + ": " + string_field(io, "msg");
+        if (msg.size() > diagnostics::max_excerpt) break;
+      }
+      d.problem = std::move(msg);
+    }
+  }
+}
+
+} // namespace
+
+classified classify(const raw_response& r) {
+  classified out;
+  auto& d = out.diag;
+  d.http_status = r.status;
+  d.request_id = std::string(r.request_id_header.substr(0, 128));
+  if (r.status >= 200 && r.status < 300) {
+    error_code pec;
+    out.json = parse_json(r.body, pec);
+    if (pec || !out.json.is_object()) {
+      out.ec = error::bad_response;
+      d.problem = pec ? "response body is not valid JSON: " + pec.message() : "response body is not a JSON object";
+      d.body_excerpt = excerpt(r.body);
+      out.json = nullptr;
+    }
+    return out;
+  }
+  d.retry_after = parse_retry_after(r.retry_after_header);
+  d.body_excerpt = excerpt(r.body);
+  error_code pec;
+  auto v = parse_json(r.body, pec);
+  if (!pec) read_error_body(v, d);
+  if (d.problem.empty()) d.problem = "HTTP " + std::to_string(r.status);
+  out.ec = map_api_error(r.status, d.code);
+  return out;
+}
+
+} // namespace cleanlist::protocol

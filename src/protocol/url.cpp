@@ -1,0 +1,78 @@
+#include "protocol/url.hpp"
+
+#include <charconv>
+
+namespace cleanlist::protocol {
+
+std::string base_url::host_header() const {
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if ((tls && port != 443) || (!tls && port != 80)) h += ":" + std::to_string(port);
+  return h;
+}
+
+std::string base_url::legacy_path() const {
+  // Legacy endpoints live only under /api/v1/public; a v2 base maps to the same host's v1 prefix.
+  constexpr std::string_view v2 = "/api/v2";
+  if (path.size() >= v2.size() && path.compare(path.size() - v2.size(), v2.size(), v2) == 0)
+    return path.substr(0, path.size() - v2.size()) + "/api/v1/public";
+  return path;
+}
+
+std::optional<base_url> parse_base_url(std::string_view s) {
+  base_url u;
+  if (s.starts_with("https://")) { u.tls = true; u.port = 443; s.remove_prefix(8); }
+  else if (s.starts_with("http://")) { u.tls = false; u.port = 80; s.remove_prefix(7); }
+  else return std::nullopt;
+  for (char c : s)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '?' || c == '#' || c == '@' || c == '\\')
+      return std::nullopt;
+  auto slash = s.find('/');
+  std::string_view authority = s.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? std::string_view{} : s.substr(slash);
+  if (authority.empty()) return std::nullopt;
+  std::string_view port_part;
+  if (authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    u.host = std::string(authority.substr(1, close - 1));
+    auto rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return std::nullopt;
+      port_part = rest.substr(1);
+    }
+  } else {
+    auto colon = authority.find(':');
+    u.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_part = authority.substr(colon + 1);
+  }
+  if (u.host.empty()) return std::nullopt;
+  if (!port_part.empty() || authority.back() == ':') {
+    unsigned p = 0;
+    auto [ptr, ec] = std::from_chars(port_part.data(), port_part.data() + port_part.size(), p);
+    if (ec != std::errc{} || ptr != port_part.data() + port_part.size() || p == 0 || p > 65535)
+      return std::nullopt;
+    u.port = static_cast<std::uint16_t>(p);
+  }
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  u.path = std::string(path);
+  return u;
+}
+
+std::string url_encode(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+} // namespace cleanlist::protocol

@@ -1,1 +1,0 @@
-namespace cleanlist::testing {}

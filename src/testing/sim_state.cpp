@@ -1,0 +1,925 @@
+// The simulator's state: accounts, routing, authentication, rate limits, faults, accessors.
+#include "testing/sim_internal.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+namespace cleanlist::testing::detail {
+
+// ---------------------------------------------------------------- helpers
+
+std::string iso_utc(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::int64_t epoch_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t unit_cost(std::string_view type) {
+  if (type == "phone_only" || type == "phone-only") return 10;
+  if (type == "full") return 11;
+  if (type == "none") return 0;
+  return 1; // partial, prospecting_only
+}
+
+bool lead_ok(std::string_view type, const person_outcome& o) {
+  if (o.workflow_fails) return false;
+  if (type == "phone_only" || type == "phone-only") return o.phone_found;
+  if (type == "full") return o.email_found || o.phone_found;
+  if (type == "none") return true;
+  return o.email_found;
+}
+
+std::int64_t lead_charge(std::string_view type, const person_outcome& o) {
+  if (o.workflow_fails) return 0;
+  if (type == "phone_only" || type == "phone-only") return o.phone_found ? 10 : 0;
+  if (type == "full") return (o.email_found ? 1 : 0) + (o.phone_found ? 10 : 0);
+  if (type == "none") return 0;
+  return o.email_found ? 1 : 0;
+}
+
+std::string cursor_encode(std::int64_t offset) { return base64_encode(std::to_string(offset), true); }
+
+std::optional<std::int64_t> cursor_decode(std::string_view c) {
+  auto d = base64_decode(c);
+  if (!d || d->empty() || d->size() > 12) return std::nullopt;
+  std::int64_t v = 0;
+  for (char ch : *d) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    v = v * 10 + (ch - '0');
+  }
+  return v;
+}
+
+void verrs::add(json::array loc, std::string_view type, std::string msg, json::value input) {
+  json::object o;
+  o["type"] = type;
+  o["loc"] = std::move(loc);
+  o["msg"] = std::move(msg);
+  o["input"] = std::move(input);
+  a.emplace_back(std::move(o));
+}
+
+void write_422(sim_response& rs, verrs& e) {
+  json::object o;
+  o["detail"] = std::move(e.a);
+  rs.status = 422;
+  rs.body = json::serialize(o);
+}
+
+namespace {
+
+const char* type_msg(ty t) {
+  switch (t) {
+  case ty::str: return "Input should be a valid string";
+  case ty::integer: return "Input should be a valid integer";
+  case ty::number: return "Input should be a valid number";
+  case ty::boolean: return "Input should be a valid boolean";
+  case ty::arr_str: return "Input should be a valid list";
+  case ty::object: case ty::map_str: return "Input should be a valid dictionary";
+  case ty::any: return "";
+  }
+  return "";
+}
+const char* type_code(ty t) {
+  switch (t) {
+  case ty::str: return "string_type";
+  case ty::integer: return "int_type";
+  case ty::number: return "float_type";
+  case ty::boolean: return "bool_type";
+  case ty::arr_str: return "list_type";
+  case ty::object: case ty::map_str: return "dict_type";
+  case ty::any: return "";
+  }
+  return "";
+}
+
+bool is_integral(const json::value& v) {
+  if (v.is_int64() || v.is_uint64()) return true;
+  if (v.is_double()) {
+    double d = v.as_double();
+    return std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9e15;
+  }
+  return false;
+}
+std::int64_t as_i64(const json::value& v) {
+  if (v.is_int64()) return v.as_int64();
+  if (v.is_uint64()) return v.as_uint64() > static_cast<std::uint64_t>(LLONG_MAX) ? LLONG_MAX : static_cast<std::int64_t>(v.as_uint64());
+  return static_cast<std::int64_t>(v.as_double());
+}
+
+json::array loc2(std::string_view a, std::string_view b) {
+  json::array l;
+  l.emplace_back(a);
+  l.emplace_back(b);
+  return l;
+}
+
+std::string enum_msg(const std::vector<std::string_view>& en) {
+  std::string m = "Input should be ";
+  for (std::size_t i = 0; i < en.size(); ++i) {
+    if (i) m += (i + 1 == en.size()) ? " or " : ", ";
+    m += '\'';
+    m += en[i];
+    m += '\'';
+  }
+  return m;
+}
+
+void check_size(const fspec& f, std::int64_t n, bool is_str, const json::value& v, json::array loc, verrs& e) {
+  if (n < f.lo) {
+    if (is_str)
+      e.add(std::move(loc), "string_too_short", "String should have at least " + std::to_string(f.lo) + (f.lo == 1 ? " character" : " characters"), v);
+    else
+      e.add(std::move(loc), "too_short", "List should have at least " + std::to_string(f.lo) + (f.lo == 1 ? " item" : " items") + " after validation, not " + std::to_string(n), v);
+  } else if (n > f.hi) {
+    if (is_str)
+      e.add(std::move(loc), "string_too_long", "String should have at most " + std::to_string(f.hi) + " characters", v);
+    else
+      e.add(std::move(loc), "too_long", "List should have at most " + std::to_string(f.hi) + " items after validation, not " + std::to_string(n), v);
+  }
+}
+
+} // namespace
+
+void validate_body(const json::value* v, const std::vector<fspec>& spec, bool forbid_extra, verrs& e) {
+  if (!v) {
+    json::array l;
+    l.emplace_back("body");
+    e.add(std::move(l), "missing", "Field required", nullptr);
+    return;
+  }
+  if (!v->is_object()) {
+    json::array l;
+    l.emplace_back("body");
+    e.add(std::move(l), "model_attributes_type", "Input should be a valid dictionary or object to extract fields from", *v);
+    return;
+  }
+  const auto& o = v->as_object();
+  for (const auto& f : spec) {
+    auto* p = o.if_contains(f.name);
+    if (!p) {
+      if (f.required) e.add(loc2("body", f.name), "missing", "Field required", json::object(o));
+      continue;
+    }
+    if (p->is_null()) {
+      if (!f.nullable) e.add(loc2("body", f.name), type_code(f.type), type_msg(f.type), nullptr);
+      continue;
+    }
+    switch (f.type) {
+    case ty::any: break;
+    case ty::str:
+      if (!p->is_string()) { e.add(loc2("body", f.name), "string_type", type_msg(f.type), *p); break; }
+      if (!f.enums.empty()) {
+        std::string_view s = p->as_string();
+        if (std::find(f.enums.begin(), f.enums.end(), s) == f.enums.end())
+          e.add(loc2("body", f.name), "enum", enum_msg(f.enums), *p);
+      } else {
+        check_size(f, static_cast<std::int64_t>(p->as_string().size()), true, *p, loc2("body", f.name), e);
+      }
+      break;
+    case ty::integer:
+      if (!is_integral(*p)) { e.add(loc2("body", f.name), "int_type", type_msg(f.type), *p); break; }
+      if (as_i64(*p) < f.lo)
+        e.add(loc2("body", f.name), "greater_than_equal", "Input should be greater than or equal to " + std::to_string(f.lo), *p);
+      else if (as_i64(*p) > f.hi)
+        e.add(loc2("body", f.name), "less_than_equal", "Input should be less than or equal to " + std::to_string(f.hi), *p);
+      break;
+    case ty::number:
+      if (!p->is_number()) e.add(loc2("body", f.name), "float_type", type_msg(f.type), *p);
+      break;
+    case ty::boolean:
+      if (!p->is_bool()) e.add(loc2("body", f.name), "bool_type", type_msg(f.type), *p);
+      break;
+    case ty::arr_str: {
+      if (!p->is_array()) { e.add(loc2("body", f.name), "list_type", type_msg(f.type), *p); break; }
+      const auto& a = p->as_array();
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        if (!a[i].is_string()) {
+          json::array l = loc2("body", f.name);
+          l.emplace_back(static_cast<std::int64_t>(i));
+          e.add(std::move(l), "string_type", "Input should be a valid string", a[i]);
+        }
+      }
+      check_size(f, static_cast<std::int64_t>(a.size()), false, *p, loc2("body", f.name), e);
+      break;
+    }
+    case ty::object:
+      if (!p->is_object()) e.add(loc2("body", f.name), "dict_type", type_msg(f.type), *p);
+      break;
+    case ty::map_str: {
+      if (!p->is_object()) { e.add(loc2("body", f.name), "dict_type", type_msg(f.type), *p); break; }
+      const auto& m = p->as_object();
+      for (const auto& kv : m) {
+        json::array l = loc2("body", f.name);
+        l.emplace_back(kv.key());
+        if (!f.enums.empty() && std::find(f.enums.begin(), f.enums.end(), kv.key()) == f.enums.end())
+          e.add(l, "enum", enum_msg(f.enums), json::string(kv.key()));
+        if (!kv.value().is_string()) e.add(std::move(l), "string_type", "Input should be a valid string", kv.value());
+      }
+      if (static_cast<std::int64_t>(m.size()) < f.lo)
+        e.add(loc2("body", f.name), "too_short", "Dictionary should have at least " + std::to_string(f.lo) + " item after validation, not " + std::to_string(m.size()), *p);
+      break;
+    }
+    }
+  }
+  if (forbid_extra) {
+    for (const auto& kv : o) {
+      bool known = std::any_of(spec.begin(), spec.end(), [&](const fspec& f) { return f.name == kv.key(); });
+      if (!known) e.add(loc2("body", kv.key()), "extra_forbidden", "Extra inputs are not permitted", kv.value());
+    }
+  }
+}
+
+// ---------------------------------------------------------------- construction
+
+namespace {
+const std::vector<std::string>& all_scopes() {
+  static const std::vector<std::string> s{
+      "people:read", "companies:read", "lists:read", "lists:write", "enrich:read", "enrich:write",
+      "credits:read", "export:read", "sync:write", "smart_agents:read", "smart_agents:write",
+      "admin:api_keys"};
+  return s;
+}
+std::string hex_of(std::uint64_t v, int digits) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string s(static_cast<std::size_t>(digits), '0');
+  for (int i = digits - 1; i >= 0; --i) {
+    s[static_cast<std::size_t>(i)] = hex[v & 15];
+    v >>= 4;
+  }
+  return s;
+}
+} // namespace
+
+sim_state::sim_state(const simulator_params& p)
+    : params_(p), started_(sim_clock::now()), rng_state_(splitmix64(p.seed ^ 0x5151)),
+      faults_params_(p.faults) {
+  hmac_key_ = "sim-quote-key-" + hex_of(splitmix64(p.seed ^ 0xabcdef), 16);
+  std::vector<organisation_config> orgs = p.orgs;
+  if (orgs.empty()) {
+    organisation_config o;
+    o.org_id = "org_sim_default";
+    o.name = "Simulator Org";
+    user_config u;
+    u.user_id = "user_sim_default";
+    u.email = "dev@example.com";
+    u.name = "Sim Developer";
+    u.keys.push_back({"clapi_sim_" + hex_of(splitmix64(p.seed), 16) + hex_of(splitmix64(p.seed + 1), 16), {}});
+    o.users.push_back(std::move(u));
+    orgs.push_back(std::move(o));
+  }
+  std::string now_iso = iso_utc(std::chrono::system_clock::now());
+  for (auto& oc : orgs) {
+    org_rec o;
+    o.id = oc.org_id.empty() ? "org_" + hex_of(splitmix64(p.seed + orgs_.size() + 7), 12) : oc.org_id;
+    o.name = oc.name;
+    o.tier = oc.tier;
+    o.features = oc.features;
+    std::sort(o.features.begin(), o.features.end());
+    o.api_access = std::find(o.features.begin(), o.features.end(), "API_ACCESS") != o.features.end();
+    o.credits = oc.credits;
+    int org_idx = static_cast<int>(orgs_.size());
+    for (auto& uc : oc.users) {
+      user_rec u;
+      u.id = uc.user_id.empty() ? "user_" + hex_of(splitmix64(p.seed + users_.size() + 99), 12) : uc.user_id;
+      u.email = uc.email;
+      u.name = uc.name;
+      u.org = org_idx;
+      int user_idx = static_cast<int>(users_.size());
+      for (auto& kc : uc.keys) {
+        key_rec k;
+        k.key = kc.key;
+        k.key_id = "ak_" + hex_of(hash_str(p.seed, kc.key), 8);
+        k.name = "Simulator key " + std::to_string(keys_.size() + 1);
+        k.created_at = now_iso;
+        k.all_scopes = kc.scopes.empty();
+        k.scopes = kc.scopes.empty() ? all_scopes() : kc.scopes;
+        k.user = user_idx;
+        k.org = org_idx;
+        key_index_.emplace(k.key, static_cast<int>(keys_.size()));
+        u.keys.push_back(static_cast<int>(keys_.size()));
+        keys_.push_back(std::move(k));
+      }
+      o.users.push_back(user_idx);
+      users_.push_back(std::move(u));
+    }
+    orgs_.push_back(std::move(o));
+  }
+  // Seeded demo cohorts, one person and one company cohort per organisation (see README).
+  for (std::size_t i = 0; i < orgs_.size(); ++i) {
+    create_cohort_unlocked(static_cast<int>(i), "person", 10);
+    create_cohort_unlocked(static_cast<int>(i), "company", 10);
+  }
+  // rename the seeded ones to their documented handles
+  str_map<cohort_rec> renamed;
+  for (auto& [id, ch] : cohorts_) {
+    ch.id = "cl-task_demo-" + std::string(ch.kind == "person" ? "people" : "companies") + "-" + orgs_[static_cast<std::size_t>(ch.org)].id;
+    renamed.emplace(ch.id, std::move(ch));
+  }
+  cohorts_ = std::move(renamed);
+}
+
+std::string sim_state::new_uuid() {
+  std::uint64_t a = splitmix64(rng_state_++), b = splitmix64(rng_state_++);
+  std::string h = hex_of(a, 16) + hex_of(b, 16);
+  h[12] = '4';
+  h[16] = "89ab"[b >> 62];
+  return h.substr(0, 8) + '-' + h.substr(8, 4) + '-' + h.substr(12, 4) + '-' + h.substr(16, 4) + '-' + h.substr(20, 12);
+}
+
+std::string sim_state::new_id(std::string_view prefix) {
+  std::string s(prefix);
+  s += hex_of(splitmix64(rng_state_++), 12);
+  return s;
+}
+
+std::string sim_state::new_request_id() {
+  std::uint64_t n = requests_.load(std::memory_order_relaxed);
+  return "req_" + hex_of(splitmix64(params_.seed * 31 + n * 0x9e37 + 17), 16);
+}
+
+std::int64_t sim_state::now_ms_since_start(sim_clock::time_point t) const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t - started_).count();
+}
+
+void sim_state::ledger(org_rec& o, std::string_view kind, std::int64_t amount, std::string_view ref) {
+  o.credits += amount;
+  o.ledger.push_back({std::string(kind), amount, std::string(ref), o.credits, epoch_ms()});
+}
+
+int sim_state::find_org(std::string_view org_id) const {
+  for (std::size_t i = 0; i < orgs_.size(); ++i)
+    if (orgs_[i].id == org_id) return static_cast<int>(i);
+  return -1;
+}
+
+// ---------------------------------------------------------------- faults
+
+fault_decision sim_state::decide_fault(std::string_view target) {
+  std::lock_guard lk(fault_mtx_);
+  const auto& f = faults_params_;
+  fault_decision d;
+  if (!f.only_path.empty() && target.find(f.only_path) == std::string_view::npos) return d;
+  double total = f.p_429 + f.p_500 + f.p_502 + f.p_503 + f.p_504 + f.p_reset_before + f.p_reset_after +
+                 f.p_truncate + f.p_malformed + f.p_stall;
+  if (total <= 0 && f.p_latency <= 0) return d;
+  std::uint64_t n = fault_counter_++;
+  std::uint64_t h = splitmix64(params_.seed ^ (n * 0x9e3779b97f4a7c15ULL) ^ 0xfa017);
+  double r = static_cast<double>(h >> 11) * (1.0 / 9007199254740992.0);
+  double r2 = static_cast<double>(splitmix64(h) >> 11) * (1.0 / 9007199254740992.0);
+  const std::pair<double, fault_kind> table[] = {
+      {f.p_429, fault_kind::s429}, {f.p_500, fault_kind::s500}, {f.p_502, fault_kind::s502},
+      {f.p_503, fault_kind::s503}, {f.p_504, fault_kind::s504}, {f.p_reset_before, fault_kind::reset_before},
+      {f.p_reset_after, fault_kind::reset_after}, {f.p_truncate, fault_kind::truncate},
+      {f.p_malformed, fault_kind::malformed}, {f.p_stall, fault_kind::stall}};
+  double acc = 0;
+  for (auto& [p, k] : table) {
+    acc += p;
+    if (p > 0 && r < acc) { d.kind = k; break; }
+  }
+  if (f.p_latency > 0 && r2 < f.p_latency) d.latency = f.latency;
+  return d;
+}
+
+void sim_state::set_faults(fault_params f) {
+  std::lock_guard lk(fault_mtx_);
+  faults_params_ = std::move(f);
+}
+
+void sim_state::injected_error(const sim_request& rq, int status, sim_response& rs) {
+  rs.reset();
+  rs.status = status;
+  rs.request_id = new_request_id();
+  std::string_view target = rq.target;
+  bool legacy = target.starts_with("/api/v1/public/enrich/") || target.starts_with("/api/v1/public/auth/") ||
+                target.starts_with("/api/v1/public/webhooks/");
+  std::string_view code, problem;
+  bool retryable = true;
+  switch (status) {
+  case 429: code = "rate_limited"; problem = "Too many requests (injected)."; break;
+  case 500: code = "internal_error"; problem = "Unexpected server error (injected)."; retryable = false; break;
+  case 502: code = "bad_gateway"; problem = "Upstream returned an invalid response (injected)."; break;
+  case 503: code = "service_unavailable"; problem = "Service temporarily unavailable (injected)."; break;
+  default: code = "gateway_timeout"; problem = "Upstream timed out (injected)."; break;
+  }
+  if (status == 429) rs.retry_after_s = 1;
+  json::object o;
+  if (legacy) {
+    o["detail"] = problem;
+  } else {
+    json::object e;
+    e["code"] = code;
+    e["problem"] = problem;
+    e["cause"] = "fault injection";
+    e["fix"] = retryable ? "Retry with back-off." : "Retry later or contact support.";
+    e["retryable"] = retryable;
+    e["retry_after_ms"] = status == 429 ? json::value(1000) : json::value(nullptr);
+    std::string docs = "https://docs.cleanlist.ai/errors/" + std::string(code);
+    std::replace(docs.begin() + 30, docs.end(), '_', '-');
+    e["docs_url"] = docs;
+    e["request_id"] = rs.request_id;
+    o["error"] = std::move(e);
+  }
+  rs.body = json::serialize(o);
+}
+
+// ---------------------------------------------------------------- routing
+
+namespace {
+
+struct route_info {
+  route r;
+  std::string_view scope;
+  std::string_view tmpl;
+};
+
+const route_info& info(route r) {
+  static const route_info table[] = {
+      {route::none, "", ""},
+      {route::whoami, "", "/whoami"},
+      {route::balance, "credits:read", "/credits/balance"},
+      {route::estimate, "credits:read", "/credits/estimate"},
+      {route::api_keys, "admin:api_keys", "/api-keys"},
+      {route::usage, "admin:api_keys", "/usage"},
+      {route::lists_create, "lists:write", "/lead-lists"},
+      {route::lists_get, "lists:read", "/lead-lists"},
+      {route::list_get, "lists:read", "/lead-lists/{list_id}"},
+      {route::list_patch, "lists:write", "/lead-lists/{list_id}"},
+      {route::list_delete, "lists:write", "/lead-lists/{list_id}"},
+      {route::leads_get, "lists:read", "/lead-lists/{list_id}/leads"},
+      {route::leads_add, "lists:write", "/lead-lists/{list_id}/leads"},
+      {route::leads_remove, "lists:write", "/lead-lists/{list_id}/leads"},
+      {route::csv_import, "lists:write", "/lead-lists/{list_id}/csv-import"},
+      {route::enrich_person, "enrich:write", "/enrichment/person"},
+      {route::enrich_company, "enrich:write", "/enrichment/company"},
+      {route::enrich_by_task, "enrich:write", "/enrichment/by-task"},
+      {route::enrich_bulk, "enrich:write", "/enrichment/bulk"},
+      {route::enrich_status, "enrich:read", "/enrichment/status/{workflow_id}"},
+      {route::agents_run, "smart_agents:write", "/smart-agents/run"},
+      {route::agents_list, "smart_agents:read", "/smart-agents"},
+      {route::agent_get, "smart_agents:read", "/smart-agents/{smart_agent_task_id}"},
+      {route::export_csv, "export:read", "/export/csv/signed-url"},
+      {route::export_json, "export:read", "/export/json"},
+      {route::l_validate, "", "/auth/validate-key"},
+      {route::l_bulk, "", "/enrich/bulk"},
+      {route::l_status, "", "/enrich/status"},
+      {route::l_deliveries, "", "/webhooks/deliveries"},
+  };
+  return table[static_cast<int>(r)];
+}
+
+// Returns the route, or none; sets `bad_method` when the path exists with another method.
+route match(std::string_view m, std::string_view rest, bool v1, std::string_view& param, bool& bad_method) {
+  std::string_view seg[5];
+  int n = 0;
+  if (rest.empty() || rest[0] != '/') return route::none;
+  rest.remove_prefix(1);
+  while (n < 5) {
+    auto p = rest.find('/');
+    seg[n++] = rest.substr(0, p);
+    if (p == std::string_view::npos) break;
+    rest.remove_prefix(p + 1);
+    if (n == 5) return route::none;
+  }
+  for (int i = 0; i < n; ++i)
+    if (seg[i].empty()) return route::none;
+  auto pick = [&](std::initializer_list<std::pair<std::string_view, route>> opts) {
+    for (auto& [meth, r] : opts)
+      if (meth == m) return r;
+    bad_method = true;
+    return route::none;
+  };
+  if (n == 1) {
+    if (seg[0] == "whoami") return pick({{"GET", route::whoami}});
+    if (seg[0] == "api-keys") return pick({{"GET", route::api_keys}});
+    if (seg[0] == "usage") return pick({{"GET", route::usage}});
+    if (seg[0] == "lead-lists") return pick({{"GET", route::lists_get}, {"POST", route::lists_create}});
+    if (seg[0] == "smart-agents") return pick({{"GET", route::agents_list}});
+    return route::none;
+  }
+  if (n == 2) {
+    if (seg[0] == "credits" && seg[1] == "balance") return pick({{"GET", route::balance}});
+    if (seg[0] == "credits" && seg[1] == "estimate") return pick({{"POST", route::estimate}});
+    if (seg[0] == "lead-lists") {
+      param = seg[1];
+      return pick({{"GET", route::list_get}, {"PATCH", route::list_patch}, {"DELETE", route::list_delete}});
+    }
+    if (seg[0] == "enrichment") {
+      if (seg[1] == "person") return pick({{"POST", route::enrich_person}});
+      if (seg[1] == "company") return pick({{"POST", route::enrich_company}});
+      if (seg[1] == "by-task") return pick({{"POST", route::enrich_by_task}});
+      if (seg[1] == "bulk") return pick({{"POST", route::enrich_bulk}});
+      return route::none;
+    }
+    if (seg[0] == "smart-agents") {
+      if (seg[1] == "run" && m == "POST") return route::agents_run;
+      param = seg[1];
+      return pick({{"GET", route::agent_get}});
+    }
+    if (seg[0] == "export" && seg[1] == "json") return pick({{"GET", route::export_json}});
+    if (v1) {
+      if (seg[0] == "auth" && seg[1] == "validate-key") return pick({{"GET", route::l_validate}});
+      if (seg[0] == "enrich" && seg[1] == "bulk") return pick({{"POST", route::l_bulk}});
+      if (seg[0] == "enrich" && seg[1] == "status") return pick({{"GET", route::l_status}});
+      if (seg[0] == "webhooks" && seg[1] == "deliveries") return pick({{"GET", route::l_deliveries}});
+    }
+    return route::none;
+  }
+  if (n == 3) {
+    if (seg[0] == "lead-lists" && seg[2] == "leads") {
+      param = seg[1];
+      return pick({{"GET", route::leads_get}, {"POST", route::leads_add}, {"DELETE", route::leads_remove}});
+    }
+    if (seg[0] == "lead-lists" && seg[2] == "csv-import") {
+      param = seg[1];
+      return pick({{"POST", route::csv_import}});
+    }
+    if (seg[0] == "enrichment" && seg[1] == "status") {
+      param = seg[2];
+      return pick({{"GET", route::enrich_status}});
+    }
+    if (seg[0] == "export" && seg[1] == "csv" && seg[2] == "signed-url") return pick({{"POST", route::export_csv}});
+  }
+  return route::none;
+}
+
+int hexval(char ch) {
+  if (ch >= '0' && ch <= '9') return ch - '0';
+  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+  return -1;
+}
+
+std::string pct_decode(std::string_view s) {
+  std::string r;
+  r.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') r += ' ';
+    else if (s[i] == '%' && i + 2 < s.size() && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+      r += static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+      i += 2;
+    } else r += s[i];
+  }
+  return r;
+}
+
+void parse_query(std::string_view q, std::vector<std::pair<std::string, std::string>>& out) {
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    auto part = q.substr(0, amp);
+    if (!part.empty()) {
+      auto eq = part.find('=');
+      if (eq == std::string_view::npos) out.emplace_back(pct_decode(part), std::string());
+      else out.emplace_back(pct_decode(part.substr(0, eq)), pct_decode(part.substr(eq + 1)));
+    }
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+}
+
+void detail_body(sim_response& rs, int status, std::string_view detail) {
+  rs.status = status;
+  json::object o;
+  o["detail"] = detail;
+  rs.body = json::serialize(o);
+}
+
+} // namespace
+
+void sim_state::handle(const sim_request& rq, sim_response& rs) {
+  rs.reset();
+  auto now = sim_clock::now();
+  ctx c{rq, rs, now};
+  rs.request_id = new_request_id();
+  std::string_view target = rq.target, path = target, query;
+  if (auto q = target.find('?'); q != std::string_view::npos) {
+    path = target.substr(0, q);
+    query = target.substr(q + 1);
+  }
+  std::string_view rest;
+  bool v1 = false;
+  if (path.starts_with("/api/v1/public")) { c.prefix = path.substr(0, 14); rest = path.substr(14); v1 = true; }
+  else if (path.starts_with("/api/v2")) { c.prefix = path.substr(0, 7); rest = path.substr(7); }
+  else return detail_body(rs, 404, "Not Found");
+  bool bad_method = false;
+  c.r = match(rq.method, rest, v1, c.path_param, bad_method);
+  if (c.r == route::none) return detail_body(rs, bad_method ? 405 : 404, bad_method ? "Method Not Allowed" : "Not Found");
+  c.legacy = c.r >= route::l_validate;
+  if (!query.empty()) parse_query(query, c.query);
+
+  std::lock_guard lk(mtx_);
+  // ---- authentication
+  std::string_view auth = rq.authorization;
+  int key = -1;
+  if (auth.starts_with("Bearer ")) {
+    auto token = auth.substr(7);
+    if (token.starts_with("clapi_")) {
+      if (auto it = key_index_.find(token); it != key_index_.end()) key = it->second;
+    }
+  }
+  if (key < 0) {
+    if (c.legacy) return handlers::legacy_error(c, 401, "Not authenticated");
+    return handlers::error(*this, c, 401, "unauthenticated",
+                           auth.empty() ? "No API key was sent." : "The API key is missing, malformed, expired or revoked.",
+                           "Send 'Authorization: Bearer clapi_...' with an active key.");
+  }
+  c.key = key;
+  key_rec& k = keys_[static_cast<std::size_t>(key)];
+  c.user = k.user;
+  c.org = k.org;
+  org_rec& o = orgs_[static_cast<std::size_t>(k.org)];
+
+  // ---- rate limits (fixed windows per key and per organisation)
+  {
+    const std::int64_t elapsed = now_ms_since_start(now);
+    const std::int64_t win = std::max<std::int64_t>(1, params_.window.count());
+    const std::int64_t idx = elapsed / win;
+    if (k.win.index != idx) k.win = {idx, 0};
+    if (o.win.index != idx) o.win = {idx, 0};
+    if (k.win.count >= params_.per_key_limit || o.win.count >= params_.per_org_limit) {
+      if (params_.rate_limits) {
+        limited_.fetch_add(1, std::memory_order_relaxed);
+        std::int64_t ms = (idx + 1) * win - elapsed;
+        if (ms < 1) ms = 1;
+        rs.retry_after_s = static_cast<int>((ms + 999) / 1000);
+        bool key_bound = k.win.count >= params_.per_key_limit;
+        if (c.legacy) return handlers::legacy_error(c, 429, "Rate limit exceeded. Retry after " + std::to_string(rs.retry_after_s) + " seconds.");
+        json::object extra;
+        extra["limit_scope"] = key_bound ? "api_key" : "organization";
+        extra["limit"] = key_bound ? params_.per_key_limit : params_.per_org_limit;
+        extra["window_ms"] = win;
+        return handlers::error(*this, c, 429, "rate_limited",
+                               std::string("Rate limit exceeded for this ") + (key_bound ? "API key" : "organization") + ".",
+                               "Wait retry_after_ms (or the Retry-After header) before the next request.",
+                               std::move(extra), true);
+      }
+      above_limit_.fetch_add(1, std::memory_order_relaxed);
+    }
+    ++k.win.count;
+    ++o.win.count;
+  }
+  k.last_used_at = iso_utc(std::chrono::system_clock::now());
+
+  handlers::dispatch(*this, c);
+
+  // ---- usage log
+  {
+    std::string group(c.prefix);
+    group += info(c.r).tmpl;
+    bool err = rs.status >= 400;
+    auto bump = [&](std::map<std::string, usage_counts>& m, const std::string& g) {
+      auto& u = m[g];
+      ++u.calls;
+      if (err) ++u.errors;
+    };
+    bump(o.usage_tool, group);
+    bump(o.usage_key, k.key_id);
+    bump(o.usage_day, iso_utc(std::chrono::system_clock::now()).substr(0, 10));
+    if (err) bump(o.usage_error, std::to_string(rs.status));
+    ++o.usage_total;
+    if (err) ++o.usage_errors;
+  }
+}
+
+// Scope / feature gates and the handler call.
+void handlers::dispatch(sim_state& s, ctx& c) {
+  const auto& k = s.keys_[static_cast<std::size_t>(c.key)];
+  const auto& o = s.orgs_[static_cast<std::size_t>(c.org)];
+  if (!o.api_access && c.r != route::whoami) {
+    if (c.legacy) return legacy_error(c, 403, "Your plan does not include API access.");
+    json::object extra;
+    extra["feature"] = "API_ACCESS";
+    extra["tier"] = o.tier;
+    return error(s, c, 403, "feature_gated", "Your plan does not include API access.",
+                 "Upgrade to Pro or higher at app.cleanlist.ai/billing.", std::move(extra));
+  }
+  std::string_view scope = info(c.r).scope;
+  if (!scope.empty() && !k.all_scopes &&
+      std::find(k.scopes.begin(), k.scopes.end(), scope) == k.scopes.end()) {
+    json::object details;
+    details["required_scope"] = scope;
+    json::array g;
+    for (auto& sc : k.scopes) g.emplace_back(sc);
+    details["granted_scopes"] = std::move(g);
+    json::object extra;
+    extra["details"] = std::move(details);
+    return error(s, c, 403, "insufficient_scope",
+                 "This call requires the '" + std::string(scope) + "' scope, which is not granted to the authenticating credential.",
+                 "Re-issue the API key with the required scope, or use a key that has it.", std::move(extra));
+  }
+  switch (c.r) {
+  case route::whoami: return whoami(s, c);
+  case route::balance: return balance(s, c);
+  case route::estimate: return estimate(s, c);
+  case route::api_keys: return api_keys(s, c);
+  case route::usage: return usage(s, c);
+  case route::lists_create: return lists_create(s, c);
+  case route::lists_get: return lists_get(s, c);
+  case route::list_get: return list_get(s, c);
+  case route::list_patch: return list_patch(s, c);
+  case route::list_delete: return list_delete(s, c);
+  case route::leads_get: return leads_get(s, c);
+  case route::leads_add: return leads_add(s, c);
+  case route::leads_remove: return leads_remove(s, c);
+  case route::csv_import: return csv_import(s, c);
+  case route::enrich_person: return enrich_person(s, c);
+  case route::enrich_company: return enrich_company(s, c);
+  case route::enrich_by_task: return enrich_by_task(s, c);
+  case route::enrich_bulk: return enrich_bulk(s, c);
+  case route::enrich_status: return enrich_status(s, c);
+  case route::agents_run: return agents_run(s, c);
+  case route::agents_list: return agents_list(s, c);
+  case route::agent_get: return agent_get(s, c);
+  case route::export_csv: return export_csv(s, c);
+  case route::export_json: return export_json(s, c);
+  case route::l_validate: return l_validate(s, c);
+  case route::l_bulk: return l_bulk(s, c);
+  case route::l_status: return l_status(s, c);
+  case route::l_deliveries: return l_deliveries(s, c);
+  case route::none: break;
+  }
+}
+
+// ---------------------------------------------------------------- accessors
+
+sim_stats sim_state::stats() const {
+  sim_stats st;
+  st.requests = requests_.load();
+  st.served_above_limit = above_limit_.load();
+  st.rate_limited_429 = limited_.load();
+  st.faults_injected = faults_.load();
+  st.accepted_enrich_posts = enrich_ok_.load();
+  return st;
+}
+
+std::int64_t sim_state::credits(std::string_view org_id) {
+  std::lock_guard lk(mtx_);
+  settle_all(sim_clock::now());
+  int i = find_org(org_id);
+  return i < 0 ? -1 : orgs_[static_cast<std::size_t>(i)].credits;
+}
+
+void sim_state::set_credits(std::string_view org_id, std::int64_t c) {
+  std::lock_guard lk(mtx_);
+  int i = find_org(org_id);
+  if (i < 0) return;
+  auto& o = orgs_[static_cast<std::size_t>(i)];
+  ledger(o, "set", c - o.credits, "set_credits");
+}
+
+std::uint64_t sim_state::enrich_posts_for(std::string_view identity) const {
+  std::lock_guard lk(mtx_);
+  auto it = enrich_posts_.find(identity);
+  return it == enrich_posts_.end() ? 0 : it->second;
+}
+
+std::string sim_state::default_api_key() const {
+  for (auto& k : keys_) return k.key;
+  return {};
+}
+std::string sim_state::default_org_id() const { return orgs_.empty() ? std::string() : orgs_[0].id; }
+
+boost::json::value sim_state::ledger_json() {
+  std::lock_guard lk(mtx_);
+  auto now = sim_clock::now();
+  settle_all(now);
+  json::object root;
+  json::array orgs;
+  for (auto& o : orgs_) {
+    json::object jo;
+    jo["org_id"] = o.id;
+    jo["credits"] = o.credits;
+    json::array led;
+    for (auto& e : o.ledger) {
+      json::object je;
+      je["kind"] = e.kind;
+      je["amount"] = e.amount;
+      je["ref"] = e.ref;
+      je["balance_after"] = e.balance_after;
+      je["ts_ms"] = e.ts_ms;
+      led.emplace_back(std::move(je));
+    }
+    jo["ledger"] = std::move(led);
+    orgs.emplace_back(std::move(jo));
+  }
+  root["orgs"] = std::move(orgs);
+  json::array wfs;
+  for (auto& [id, w] : workflows_) {
+    json::object jw;
+    jw["workflow_id"] = id;
+    jw["org_id"] = orgs_[static_cast<std::size_t>(w.org)].id;
+    jw["enrichment_type"] = w.type;
+    jw["total"] = static_cast<std::int64_t>(w.leads.size());
+    jw["credits_reserved"] = w.reserved;
+    jw["settled"] = w.settled;
+    jw["credits_charged"] = w.charged;
+    jw["credits_refunded"] = w.refunded;
+    jw["failed"] = w.failed_whole;
+    wfs.emplace_back(std::move(jw));
+  }
+  root["workflows"] = std::move(wfs);
+  json::array runs;
+  for (auto& [id, r] : agent_runs_) {
+    json::object jr;
+    jr["smart_agent_task_id"] = id;
+    jr["org_id"] = orgs_[static_cast<std::size_t>(r.org)].id;
+    jr["credits_reserved"] = r.reserved;
+    jr["credits_charged"] = r.charged;
+    jr["settled"] = r.settled;
+    runs.emplace_back(std::move(jr));
+  }
+  root["smart_agent_runs"] = std::move(runs);
+  json::array cohorts;
+  for (auto& [id, ch] : cohorts_) {
+    if (ch.from_list) continue;
+    json::object jc;
+    jc["task_id"] = id;
+    jc["kind"] = ch.kind;
+    jc["org_id"] = orgs_[static_cast<std::size_t>(ch.org)].id;
+    jc["size"] = static_cast<std::int64_t>(ch.entity_ids.size());
+    cohorts.emplace_back(std::move(jc));
+  }
+  root["cohorts"] = std::move(cohorts);
+  auto st = stats();
+  json::object js;
+  js["requests"] = st.requests;
+  js["served_above_limit"] = st.served_above_limit;
+  js["rate_limited_429"] = st.rate_limited_429;
+  js["faults_injected"] = st.faults_injected;
+  js["accepted_enrich_posts"] = st.accepted_enrich_posts;
+  root["stats"] = std::move(js);
+  json::object posts;
+  for (auto& [id, n] : enrich_posts_) posts[id] = n;
+  root["enrich_posts"] = std::move(posts);
+  return root;
+}
+
+std::string sim_state::create_cohort(std::string_view org_id, std::string_view kind, int n) {
+  std::lock_guard lk(mtx_);
+  int org = find_org(org_id);
+  if (org < 0 || n < 0) return {};
+  return create_cohort_unlocked(org, kind, n);
+}
+
+std::string sim_state::create_cohort_unlocked(int org, std::string_view kind, int n) {
+  static const char* firsts[] = {"Jane", "John", "Maria", "Wei", "Aisha", "Lucas", "Priya", "Omar", "Sofia", "Kenji"};
+  static const char* lasts[] = {"Doe", "Smith", "Garcia", "Chen", "Khan", "Martin", "Patel", "Haddad", "Rossi", "Sato"};
+  static const char* comps[] = {"Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark", "Wayne", "Wonka", "Tyrell"};
+  cohort_rec ch;
+  ch.id = new_id("cl-task_");
+  ch.kind = kind == "company" ? "company" : "person";
+  ch.org = org;
+  for (int i = 0; i < n; ++i) {
+    std::uint64_t h = splitmix64(rng_state_++);
+    std::string eid = std::to_string(4482910 + (h % 9000000));
+    ch.entity_ids.push_back(eid);
+    const char* comp = comps[(h >> 8) % 10];
+    std::string domain = std::string(comp) + ".io";
+    std::transform(domain.begin(), domain.end(), domain.begin(), [](unsigned char x) { return static_cast<char>(std::tolower(x)); });
+    if (ch.kind == "person") {
+      lead_rec l;
+      l.id = eid;
+      l.first_name = firsts[(h >> 16) % 10];
+      l.last_name = lasts[(h >> 24) % 10];
+      l.full_name = l.first_name + " " + l.last_name;
+      l.company = comp;
+      l.domain = domain;
+      l.title = "VP of Sales";
+      l.linkedin_url = "https://linkedin.com/in/" + l.first_name + "-" + l.last_name + "-" + hex_of(h >> 32, 4);
+      std::transform(l.linkedin_url.begin(), l.linkedin_url.end(), l.linkedin_url.begin(), [](unsigned char x) { return static_cast<char>(std::tolower(x)); });
+      ch.people.push_back(std::move(l));
+    } else {
+      ch.companies.push_back({eid, comp, domain});
+    }
+  }
+  std::string id = ch.id;
+  cohorts_.emplace(id, std::move(ch));
+  return id;
+}
+
+// ---------------------------------------------------------------- settlement
+
+void sim_state::settle_all(sim_clock::time_point now) {
+  std::size_t keep = 0;
+  for (std::size_t i = 0; i < unsettled_.size(); ++i) {
+    auto it = workflows_.find(unsettled_[i]);
+    if (it == workflows_.end()) continue;
+    settle_if_due(it->second, now);
+    if (!it->second.settled) unsettled_[keep++] = unsettled_[i];
+  }
+  unsettled_.resize(keep);
+  for (auto& [id, r] : agent_runs_) settle_agent_if_due(r, now);
+}
+
+} // namespace cleanlist::testing::detail

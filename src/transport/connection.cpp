@@ -1,0 +1,144 @@
+#include "transport/connection.hpp"
+
+#include <cleanlist/error.hpp>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <sys/socket.h>
+
+namespace cleanlist::transport {
+
+namespace {
+
+using boost::system::error_code;
+
+// Maps a transport error to the library's code, keeping operation_aborted for cancellation.
+error_code map_transport_error(error_code ec) {
+  if (ec == beast::error::timeout) return error::timeout;
+  if (ec == http::error::body_limit || ec == http::error::header_limit || ec == http::error::buffer_overflow)
+    return error::response_too_large;
+  if (ec.category() == asio::error::get_ssl_category()) {
+    auto reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+    if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED) return error::tls_verification_failed;
+  }
+  return ec;
+}
+
+} // namespace
+
+connection::~connection() { close(); }
+
+beast::tcp_stream& connection::lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
+
+void connection::close() noexcept {
+  error_code ignored;
+  if (tls_) beast::get_lowest_layer(*tls_).socket().close(ignored);
+  if (plain_) plain_->socket().close(ignored);
+  open_ = false;
+}
+
+asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context& cc) {
+  const auto& url = ep.url;
+  asio::ip::tcp::resolver resolver(ex_);
+  auto [rec, results] = co_await resolver.async_resolve(url.host, std::to_string(url.port), cc.token());
+  if (rec) co_return rec;
+
+  if (url.tls) {
+    tls_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ex_, *ep.ssl);
+    SSL* ssl = tls_->native_handle();
+    error_code aec;
+    asio::ip::make_address(url.host, aec);
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    if (!aec) {
+      // IP literal: verify against the certificate's IP SANs; SNI must not carry an IP (RFC 6066).
+      if (X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str()) != 1) co_return error::tls_verification_failed;
+    } else {
+      if (SSL_set_tlsext_host_name(ssl, url.host.c_str()) != 1) co_return error::tls_verification_failed;
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      if (X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), url.host.size()) != 1)
+        co_return error::tls_verification_failed;
+    }
+    tls_->set_verify_mode(asio::ssl::verify_peer);
+  } else {
+    plain_ = std::make_unique<beast::tcp_stream>(ex_);
+  }
+
+  lowest().expires_after(ep.connect_timeout);
+  auto [cec, ep_used] = co_await lowest().async_connect(results, cc.token());
+  if (cec) co_return map_transport_error(cec);
+  lowest().socket().set_option(asio::ip::tcp::no_delay(true));
+  if (tls_) {
+    lowest().expires_after(ep.connect_timeout);
+    auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, cc.token());
+    if (hec) co_return map_transport_error(hec);
+  }
+  lowest().expires_never();
+  open_ = true;
+  co_return error_code{};
+}
+
+asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, http::request<http::string_body>& req,
+                                                      call_context& cc) {
+  exchange_result r;
+  lowest().expires_after(ep.request_timeout);
+  error_code wec;
+  if (tls_) std::tie(wec, std::ignore) = co_await http::async_write(*tls_, req, cc.token());
+  else std::tie(wec, std::ignore) = co_await http::async_write(*plain_, req, cc.token());
+  if (wec) {
+    // The request was not fully handed to the kernel, so the server cannot have a complete request.
+    close();
+    r.ec = map_transport_error(wec);
+    r.where = stage::not_sent;
+    co_return r;
+  }
+  r.where = stage::sent_no_response;
+  http::response_parser<http::string_body> parser;
+  parser.header_limit(ep.max_header_bytes);
+  parser.body_limit(ep.max_body_bytes);
+  error_code rec;
+  if (tls_) std::tie(rec, std::ignore) = co_await http::async_read(*tls_, buffer_, parser, cc.token());
+  else std::tie(rec, std::ignore) = co_await http::async_read(*plain_, buffer_, parser, cc.token());
+  lowest().expires_never();
+  if (rec) {
+    close();
+    r.ec = map_transport_error(rec);
+    co_return r;
+  }
+  r.where = stage::response;
+  r.response = parser.release();
+  keep_alive_ = r.response.keep_alive();
+  if (!keep_alive_) close();
+  co_return r;
+}
+
+bool connection::stale() const {
+  if (!open_) return true;
+  auto& sock = tls_ ? beast::get_lowest_layer(*tls_).socket() : plain_->socket();
+  if (buffer_.size() != 0) return true;
+  if (tls_ && SSL_pending(const_cast<SSL*>(tls_->native_handle())) > 0) return true;  // leftover bytes from the server: protocol state unknown
+  char c;
+  ssize_t n = ::recv(sock.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return true;                                     // orderly close (FIN) by the server
+  if (n > 0) return true;                                      // unsolicited data (e.g. TLS close_notify)
+  return !(errno == EAGAIN || errno == EWOULDBLOCK);           // reset or other error
+}
+
+asio::awaitable<void> connection::graceful_close() {
+  if (tls_ && open_) {
+    lowest().expires_after(std::chrono::seconds(1));
+    // stream_truncated / timeouts on shutdown are benign: we are closing anyway.
+    co_await tls_->async_shutdown(asio::as_tuple(asio::use_awaitable));
+  }
+  close();
+}
+
+} // namespace cleanlist::transport

@@ -1,0 +1,78 @@
+#pragma once
+// One HTTP/1.1 keep-alive connection, plain TCP or TLS, with per-phase deadlines.
+#include "protocol/url.hpp"
+#include "transport/call_context.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <chrono>
+#include <memory>
+
+namespace cleanlist::transport {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+struct endpoint {
+  protocol::base_url url;
+  asio::ssl::context* ssl = nullptr;  ///< required when url.tls
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds request_timeout{30000};
+  std::uint32_t max_header_bytes = 16 * 1024;
+  std::uint64_t max_body_bytes = 16 * 1024 * 1024;
+};
+
+/// Where a failed exchange stopped: decides whether a retry could double-process a request.
+enum class stage {
+  not_sent,          ///< connect/TLS failed or the request was not fully written: nothing processed
+  sent_no_response,  ///< the request was written but no complete response came back: outcome unknown
+  response,          ///< a complete response was read
+};
+
+struct exchange_result {
+  boost::system::error_code ec;  ///< transport error (empty when a response was read)
+  stage where = stage::not_sent;
+  http::response<http::string_body> response;
+};
+
+class connection {
+public:
+  explicit connection(asio::any_io_executor ex) : ex_(std::move(ex)) {}
+  ~connection();
+
+  /// Resolves, connects and (for TLS) handshakes with SNI and host name verification.
+  asio::awaitable<boost::system::error_code> connect(const endpoint& ep, call_context& cc);
+
+  /// Writes the request and reads the response with the endpoint's limits and deadline.
+  asio::awaitable<exchange_result> exchange(const endpoint& ep, http::request<http::string_body>& req,
+                                            call_context& cc);
+
+  /// True if the peer closed or sent unsolicited bytes while idle: the connection must not be reused.
+  bool stale() const;
+  bool reusable() const noexcept { return open_ && keep_alive_; }
+  bool reused = false;
+  std::chrono::steady_clock::time_point idle_since{};
+
+  /// Bounded graceful close (TLS close_notify with a 1 s deadline); errors are ignored.
+  asio::awaitable<void> graceful_close();
+  void close() noexcept;
+
+private:
+  beast::tcp_stream& lowest();
+  asio::any_io_executor ex_;
+  std::unique_ptr<beast::tcp_stream> plain_;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_;
+  beast::flat_buffer buffer_;
+  bool open_ = false;
+  bool keep_alive_ = true;
+};
+
+} // namespace cleanlist::transport

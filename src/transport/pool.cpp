@@ -1,0 +1,63 @@
+#include "transport/pool.hpp"
+
+#include <cleanlist/error.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+namespace cleanlist::transport {
+
+pool::pool(asio::any_io_executor ex, std::size_t max_connections)
+    : ex_(ex), max_(max_connections == 0 ? 1 : max_connections), wakeup_(ex, asio::steady_timer::time_point::max()) {}
+
+asio::awaitable<pool::lease> pool::acquire(const endpoint& ep, call_context& cc) {
+  for (;;) {
+    if (shut_) co_return lease{error::shutdown, nullptr};
+    if (cc.stopped()) co_return lease{asio::error::operation_aborted, nullptr};
+    while (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      if (!c->stale()) co_return lease{{}, std::move(c)};
+      --total_;  // closed by the server while idle: drop it, nothing was sent on it
+    }
+    if (total_ < max_) {
+      ++total_;
+      ++created_;
+      auto c = std::make_unique<connection>(ex_);
+      auto ec = co_await c->connect(ep, cc);
+      if (ec) {
+        --total_;
+        wakeup_.cancel_one();  // a slot is free again
+        co_return lease{ec, nullptr};
+      }
+      co_return lease{{}, std::move(c)};
+    }
+    co_await wakeup_.async_wait(cc.token());  // woken by release()/connect failure, or cancelled
+  }
+}
+
+void pool::release(std::unique_ptr<connection> c) {
+  if (!c) return;
+  if (c->reusable() && !shut_) {
+    c->reused = true;
+    c->idle_since = std::chrono::steady_clock::now();
+    idle_.push_back(std::move(c));
+  } else {
+    --total_;
+  }
+  wakeup_.cancel_one();
+}
+
+namespace {
+asio::awaitable<void> close_gracefully(std::unique_ptr<connection> c) { co_await c->graceful_close(); }
+} // namespace
+
+void pool::shutdown() {
+  shut_ = true;
+  for (auto& c : idle_) asio::co_spawn(ex_, close_gracefully(std::move(c)), asio::detached);
+  total_ -= idle_.size();
+  idle_.clear();
+  wakeup_.cancel();
+}
+
+} // namespace cleanlist::transport

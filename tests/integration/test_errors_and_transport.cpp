@@ -1,0 +1,337 @@
+// Error shapes, validation, timeouts, cancellation, TLS, keep-alive and completion tokens.
+#include "test_support.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+
+#include <doctest/doctest.h>
+
+#include <thread>
+
+using namespace cltest;
+namespace cl = cleanlist;
+
+namespace {
+
+struct outcome {
+  cl::error_code ec;
+  cl::diagnostics diag;
+};
+
+template <class T, class Op>
+outcome run_expect_error(asio::io_context& ioc, Op op) {
+  outcome o;
+  bool done = false;
+  op(o.diag, [&](cl::error_code ec, T) {
+    o.ec = ec;
+    done = true;
+  });
+  ioc.restart();
+  for (int i = 0; i < 600 && !done; ++i) ioc.run_for(50ms);
+  REQUIRE(done);
+  return o;
+}
+
+} // namespace
+
+TEST_CASE("API error envelopes are parsed into error codes and diagnostics") {
+  cleanlist::testing::simulator sim(fast_sim());
+  asio::io_context ioc;
+
+  SUBCASE("unknown key -> 401 unauthenticated, key never echoed") {
+    auto p = client_for(sim);
+    p.api_key = "clapi_unknown_key_0123456789";
+    cl::client c(ioc.get_executor(), p);
+    auto o = run_expect_error<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_whoami(d, cb); });
+    CHECK(o.ec == cl::error::unauthenticated);
+    CHECK(o.diag.http_status == 401);
+    CHECK(o.diag.to_string().find("clapi_unknown_key_0123456789") == std::string::npos);
+    CHECK(o.diag.body_excerpt.find("clapi_unknown_key_0123456789") == std::string::npos);
+  }
+  SUBCASE("insufficient credits -> envelope with code") {
+    sim.set_credits(sim.default_org_id(), 0);
+    cl::client c(ioc.get_executor(), client_for(sim));
+    cl::enrich_person_request r;
+    r.email = "nobody@acme.com";
+    r.enrichment_type = cl::enrichment_type::full;
+    auto o = run_expect_error<cl::enrich_person_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_enrich_person(r, d, cb); });
+    CHECK(o.ec == cl::error::insufficient_credits);
+    CHECK(o.diag.code == "insufficient_credits");
+    CHECK(o.diag.retryable == std::optional<bool>(false));
+    CHECK(!o.diag.request_id.empty());
+    CHECK(sim.enrich_posts_for("nobody@acme.com") == 0);
+  }
+  SUBCASE("legacy {detail: string} shape on a legacy endpoint") {
+    cl::client c(ioc.get_executor(), client_for(sim));
+    cl::legacy_status_request r;
+    r.workflow_id = "public_bulk_does-not-exist";
+    auto o = run_expect_error<cl::legacy_status_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_legacy_status(r, d, cb); });
+    CHECK(o.ec == cl::error::not_found);
+    CHECK(o.diag.code.empty());
+    CHECK(!o.diag.problem.empty());
+  }
+  SUBCASE("quote reuse is refused with its own code") {
+    cl::client c(ioc.get_executor(), client_for(sim));
+    auto flow = [&]() -> asio::awaitable<cl::error_code> {
+      auto list = co_await c.async_create_list(cl::create_list_request{"quote reuse", {}, {}});
+      cl::csv_import_request imp;
+      imp.list_id = list.list_id;
+      imp.csv_content = "email\na@x.io\n";
+      imp.column_mapping = {{"email", "email"}};
+      imp.dispatch_enrichment = false;
+      co_await c.async_csv_import(imp);
+      cl::estimate_request est;
+      est.tool = "enrich_list";
+      est.list_id = list.list_id;
+      auto q = co_await c.async_estimate(est);
+      co_await c.async_enrich_list(cl::enrich_list_request{list.list_id, {}, q.quote_id});
+      auto [ec, r] = co_await c.async_enrich_list(cl::enrich_list_request{list.list_id, {}, q.quote_id},
+                                                  asio::as_tuple(asio::use_awaitable));
+      co_return ec;
+    };
+    CHECK(run(ioc, flow()) == cl::error::quote_already_used);
+  }
+}
+
+TEST_CASE("invalid arguments are refused before any request is sent") {
+  cleanlist::testing::simulator sim(fast_sim());
+  asio::io_context ioc;
+  cl::client c(ioc.get_executor(), client_for(sim));
+  auto before = sim.stats().requests;
+
+  cl::enrich_person_request no_identity;
+  no_identity.first_name = "Ada";  // a name alone is not an identity
+  auto o = run_expect_error<cl::enrich_person_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_enrich_person(no_identity, d, cb); });
+  CHECK(o.ec == cl::error::invalid_argument);
+  CHECK(!o.diag.problem.empty());
+
+  auto o2 = run_expect_error<cl::list_detail>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_create_list(cl::create_list_request{std::string(201, 'x'), {}, {}}, d, cb); });
+  CHECK(o2.ec == cl::error::invalid_argument);
+  auto o3 = run_expect_error<cl::list_detail>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_get_list("../whoami", d, cb); });
+  CHECK(o3.ec == cl::error::invalid_argument);
+  auto o4 = run_expect_error<cl::leads_page>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_list_leads(cl::list_leads_request{"abc", 501, {}}, d, cb); });
+  CHECK(o4.ec == cl::error::invalid_argument);
+
+  SUBCASE("malformed keys") {
+    for (std::string key : {"", "sk_live_abc0123456", "clapi_abc\r\nX-Injected: 1", "clapi_with space_123"}) {
+      auto p = client_for(sim);
+      p.api_key = key;
+      cl::client bad(ioc.get_executor(), p);
+      auto ok = run_expect_error<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { bad.async_whoami(d, cb); });
+      CHECK(ok.ec == cl::error::invalid_api_key);
+      if (!key.empty()) CHECK(ok.diag.problem.find(key) == std::string::npos);
+    }
+  }
+  CHECK(sim.stats().requests == before);
+  CHECK(c.stats().requests == 0);
+}
+
+TEST_CASE("a stalled response times out; the deadline is per request") {
+  auto sp = fast_sim();
+  sp.faults.p_stall = 1.0;
+  sp.faults.only_path = "/whoami";
+  cleanlist::testing::simulator sim(sp);
+  asio::io_context ioc;
+  auto p = client_for(sim);
+  p.request_timeout = 200ms;
+  p.retry.max_attempts = 2;
+  cl::client c(ioc.get_executor(), p);
+  auto o = run_expect_error<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_whoami(d, cb); });
+  CHECK(o.ec == cl::error::timeout);
+  CHECK(c.stats().retries == 1);  // GET is idempotent: retried once, then gave up
+
+  // Other operations are unaffected by the stalled ones.
+  auto bal = run(ioc, c.async_credits_balance());
+  CHECK(bal.credits > 0);
+
+  SUBCASE("overall deadline bounds retries") {
+    auto p2 = p;
+    p2.request_timeout = 5s;
+    p2.overall_timeout = 150ms;
+    cl::client c2(ioc.get_executor(), p2);
+    auto o2 = run_expect_error<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { c2.async_whoami(d, cb); });
+    CHECK(o2.ec == cl::error::timeout);
+  }
+}
+
+TEST_CASE("cancelling one operation leaves the others running") {
+  auto sp = fast_sim();
+  sp.faults.p_stall = 1.0;
+  sp.faults.only_path = "/whoami";
+  cleanlist::testing::simulator sim(sp);
+  asio::io_context ioc;
+  cl::client c(ioc.get_executor(), client_for(sim));
+
+  asio::cancellation_signal sig;
+  cl::error_code stalled_ec;
+  bool stalled_done = false, balance_done = false;
+  c.async_whoami(asio::bind_cancellation_slot(sig.slot(), [&](cl::error_code ec, cl::whoami_response) {
+    stalled_ec = ec;
+    stalled_done = true;
+  }));
+  c.async_credits_balance([&](cl::error_code ec, cl::credits_balance_response r) {
+    CHECK_FALSE(ec);
+    CHECK(r.credits > 0);
+    balance_done = true;
+    sig.emit(asio::cancellation_type::terminal);  // from the io_context thread, as documented
+  });
+  ioc.restart();
+  for (int i = 0; i < 200 && !(stalled_done && balance_done); ++i) ioc.run_for(50ms);
+  CHECK(balance_done);
+  REQUIRE(stalled_done);
+  CHECK(stalled_ec == asio::error::operation_aborted);
+}
+
+TEST_CASE("completion tokens: callback, future, deferred, coroutine") {
+  cleanlist::testing::simulator sim(fast_sim());
+  asio::io_context ioc;
+  cl::client c(ioc.get_executor(), client_for(sim, "/api/v2"));
+
+  std::thread runner;
+  SUBCASE("future") {
+    auto work = asio::make_work_guard(ioc);
+    runner = std::thread([&] { ioc.run(); });
+    auto f = c.async_whoami(asio::use_future);
+    CHECK(f.get().organization_id == sim.default_org_id());
+    work.reset();
+    runner.join();
+  }
+  SUBCASE("deferred") {
+    auto op = c.async_credits_balance(asio::deferred);
+    std::int64_t credits = -1;
+    std::move(op)([&](cl::error_code ec, cl::credits_balance_response r) {
+      CHECK_FALSE(ec);
+      credits = r.credits;
+    });
+    ioc.run();
+    CHECK(credits > 0);
+  }
+  SUBCASE("coroutine throws api_exception with diagnostics") {
+    auto p = client_for(sim);
+    p.api_key = "clapi_not_a_known_key_42";
+    cl::client bad(ioc.get_executor(), p);
+    auto flow = [&]() -> asio::awaitable<int> {
+      try {
+        co_await bad.async_whoami();
+      } catch (const cl::api_exception& e) {
+        CHECK(e.code() == cl::error::unauthenticated);
+        co_return e.diag().http_status;
+      }
+      co_return 0;
+    };
+    CHECK(run(ioc, flow()) == 401);
+  }
+}
+
+TEST_CASE("TLS: a server certificate from an untrusted CA is refused") {
+  cleanlist::testing::simulator sim(fast_sim());
+  asio::io_context ioc;
+  auto p = client_for(sim);
+  p.tls.ca_pem.clear();  // only the (empty) system store: the simulator's CA is unknown
+  p.retry.max_attempts = 1;
+  cl::client c(ioc.get_executor(), p);
+  auto o = run_expect_error<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_whoami(d, cb); });
+  CHECK(o.ec == cl::error::tls_verification_failed);
+  CHECK(sim.stats().requests == 0);
+}
+
+TEST_CASE("a non-idempotent POST whose answer is lost is not retried") {
+  auto sp = fast_sim();
+  sp.faults.p_reset_after = 1.0;
+  sp.faults.only_path = "/enrichment/person";
+  cleanlist::testing::simulator sim(sp);
+  asio::io_context ioc;
+  cl::client c(ioc.get_executor(), client_for(sim));
+  cl::enrich_person_request r;
+  r.email = "once@acme.com";
+  auto o = run_expect_error<cl::enrich_person_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_enrich_person(r, d, cb); });
+  CHECK(o.ec == cl::error::outcome_unknown);
+  CHECK(sim.enrich_posts_for("once@acme.com") == 1);  // processed exactly once
+  CHECK(c.stats().outcome_unknown == 1);
+
+  SUBCASE("an idempotent GET in the same situation is retried") {
+    auto sp2 = fast_sim();
+    sp2.faults.p_reset_before = 0.5;
+    cleanlist::testing::simulator sim2(sp2);
+    auto p = client_for(sim2);
+    p.retry.max_attempts = 10;
+    cl::client c2(ioc.get_executor(), p);
+    for (int i = 0; i < 5; ++i) CHECK(run(ioc, c2.async_whoami()).organization_id == sim2.default_org_id());
+    CHECK(c2.stats().retries > 0);
+  }
+}
+
+namespace {
+
+// A minimal HTTP server that answers each connection's first request, then closes the
+// connection a moment later (an idle keep-alive timeout), counting requests per connection.
+struct closing_server {
+  asio::io_context ioc;
+  asio::ip::tcp::acceptor acc{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
+  std::atomic<int> connections{0}, requests{0}, closed{0};
+  std::thread th;
+
+  closing_server() {
+    th = std::thread([this] {
+      for (;;) {
+        asio::ip::tcp::socket s(ioc);
+        boost::system::error_code ec;
+        acc.accept(s, ec);
+        if (ec) return;
+        ++connections;
+        asio::streambuf buf;
+        asio::read_until(s, buf, "\r\n\r\n", ec);
+        if (ec) continue;
+        std::string head{asio::buffers_begin(buf.data()), asio::buffers_end(buf.data())};
+        auto cl_pos = head.find("Content-Length: ");
+        std::size_t want = cl_pos == std::string::npos ? 0 : std::stoul(head.substr(cl_pos + 16));
+        auto have = buf.size() - (head.find("\r\n\r\n") + 4);
+        if (want > have) asio::read(s, buf, asio::transfer_exactly(want - have), ec);
+        ++requests;
+        std::string body = R"({"workflow_id":"enrich-1","status":"pending","credits_reserved":1,"lead_list_id":"l","poll_url":"u"})";
+        std::string resp = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\nConnection: keep-alive\r\n\r\n" + body;
+        asio::write(s, asio::buffer(resp), ec);
+        s.shutdown(asio::ip::tcp::socket::shutdown_both, ec);  // the server's idle close
+        s.close(ec);
+        ++closed;
+      }
+    });
+  }
+  ~closing_server() {
+    boost::system::error_code ec;
+    acc.close(ec);
+    // Unblock accept() with a dummy connection.
+    asio::ip::tcp::socket s(ioc);
+    s.connect(acc.local_endpoint(ec), ec);
+    th.join();
+  }
+};
+
+} // namespace
+
+TEST_CASE("a keep-alive connection closed by the server is replaced before sending") {
+  closing_server srv;
+  auto port = srv.acc.local_endpoint().port();
+  asio::io_context ioc;
+  cl::client_params p;
+  p.api_key = "clapi_test_key_0123456789";
+  p.base_url = "http://127.0.0.1:" + std::to_string(port) + "/api/v1/public";
+  p.rate_limit.enabled = false;
+  p.max_connections = 1;
+  cl::client c(ioc.get_executor(), p);
+  cl::enrich_person_request r;
+  r.email = "a@b.io";
+  for (int i = 0; i < 3; ++i) {
+    auto res = run(ioc, c.async_enrich_person(r));
+    CHECK(res.workflow_id == "enrich-1");
+    // The scenario: the server has closed the idle connection before the next request starts.
+    for (int spin = 0; srv.closed < i + 1 && spin < 1000000; ++spin) std::this_thread::yield();
+  }
+  CHECK(srv.requests == 3);       // each POST reached the server exactly once
+  CHECK(srv.connections == 3);    // each on a fresh connection
+  CHECK(c.stats().retries == 0);  // no blind resend
+}

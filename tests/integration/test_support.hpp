@@ -1,0 +1,58 @@
+#pragma once
+// Shared helpers of the integration tests: a simulator + a client trusting its CA.
+#include <cleanlist/client.hpp>
+#include <cleanlist/testing/simulator.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <chrono>
+#include <future>
+#include <optional>
+#include <stdexcept>
+
+namespace cltest {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+/// Fast workflows, rate limits off unless a test turns them on.
+inline cleanlist::testing::simulator_params fast_sim(bool tls = true) {
+  cleanlist::testing::simulator_params p;
+  p.tls = tls;
+  p.rate_limits = false;
+  p.pending_for = 20ms;
+  p.running_for = 60ms;
+  return p;
+}
+
+inline cleanlist::client_params client_for(const cleanlist::testing::simulator& sim,
+                                           std::string_view prefix = "/api/v1/public") {
+  cleanlist::client_params p;
+  p.api_key = sim.default_api_key();
+  p.base_url = sim.base_url(prefix);
+  p.tls.ca_pem = sim.ca_pem();
+  p.tls.use_system_ca = false;
+  p.rate_limit.enabled = false;
+  p.retry.base_delay = 5ms;
+  p.retry.max_delay = 50ms;
+  p.request_timeout = 5s;
+  p.overall_timeout = 20s;
+  return p;
+}
+
+/// Runs a coroutine on `ioc` until it completes; rethrows its exception. Bounded by `limit`.
+template <class T>
+T run(asio::io_context& ioc, asio::awaitable<T> aw, std::chrono::seconds limit = std::chrono::seconds(60)) {
+  auto fut = asio::co_spawn(ioc, std::move(aw), asio::use_future);
+  ioc.restart();
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (fut.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("test coroutine did not finish in time");
+    ioc.run_for(std::chrono::milliseconds(50));
+  }
+  return fut.get();
+}
+
+} // namespace cltest

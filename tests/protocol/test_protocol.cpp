@@ -1,0 +1,184 @@
+// Sans-io: URL parsing, response classification (all three error shapes), request building.
+#include "api/request_spec.hpp"
+#include "protocol/response.hpp"
+#include "protocol/url.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <doctest/doctest.h>
+
+namespace cl = cleanlist;
+using namespace cleanlist::protocol;
+using namespace std::chrono_literals;
+
+TEST_CASE("base URL parsing") {
+  auto u = parse_base_url("https://api.cleanlist.ai/api/v1/public");
+  REQUIRE(u);
+  CHECK(u->tls);
+  CHECK(u->host == "api.cleanlist.ai");
+  CHECK(u->port == 443);
+  CHECK(u->path == "/api/v1/public");
+  CHECK(u->host_header() == "api.cleanlist.ai");
+  CHECK(u->legacy_path() == "/api/v1/public");
+
+  auto v2 = parse_base_url("http://127.0.0.1:8080/api/v2/");
+  REQUIRE(v2);
+  CHECK_FALSE(v2->tls);
+  CHECK(v2->port == 8080);
+  CHECK(v2->path == "/api/v2");
+  CHECK(v2->host_header() == "127.0.0.1:8080");
+  CHECK(v2->legacy_path() == "/api/v1/public");
+
+  auto v6 = parse_base_url("https://[::1]:9443/api/v2");
+  REQUIRE(v6);
+  CHECK(v6->host == "::1");
+  CHECK(v6->host_header() == "[::1]:9443");
+
+  for (const char* bad : {"ftp://x/y", "https://", "https://host:0/", "https://host:70000/", "https://host:abc/",
+                          "https://user@host/", "https://host/a?b", "https://ho st/", "api.cleanlist.ai/api",
+                          "https://[::1/x", "https://host:/x"})
+    CHECK_MESSAGE(!parse_base_url(bad), bad);
+}
+
+TEST_CASE("url_encode keeps unreserved characters only") {
+  CHECK(url_encode("abc-._~XYZ09") == "abc-._~XYZ09");
+  CHECK(url_encode("a b/c?d&e=f") == "a%20b%2Fc%3Fd%26e%3Df");
+  CHECK(url_encode("\xc3\xa9") == "%C3%A9");
+}
+
+TEST_CASE("Retry-After parsing") {
+  CHECK(parse_retry_after("3") == std::optional(3000ms));
+  CHECK(parse_retry_after(" 0 ") == std::optional(0ms));
+  CHECK(parse_retry_after("1.5") == std::optional(1500ms));
+  CHECK_FALSE(parse_retry_after(""));
+  CHECK_FALSE(parse_retry_after("-1"));
+  CHECK_FALSE(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"));
+  CHECK_FALSE(parse_retry_after("1e99"));
+}
+
+TEST_CASE("classify: success bodies") {
+  auto ok = classify({200, "", "req_1", R"({"a":1})"});
+  CHECK_FALSE(ok.ec);
+  CHECK(ok.json.as_object().at("a").as_int64() == 1);
+
+  auto not_json = classify({200, "", "", "<html>oops</html>"});
+  CHECK(not_json.ec == cl::error::bad_response);
+  CHECK(not_json.diag.body_excerpt == "<html>oops</html>");
+
+  auto array = classify({200, "", "", "[1,2]"});
+  CHECK(array.ec == cl::error::bad_response);
+
+  std::string deep(200, '[');
+  deep += std::string(200, ']');
+  auto too_deep = classify({200, "", "", "{\"a\":" + deep + "}"});
+  CHECK(too_deep.ec == cl::error::bad_response);
+
+  auto truncated = classify({200, "", "", R"({"a":)"});
+  CHECK(truncated.ec == cl::error::bad_response);
+}
+
+TEST_CASE("classify: modern error envelope") {
+  auto r = classify({400, "", "req_hdr",
+                     R"({"error":{"code":"insufficient_credits","problem":"needs 110","cause":null,"fix":"top up",
+                        "retryable":false,"retry_after_ms":null,"docs_url":"https://docs.cleanlist.ai/errors/insufficient-credits",
+                        "request_id":"req_4f1c2a9b3d6e7f80","estimated_cost_credits":110}})"});
+  CHECK(r.ec == cl::error::insufficient_credits);
+  CHECK(r.diag.http_status == 400);
+  CHECK(r.diag.code == "insufficient_credits");
+  CHECK(r.diag.problem == "needs 110");
+  CHECK(r.diag.fix == "top up");
+  CHECK(r.diag.retryable == std::optional<bool>(false));
+  CHECK(r.diag.request_id == "req_4f1c2a9b3d6e7f80");
+  CHECK_FALSE(r.diag.retry_after);
+
+  auto rl = classify({429, "2", "", R"({"error":{"code":"rate_limited","problem":"slow down","retryable":true,"retry_after_ms":1500,"docs_url":"x","request_id":"r"}})"});
+  CHECK(rl.ec == cl::error::rate_limited);
+  CHECK(rl.diag.retry_after == std::optional(2000ms));  // the header wins over the body hint
+  auto rl2 = classify({429, "", "", R"({"error":{"code":"rate_limited","problem":"p","retryable":true,"retry_after_ms":1500}})"});
+  CHECK(rl2.diag.retry_after == std::optional(1500ms));
+
+  CHECK(classify({409, "", "", R"({"error":{"code":"quote_already_used","problem":"p","retryable":false}})"}).ec == cl::error::quote_already_used);
+  CHECK(classify({400, "", "", R"({"error":{"code":"quote_expired","problem":"p"}})"}).ec == cl::error::quote_expired);
+  CHECK(classify({403, "", "", R"({"error":{"code":"insufficient_scope","problem":"p"}})"}).ec == cl::error::insufficient_scope);
+  CHECK(classify({403, "", "", R"({"error":{"code":"list_protected","problem":"p"}})"}).ec == cl::error::forbidden);
+  CHECK(classify({400, "", "", R"({"error":{"code":"some_future_code","problem":"p"}})"}).ec == cl::error::validation_failed);
+}
+
+TEST_CASE("classify: FastAPI 422 and legacy detail shapes") {
+  auto v = classify({422, "", "", R"({"detail":[{"type":"missing","loc":["body","contacts",0],"msg":"Field required","input":{}}]})"});
+  CHECK(v.ec == cl::error::validation_failed);
+  CHECK(v.diag.code == "validation_error");
+  CHECK(v.diag.problem == "body.contacts.0: Field required");
+
+  auto legacy = classify({402, "", "", R"({"detail":"Insufficient credits"})"});
+  CHECK(legacy.ec == cl::error::insufficient_credits);
+  CHECK(legacy.diag.problem == "Insufficient credits");
+
+  auto unauth = classify({401, "", "", R"({"detail":"Not authenticated"})"});
+  CHECK(unauth.ec == cl::error::unauthenticated);
+}
+
+TEST_CASE("classify: hostile or empty error bodies never crash") {
+  for (int status : {400, 404, 500, 502, 503, 504, 599, 418}) {
+    for (const char* body : {"", "null", "{}", "[]", R"({"error":"x"})", R"({"error":{"code":5,"retryable":"yes","retry_after_ms":-3}})",
+                             R"({"detail":[1,"x",{"loc":"notalist"}]})", "\xff\xfe\x00garbage"}) {
+      auto r = classify({status, "abc", "", body});
+      CHECK(r.ec);
+      CHECK(!r.diag.problem.empty());
+      CHECK(r.diag.body_excerpt.size() <= cl::diagnostics::max_excerpt);
+    }
+  }
+  CHECK(classify({500, "", "", ""}).ec == cl::error::server_error);
+  CHECK(classify({502, "", "", ""}).ec == cl::error::bad_gateway);
+  CHECK(classify({503, "", "", ""}).ec == cl::error::service_unavailable);
+  CHECK(classify({504, "", "", ""}).ec == cl::error::gateway_timeout);
+  CHECK(classify({418, "", "", ""}).ec == cl::error::api_error);
+  std::string big(100000, 'x');
+  CHECK(classify({500, "", "", big}).diag.body_excerpt.size() == cl::diagnostics::max_excerpt);
+}
+
+TEST_CASE("request building follows the schema") {
+  namespace api = cleanlist::api;
+  api::paths p{"/api/v2", "/api/v1/public"};
+
+  cl::enrich_person_request pr;
+  pr.email = "ada@acme.com";
+  auto s = api::enrich_person(p, pr);
+  CHECK(s.verb == api::method::post);
+  CHECK(s.target == "/api/v2/enrichment/person");
+  CHECK_FALSE(s.idempotent);
+  CHECK(s.invalid.empty());
+  auto body = boost::json::parse(s.body).as_object();
+  CHECK(body.at("email") == "ada@acme.com");
+  CHECK_FALSE(body.contains("lead_list_id"));  // optional, as the quickstart allows
+
+  auto bulk = api::enrich_list(p, cl::enrich_list_request{"L1", cl::bulk_scope::phone_only, "qte_1"});
+  auto bb = boost::json::parse(bulk.body).as_object();
+  CHECK(bb.at("list_id") == "L1");
+  CHECK(bb.at("scope") == "phone-only");
+  CHECK(bb.at("quote_id") == "qte_1");
+
+  auto leads = api::list_leads(p, cl::list_leads_request{"L 1", 50, std::string("c/x")});
+  CHECK(leads.invalid.empty() == false);  // a space is not allowed in a path id
+  auto leads_ok = api::list_leads(p, cl::list_leads_request{"L1", 50, std::string("c/x=")});
+  CHECK(leads_ok.target == "/api/v2/lead-lists/L1/leads?limit=50&cursor=c%2Fx%3D");
+
+  cl::export_json_request ej{"L1", {}, {}, {"email", "first name"}};
+  CHECK(api::export_json(p, ej).target == "/api/v2/export/json?list_id=L1&columns=email&columns=first%20name");
+
+  auto legacy = api::legacy_status(p, cl::legacy_status_request{std::string("public_bulk_1"), {}});
+  CHECK(legacy.target == "/api/v1/public/enrich/status?workflow_id=public_bulk_1");
+
+  cl::add_leads_request add;
+  add.list_id = "L1";
+  add.lead_ids = {"a"};
+  CHECK_FALSE(api::add_leads(p, add).idempotent);  // no key: not safe to resend
+  add.idempotency_key = "k1";
+  auto add_spec = api::add_leads(p, add);
+  CHECK(add_spec.idempotent);
+  CHECK(boost::json::parse(add_spec.body).as_object().at("idempotency_key") == "k1");
+
+  CHECK(api::workflow_status(p, "enrich-1").target == "/api/v2/enrichment/status/enrich-1");
+  CHECK_FALSE(api::workflow_status(p, "a/../b").invalid.empty());
+  CHECK(api::new_idempotency_key() != api::new_idempotency_key());
+}

@@ -1,0 +1,249 @@
+// Async shell of the rate limiter on a real io_context with short windows (50 ms).
+// Asserts order, counts and loose LOWER bounds on time only (never upper bounds on waits),
+// so a slow or loaded machine cannot make these tests fail.
+#include <doctest/doctest.h>
+
+#include <cleanlist/rate_limit.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+using namespace std::chrono_literals;
+using clk = std::chrono::steady_clock;
+using cleanlist::rate_limit_params;
+using cleanlist::rate_limiter;
+using boost::system::error_code;
+
+namespace {
+
+rate_limit_params small(int per_key, int per_org = 1000, std::chrono::milliseconds window = 50ms) {
+  rate_limit_params p;
+  p.per_key = per_key;
+  p.per_org = per_org;
+  p.window = window;
+  p.margin = 2ms;
+  return p;
+}
+
+struct record {
+  int index;
+  error_code ec;
+  clk::time_point at;
+};
+
+} // namespace
+
+TEST_CASE("rate_limiter: FIFO order, N per window, stats") {
+  boost::asio::io_context ioc;
+  rate_limiter lim(ioc.get_executor(), small(5));
+  std::vector<record> done;
+  const auto start = clk::now();
+  for (int i = 0; i < 12; ++i)
+    lim.async_acquire([&, i](error_code ec) { done.push_back({i, ec, clk::now()}); });
+  CHECK(done.empty()); // never completes inline
+  // The first 5 slots are taken at once (completions posted); 7 wait for the window.
+  CHECK(lim.stats().waiting == 7);
+  CHECK(lim.stats().granted == 5);
+  ioc.run();
+  REQUIRE(done.size() == 12);
+  for (int i = 0; i < 12; ++i) {
+    CHECK(done[static_cast<std::size_t>(i)].index == i);
+    CHECK_FALSE(done[static_cast<std::size_t>(i)].ec);
+  }
+  // Grant k*5 cannot happen before k windows have passed since the first request.
+  CHECK(done[5].at - start >= 50ms);
+  CHECK(done[10].at - start >= 100ms);
+  const auto st = lim.stats();
+  CHECK(st.granted == 12);
+  CHECK(st.waited >= 7);
+  CHECK(st.waiting == 0);
+  CHECK(st.total_wait >= 7 * 50ms); // 5 waited >= 1 window, 2 waited >= 2 windows
+}
+
+TEST_CASE("rate_limiter: a cancelled waiter gives its slot to the next one") {
+  boost::asio::io_context ioc;
+  rate_limiter lim(ioc.get_executor(), small(1, 1000, 50ms));
+  boost::asio::cancellation_signal sig;
+  std::vector<record> done;
+  const auto start = clk::now();
+  lim.async_acquire([&](error_code ec) {
+    done.push_back({0, ec, clk::now()});
+    sig.emit(boost::asio::cancellation_type::terminal); // cancel waiter 1 while it waits
+  });
+  lim.async_acquire(boost::asio::bind_cancellation_slot(
+      sig.slot(), [&](error_code ec) { done.push_back({1, ec, clk::now()}); }));
+  lim.async_acquire([&](error_code ec) { done.push_back({2, ec, clk::now()}); });
+  ioc.run();
+  REQUIRE(done.size() == 3);
+  CHECK(done[0].index == 0);
+  CHECK_FALSE(done[0].ec);
+  CHECK(done[1].index == 1);
+  CHECK(done[1].ec == boost::asio::error::operation_aborted);
+  CHECK(done[2].index == 2);
+  CHECK_FALSE(done[2].ec);
+  // Waiter 2 got the second slot (one window after the first), not a third one.
+  CHECK(done[2].at - start >= 50ms);
+  CHECK(lim.stats().granted == 2);
+  // Emitting again after completion is harmless.
+  sig.emit(boost::asio::cancellation_type::terminal);
+}
+
+TEST_CASE("rate_limiter: cancelling a non-head waiter and partial cancellation") {
+  boost::asio::io_context ioc;
+  rate_limiter lim(ioc.get_executor(), small(1, 1000, 50ms));
+  boost::asio::cancellation_signal sig;
+  std::vector<record> done;
+  lim.async_acquire([&](error_code ec) { done.push_back({0, ec, clk::now()}); });
+  lim.async_acquire([&](error_code ec) {
+    done.push_back({1, ec, clk::now()});
+    sig.emit(boost::asio::cancellation_type::partial);
+  });
+  lim.async_acquire(boost::asio::bind_cancellation_slot(
+      sig.slot(), [&](error_code ec) { done.push_back({2, ec, clk::now()}); }));
+  lim.async_acquire([&](error_code ec) { done.push_back({3, ec, clk::now()}); });
+  ioc.run();
+  REQUIRE(done.size() == 4);
+  CHECK(done[2].index == 2);
+  CHECK(done[2].ec == boost::asio::error::operation_aborted);
+  CHECK(done[3].index == 3);
+  CHECK_FALSE(done[3].ec);
+  CHECK(lim.stats().granted == 3);
+}
+
+TEST_CASE("rate_limiter: cancel_all aborts every waiter and releases the io_context") {
+  boost::asio::io_context ioc;
+  rate_limiter lim(ioc.get_executor(), small(1, 1000, 10000ms)); // 10 s window
+  std::vector<record> done;
+  const auto start = clk::now();
+  lim.async_acquire([&](error_code ec) {
+    done.push_back({0, ec, clk::now()});
+    lim.cancel_all();
+  });
+  for (int i = 1; i < 5; ++i)
+    lim.async_acquire([&, i](error_code ec) { done.push_back({i, ec, clk::now()}); });
+  ioc.run(); // returns once the waiters are aborted: no timer left armed
+  const auto elapsed = clk::now() - start;
+  REQUIRE(done.size() == 5);
+  CHECK_FALSE(done[0].ec);
+  for (int i = 1; i < 5; ++i) {
+    CHECK(done[static_cast<std::size_t>(i)].index == i);
+    CHECK(done[static_cast<std::size_t>(i)].ec == boost::asio::error::operation_aborted);
+  }
+  CHECK(elapsed < 5s); // would be >= 10 s if the timer kept the io_context alive
+  CHECK(lim.stats().granted == 1);
+  CHECK(lim.stats().waiting == 0);
+}
+
+TEST_CASE("rate_limiter: destruction aborts pending waiters") {
+  boost::asio::io_context ioc;
+  std::vector<record> done;
+  {
+    auto lim = std::make_unique<rate_limiter>(ioc.get_executor(), small(1, 1000, 10000ms));
+    for (int i = 0; i < 3; ++i)
+      lim->async_acquire([&, i](error_code ec) { done.push_back({i, ec, clk::now()}); });
+    ioc.poll(); // the first is granted at once
+    REQUIRE(done.size() == 1);
+  }
+  ioc.run();
+  REQUIRE(done.size() == 3);
+  CHECK(done[1].ec == boost::asio::error::operation_aborted);
+  CHECK(done[2].ec == boost::asio::error::operation_aborted);
+}
+
+TEST_CASE("rate_limiter: server Retry-After pauses every waiter of the key and its org") {
+  boost::asio::io_context ioc;
+  auto params = small(100, 1000, 50ms);
+  auto org = cleanlist::make_org_budget(params);
+  rate_limiter a(ioc.get_executor(), params, org);
+  rate_limiter b(ioc.get_executor(), params, org);
+  rate_limiter other(ioc.get_executor(), params); // another organisation: not paused
+  std::vector<record> done;
+  clk::time_point paused_at{};
+  a.async_acquire([&](error_code ec) {
+    done.push_back({0, ec, clk::now()});
+    paused_at = clk::now();
+    a.on_server_retry_after(200ms);
+    for (int i = 1; i <= 3; ++i)
+      a.async_acquire([&, i](error_code e) { done.push_back({i, e, clk::now()}); });
+    b.async_acquire([&](error_code e) { done.push_back({10, e, clk::now()}); });
+    other.async_acquire([&](error_code e) { done.push_back({20, e, clk::now()}); });
+  });
+  ioc.run();
+  REQUIRE(done.size() == 6);
+  CHECK(done[1].index == 20); // the other organisation is not delayed
+  for (const auto& r : done) {
+    CHECK_FALSE(r.ec);
+    if (r.index != 0 && r.index != 20) CHECK(r.at - paused_at >= 200ms);
+  }
+}
+
+TEST_CASE("rate_limiter: two keys share an organisation budget") {
+  boost::asio::io_context ioc;
+  auto params = small(5, 6, 50ms);
+  auto org = cleanlist::make_org_budget(params);
+  rate_limiter a(ioc.get_executor(), params, org);
+  rate_limiter b(ioc.get_executor(), params, org);
+  std::vector<record> da, db, all;
+  const auto start = clk::now();
+  for (int i = 0; i < 9; ++i) {
+    a.async_acquire([&, i](error_code ec) { da.push_back({i, ec, clk::now()}); all.push_back(da.back()); });
+    b.async_acquire([&, i](error_code ec) { db.push_back({i, ec, clk::now()}); all.push_back(db.back()); });
+  }
+  ioc.run();
+  REQUIRE(da.size() == 9);
+  REQUIRE(db.size() == 9);
+  for (int i = 0; i < 9; ++i) {
+    CHECK(da[static_cast<std::size_t>(i)].index == i); // FIFO within each key
+    CHECK(db[static_cast<std::size_t>(i)].index == i);
+  }
+  // 18 requests, 6 per window for the org: the 7th and 13th need 1 and 2 windows.
+  CHECK(all[6].at - start >= 50ms);
+  CHECK(all[12].at - start >= 100ms);
+  // Per key: the 6th of a key needs a window too.
+  CHECK(da[5].at - start >= 50ms);
+  CHECK(db[5].at - start >= 50ms);
+  CHECK(a.stats().granted + b.stats().granted == 18);
+}
+
+TEST_CASE("rate_limiter: disabled limiter grants at once") {
+  boost::asio::io_context ioc;
+  auto params = small(1, 1, 10000ms);
+  params.enabled = false;
+  rate_limiter lim(ioc.get_executor(), params);
+  int ok = 0;
+  for (int i = 0; i < 100; ++i)
+    lim.async_acquire([&](error_code ec) { ok += ec ? 0 : 1; });
+  const auto start = clk::now();
+  ioc.run();
+  CHECK(ok == 100);
+  CHECK(clk::now() - start < 5s); // not 99 windows of 10 s
+}
+
+namespace {
+boost::asio::awaitable<void> three_acquires(rate_limiter& lim, int& count) {
+  for (int i = 0; i < 3; ++i) {
+    co_await lim.async_acquire(); // default token: use_awaitable
+    ++count;
+  }
+}
+} // namespace
+
+TEST_CASE("rate_limiter: works with coroutines (default token)") {
+  boost::asio::io_context ioc;
+  rate_limiter lim(ioc.get_executor(), small(2, 1000, 50ms));
+  int count = 0;
+  const auto start = clk::now();
+  boost::asio::co_spawn(ioc, three_acquires(lim, count), boost::asio::detached);
+  ioc.run();
+  CHECK(count == 3);
+  CHECK(clk::now() - start >= 50ms);
+}
