@@ -24,6 +24,7 @@
 //  - Deadlines: client_params::overall_timeout bounds each operation (error::timeout).
 //  - Thread-safety: a client may be used from any thread; its state lives on its strand.
 //    stats() is safe from any thread.
+#include <cleanlist/batch.hpp>
 #include <cleanlist/client_params.hpp>
 #include <cleanlist/detail/async_op.hpp>
 #include <cleanlist/error.hpp>
@@ -171,6 +172,19 @@ public:
                                              std::move(on_progress)));
   }
 
+  // ---- many enrichments ----
+  /// Enriches every contact and completes with one result per contact, in input order
+  /// (each ends with what was found or its own error; the operation itself only fails on
+  /// invalid options). See enrich_many_options for the two paths and their request costs.
+  /// Cancelling it stops in-flight work; contacts not finished get operation_aborted.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_enrich_many(std::vector<enrich_person_request> contacts, enrich_many_options opts, Token&& token = {}) {
+    return detail::run<std::vector<enrich_item_result>>(
+        std::forward<Token>(token), nullptr,
+        bind_start<std::vector<enrich_item_result>>(&client::start_enrich_many, std::move(contacts), std::move(opts)));
+  }
+
 #undef CLEANLIST_ASYNC_OP
 #undef CLEANLIST_P
 #undef CLEANLIST_NO_P
@@ -216,6 +230,7 @@ private:
   void start_legacy_status(legacy_status_request, diagnostics*, H<legacy_status_response>);
   void start_webhook_deliveries(std::string, diagnostics*, H<webhook_deliveries_response>);
   void start_wait_for_workflow(std::string, poll_params, progress_function, diagnostics*, H<workflow_status_response>);
+  void start_enrich_many(std::vector<enrich_person_request>, enrich_many_options, diagnostics*, H<std::vector<enrich_item_result>>);
   void start_list_all_lists(list_lists_request, diagnostics*, H<std::vector<list_summary>>);
   void start_list_all_leads(list_leads_request, diagnostics*, H<std::vector<lead_row>>);
   void start_export_all_json(export_json_request, diagnostics*, H<std::vector<boost::json::object>>);

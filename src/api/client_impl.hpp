@@ -66,6 +66,11 @@ public:
   /// One operation: validation, limiter, pool, retries, classification. Runs on the strand.
   asio::awaitable<call_result> execute(const api::request_spec& spec, transport::call_context& cc, diagnostics& d);
 
+  /// Polls a workflow until terminal (or stop of `cc`); progress reported on changes.
+  asio::awaitable<error_code> wait_workflow(const std::string& id, const poll_params& pp,
+                                            const progress_function& on_progress, transport::call_context& cc,
+                                            diagnostics& d, workflow_status_response& out);
+
   /// Runs `spec` and converts the JSON body to T, completing `h`.
   template <class T>
   void call(api::request_spec spec, diagnostics* d, detail::handler<T> h);

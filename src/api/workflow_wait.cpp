@@ -7,6 +7,39 @@
 
 namespace cleanlist {
 
+asio::awaitable<error_code> client::impl::wait_workflow(const std::string& id, const poll_params& pp,
+                                                         const progress_function& on_progress,
+                                                         transport::call_context& cc, diagnostics& d,
+                                                         workflow_status_response& out) {
+  ++stats_.waiting_workflows;
+  struct leave {
+    std::atomic<std::uint64_t>& n;
+    ~leave() { --n; }
+  } leave_{stats_.waiting_workflows};
+  const auto spec = api::workflow_status(api::paths{url_.path, url_.legacy_path()}, id);
+  auto interval = pp.initial;
+  std::optional<std::int64_t> last_processed;
+  std::string last_status;
+  asio::steady_timer timer(strand_);
+  for (;;) {
+    timer.expires_after(interval);
+    co_await timer.async_wait(cc.token());
+    if (cc.stopped()) co_return cc.timed_out ? error_code(error::timeout) : error_code(asio::error::operation_aborted);
+    auto r = co_await execute(spec, cc, d);
+    if (r.ec) co_return r.ec;
+    workflow_status_response st;
+    if (auto ec = convert(r.json, st, d)) co_return ec;
+    bool changed = st.status != last_status || st.processed != last_processed;
+    last_status = st.status;
+    last_processed = st.processed;
+    out = std::move(st);
+    if (changed && on_progress) on_progress(out);
+    if (is_terminal_status(out.status)) co_return error_code{};
+    auto next = std::chrono::duration_cast<std::chrono::milliseconds>(interval * pp.multiplier);
+    interval = std::clamp(next, std::chrono::milliseconds(1), std::max(pp.max_interval, std::chrono::milliseconds(1)));
+  }
+}
+
 namespace {
 
 asio::awaitable<void> wait_loop(std::shared_ptr<client::impl> self, std::string id, poll_params pp,
@@ -15,38 +48,11 @@ asio::awaitable<void> wait_loop(std::shared_ptr<client::impl> self, std::string 
   workflow_status_response last;
   diagnostics d;
   error_code ec;
-  ++self->stats_.waiting_workflows;
   {
     call_scope scope(*self, asio::get_associated_cancellation_slot(h), pp.deadline);
-    auto& cc = *scope.cc;
-    api::paths p{self->url_.path, self->url_.legacy_path()};
-    const auto spec = api::workflow_status(p, id);
-    auto interval = pp.initial;
-    std::optional<std::int64_t> last_processed;
-    std::string last_status;
-    asio::steady_timer timer(self->strand_);
-    for (;;) {
-      timer.expires_after(interval);
-      co_await timer.async_wait(cc.token());
-      if (cc.stopped()) {
-        ec = scope.stop_error();
-        break;
-      }
-      auto r = co_await self->execute(spec, cc, d);
-      if ((ec = r.ec)) break;
-      workflow_status_response st;
-      if ((ec = convert(r.json, st, d))) break;
-      bool changed = st.status != last_status || st.processed != last_processed;
-      last_status = st.status;
-      last_processed = st.processed;
-      last = std::move(st);
-      if (changed && on_progress) on_progress(last);
-      if (is_terminal_status(last.status)) break;
-      auto next = std::chrono::duration_cast<std::chrono::milliseconds>(interval * pp.multiplier);
-      interval = std::clamp(next, std::chrono::milliseconds(1), std::max(pp.max_interval, std::chrono::milliseconds(1)));
-    }
+    ec = co_await self->wait_workflow(id, pp, on_progress, *scope.cc, d, last);
+    if (ec == asio::error::operation_aborted) ec = scope.stop_error();
   }
-  --self->stats_.waiting_workflows;
   if (ec) last = workflow_status_response{};
   if (user_diag) *user_diag = std::move(d);
   asio::dispatch(self->user_ex_, asio::append(std::move(h), ec, std::move(last)));

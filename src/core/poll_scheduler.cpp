@@ -56,7 +56,7 @@ poll_scheduler::duration poll_scheduler::grow(duration d) const {
   const auto cap = std::chrono::duration_cast<duration>(params_.max_interval);
   const double m = params_.multiplier > 1.0 ? params_.multiplier : 1.0;
   const double grown = std::ceil(static_cast<double>(d.count()) * m);
-  
+  if (grown >= static_cast<double>(cap.count())) return cap;
   return duration(static_cast<duration::rep>(grown));
 }
 

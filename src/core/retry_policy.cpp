@@ -175,10 +175,12 @@ retry_decision decide_retry(const attempt_outcome& o, int attempt, const retry_p
   const bool timeout_like = o.stage == send_stage::sent_no_response || is_timeout_error(o.ec) ||
                             (o.stage == send_stage::response &&
                              (o.http_status == 408 || o.http_status == 504));
-  if (!budget.try_spend(timeout_like ? p.timeout_cost : p.retry_cost)) {
+  const double cost = timeout_like ? p.timeout_cost : p.retry_cost;
+  if (!budget.try_spend(cost)) {
     d.reason = stop_reason::budget_exhausted;
     return d;
   }
+  d.cost = cost;
   d.retry = true;
   d.reason = stop_reason::none;
   return d;

@@ -48,6 +48,7 @@ struct retry_decision {
   bool pause_budget = false;          ///< 429/503: pause the key's limiter (and its org) for pause_for
   std::chrono::milliseconds pause_for{0}; ///< Retry-After when known, else the backoff delay
   stop_reason reason = stop_reason::none;
+  double cost = 0;                    ///< budget tokens spent for this retry (refund it via on_success)
 
   /// The error to surface when not retrying because of the retry machinery itself
   /// (outcome_unknown / retry_budget_exhausted); empty otherwise (the caller keeps its own

@@ -24,6 +24,12 @@ std::string hex16(std::uint64_t v) {
   return s;
 }
 
+lead_rec stub_lead(std::string id) {
+  lead_rec l;
+  l.id = std::move(id);
+  return l;
+}
+
 json::value str_or_null(std::string_view s) { return s.empty() ? json::value(nullptr) : json::value(s); }
 json::value opt_or_null(const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); }
 
@@ -708,7 +714,7 @@ void handlers::api_keys(sim_state& s, ctx& c) {
     for (auto& x : k.scopes) sc.emplace_back(x);
     o["scopes"] = std::move(sc);
     o["created_at"] = k.created_at;
-    o["last_used_at"] = str_or_null(k.last_used_at);
+    o["last_used_at"] = k.last_used_s ? json::value(iso_utc(std::chrono::system_clock::time_point(std::chrono::seconds(k.last_used_s)))) : json::value(nullptr);
     o["is_active"] = true;
     keys.emplace_back(std::move(o));
   }
@@ -732,15 +738,27 @@ void handlers::usage(sim_state& s, ctx& c) {
   }
   if (!e.empty()) return write_422(c.rs, e);
   const auto& o = s.orgs_[static_cast<std::size_t>(c.org)];
-  const auto& m = group_by == "tool" ? o.usage_tool : group_by == "key" ? o.usage_key : group_by == "day" ? o.usage_day : o.usage_error;
   json::array rows;
-  for (auto& [g, u] : m) {
+  auto add_row = [&](std::string g, const usage_counts& u) {
+    if (!u.calls) return;
     json::object row;
-    row["group"] = g;
+    row["group"] = std::move(g);
     row["calls"] = u.calls;
     row["credits_spent"] = 0.0;
     row["errors"] = u.errors;
     rows.emplace_back(std::move(row));
+  };
+  if (group_by == "tool") {
+    for (std::size_t i = 0; i < o.usage_route.size(); ++i)
+      if (o.usage_route[i].calls) add_row(route_template(static_cast<int>(i)), o.usage_route[i]);
+  } else if (group_by == "key") {
+    for (auto& k : s.keys_)
+      if (k.org == c.org) add_row(k.key_id, k.usage);
+  } else if (group_by == "day") {
+    for (auto& [d, u] : o.usage_day)
+      add_row(iso_utc(std::chrono::system_clock::time_point(std::chrono::seconds(d * 86400))).substr(0, 10), u);
+  } else {
+    for (auto& [g, u] : o.usage_error) add_row(g, u);
   }
   json::object r;
   r["days"] = days;
@@ -899,7 +917,7 @@ void handlers::leads_get(sim_state& s, ctx& c) {
       ch.entity_ids = page;
       for (auto& id : page) {
         if (auto* ld = lead(s, id)) ch.people.push_back(*ld);
-        else ch.people.push_back(lead_rec{.id = id});
+        else ch.people.push_back(stub_lead(id));
       }
       it = s.list_page_cohorts_.emplace(key, ch.id).first;
       std::string cid = ch.id;
@@ -958,7 +976,7 @@ void handlers::leads_add(sim_state& s, ctx& c) {
   if (by_ids) {
     for (auto& id : str_array(c.body, "lead_ids")) {
       if (!s.leads_.count(id)) {
-        s.leads_.emplace(id, lead_rec{.id = id});
+        s.leads_.emplace(id, stub_lead(id));
         ++created;
       }
       add_one(id);
@@ -1737,7 +1755,7 @@ void handlers::export_csv(sim_state& s, ctx& c) {
   csv += "\r\n";
   for (auto& id : l->leads) {
     const lead_rec* ld = lead(s, id);
-    lead_rec empty{.id = id};
+    lead_rec empty = stub_lead(id);
     for (std::size_t i = 0; i < cols.size(); ++i) csv += (i ? "," : "") + csv_escape(lead_field(ld ? *ld : empty, cols[i]));
     csv += "\r\n";
   }
@@ -1792,7 +1810,7 @@ void handlers::export_json(sim_state& s, ctx& c) {
   for (std::int64_t i = offset; i < total && i < offset + limit; ++i) {
     const auto& id = l->leads[static_cast<std::size_t>(i)];
     const lead_rec* ld = lead(s, id);
-    lead_rec empty{.id = id};
+    lead_rec empty = stub_lead(id);
     json::object o;
     o["lead_id"] = id;
     for (auto& col : cols) {

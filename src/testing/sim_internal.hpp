@@ -19,6 +19,7 @@ enum class route {
 };
 
 struct sim_state::ctx {
+  ctx(const sim_request& q, sim_response& s, sim_clock::time_point t) : rq(q), rs(s), now(t) {}
   const sim_request& rq;
   sim_response& rs;
   sim_clock::time_point now;
@@ -84,6 +85,7 @@ std::int64_t lead_charge(std::string_view type, const person_outcome& o);
 bool lead_ok(std::string_view type, const person_outcome& o);
 std::string cursor_encode(std::int64_t offset);
 std::optional<std::int64_t> cursor_decode(std::string_view c);
+std::string route_template(int idx); ///< usage bucket name of usage_route[idx]
 
 } // namespace cleanlist::testing::detail
 

@@ -659,6 +659,7 @@ void sim_state::handle(const sim_request& rq, sim_response& rs) {
         extra["limit_scope"] = key_bound ? "api_key" : "organization";
         extra["limit"] = key_bound ? params_.per_key_limit : params_.per_org_limit;
         extra["window_ms"] = win;
+        extra["retry_after_ms"] = ms;
         return handlers::error(*this, c, 429, "rate_limited",
                                std::string("Rate limit exceeded for this ") + (key_bound ? "API key" : "organization") + ".",
                                "Wait retry_after_ms (or the Retry-After header) before the next request.",
@@ -669,27 +670,29 @@ void sim_state::handle(const sim_request& rq, sim_response& rs) {
     ++k.win.count;
     ++o.win.count;
   }
-  k.last_used_at = iso_utc(std::chrono::system_clock::now());
+  const std::int64_t now_s = epoch_ms() / 1000;
+  k.last_used_s = now_s;
 
   handlers::dispatch(*this, c);
 
-  // ---- usage log
+  // ---- usage log (cheap: counters indexed by route, key and day)
   {
-    std::string group(c.prefix);
-    group += info(c.r).tmpl;
     bool err = rs.status >= 400;
-    auto bump = [&](std::map<std::string, usage_counts>& m, const std::string& g) {
-      auto& u = m[g];
+    auto bump = [&](usage_counts& u) {
       ++u.calls;
       if (err) ++u.errors;
     };
-    bump(o.usage_tool, group);
-    bump(o.usage_key, k.key_id);
-    bump(o.usage_day, iso_utc(std::chrono::system_clock::now()).substr(0, 10));
-    if (err) bump(o.usage_error, std::to_string(rs.status));
+    bump(o.usage_route[(c.prefix.size() == 7 ? 32 : 0) + static_cast<std::size_t>(c.r)]);
+    bump(k.usage);
+    bump(o.usage_day[now_s / 86400]);
+    if (err) bump(o.usage_error[std::to_string(rs.status)]);
     ++o.usage_total;
     if (err) ++o.usage_errors;
   }
+}
+
+std::string route_template(int idx) {
+  return std::string(idx >= 32 ? "/api/v2" : "/api/v1/public") + std::string(info(static_cast<route>(idx % 32)).tmpl);
 }
 
 // Scope / feature gates and the handler call.

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -73,8 +74,14 @@ struct window_counter {
   int count = 0;
 };
 
+struct usage_counts {
+  std::uint64_t calls = 0, errors = 0;
+};
+
 struct key_rec {
-  std::string key, key_id, name, created_at, last_used_at;
+  std::string key, key_id, name, created_at;
+  std::int64_t last_used_s = 0; ///< epoch seconds, 0 = never
+  usage_counts usage;
   std::vector<std::string> scopes;
   bool all_scopes = true;
   int user = 0, org = 0;
@@ -88,10 +95,6 @@ struct user_rec {
   std::string default_list, mcp_list; ///< lazily created protected lists
 };
 
-struct usage_counts {
-  std::uint64_t calls = 0, errors = 0;
-};
-
 struct org_rec {
   std::string id, name, tier;
   std::vector<std::string> features; ///< sorted
@@ -100,7 +103,9 @@ struct org_rec {
   std::vector<ledger_entry> ledger;
   std::vector<int> users;
   window_counter win;
-  std::map<std::string, usage_counts> usage_tool, usage_key, usage_day, usage_error;
+  std::array<usage_counts, 64> usage_route{}; ///< [v2 ? 32 : 0) + route]
+  std::map<std::int64_t, usage_counts> usage_day; ///< epoch day
+  std::map<std::string, usage_counts> usage_error; ///< HTTP status
   std::uint64_t usage_total = 0, usage_errors = 0;
 };
 

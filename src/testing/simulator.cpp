@@ -201,9 +201,10 @@ private:
                    R"("fix":"Send a smaller body.","retryable":false,"retry_after_ms":null,)"
                    R"("docs_url":"https://docs.cleanlist.ai/errors/payload-too-large","request_id":"req_body_limit"}})";
         keep_alive_ = false;
+        drain_ = true; // the client may still be sending the body: read it before closing
         return write_response(false);
       }
-      if (ec.category() == http::error::end_of_stream.category() && ec != http::error::end_of_stream &&
+      if (ec.category() == make_error_code(http::error::end_of_stream).category() && ec != http::error::end_of_stream &&
           ec != http::error::partial_message) {
         rs_.reset();
         rs_.status = 400;
@@ -267,6 +268,22 @@ private:
     write_response(fault_.kind == fk::truncate);
   }
 
+  // Lingering close: discard what the client still sends (bounded by a timer), then close.
+  void drain() {
+    timer_.expires_after(std::chrono::seconds(2));
+    timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+      if (!ec) self->close_now();
+    });
+    drain_some();
+  }
+  void drain_some() {
+    scratch_.resize(64 * 1024);
+    stream_.async_read_some(net::buffer(scratch_), [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
+      if (ec || self->closed_) return self->close_now();
+      self->drain_some();
+    });
+  }
+
   void reset() {
     boost::system::error_code ec;
     lowest(stream_).set_option(net::socket_base::linger(true, 0), ec);
@@ -296,6 +313,7 @@ private:
     else out_ += rs_.body;
     net::async_write(stream_, net::buffer(out_),
                      [self = this->shared_from_this(), close](boost::system::error_code ec, std::size_t) {
+                       if (!ec && self->drain_) return self->drain();
                        if (ec || close) {
                          if (!ec && !is_tls) {
                            boost::system::error_code ig;
@@ -315,8 +333,10 @@ private:
   std::string out_;
   detail::sim_response rs_;
   detail::fault_decision fault_;
+  std::string scratch_;
   bool keep_alive_ = true;
   bool closed_ = false;
+  bool drain_ = false;
 };
 
 } // namespace

@@ -112,11 +112,11 @@ asio::awaitable<void> exercise_all(cl::client& c, cleanlist::testing::simulator&
   cl::estimate_request bt_est;
   bt_est.tool = "enrich_by_task";
   bt_est.task_id = cohort;
-  bt_est.data_points = std::vector<std::string>{"Email"};
+  bt_est.data_points = std::vector<std::string>(1, "Email");
   auto bt_quote = co_await c.async_estimate(bt_est);
   cl::enrich_by_task_request bt;
   bt.task_id = cohort;
-  bt.data_points = {"Email"};
+  bt.data_points.push_back("Email");  // g++ 12: no braced string lists inside coroutines
   bt.quote_id = bt_quote.quote_id;
   auto by_task = co_await c.async_enrich_by_task(bt);
   CHECK(by_task.entity_kind == "person");
@@ -124,7 +124,10 @@ asio::awaitable<void> exercise_all(cl::client& c, cleanlist::testing::simulator&
 
   auto leads_now = co_await c.async_list_all_leads(cl::list_leads_request{list.list_id, {}, {}});
   REQUIRE(leads_now.size() == 5);
-  auto removed = co_await c.async_remove_leads(cl::remove_leads_request{list.list_id, {leads_now[0].lead_id}});
+  cl::remove_leads_request rm;
+  rm.list_id = list.list_id;
+  rm.lead_ids.push_back(leads_now[0].lead_id);
+  auto removed = co_await c.async_remove_leads(rm);
   CHECK(removed.removed == 1);
 
   // ---- smart agents ----

@@ -224,7 +224,9 @@ TEST_CASE("retry_budget: costs, refunds, exhaustion") {
   retry_budget b(p);
   CHECK(b.available() == doctest::Approx(20));
   // 500: retry cost 5
-  CHECK(decide_retry(response(500, true), 1, p, b, 0.1).retry);
+  auto first = decide_retry(response(500, true), 1, p, b, 0.1);
+  CHECK(first.retry);
+  CHECK(first.cost == doctest::Approx(5));
   CHECK(b.available() == doctest::Approx(15));
   // timeout: cost 10
   CHECK(decide_retry(transport(send_stage::sent_no_response, true, make_error_code(cleanlist::error::timeout)),

@@ -1,0 +1,52 @@
+#pragma once
+// Types of client::async_enrich_many: enrich any number of people, results in input order.
+#include <cleanlist/error.hpp>
+#include <cleanlist/models/common.hpp>
+#include <cleanlist/models/enrichment.hpp>
+#include <cleanlist/poll.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace cleanlist {
+
+/// How async_enrich_many reaches the API.
+enum class enrich_path {
+  automatic,         ///< person by person below bulk_threshold contacts, bulk above
+  person_by_person,  ///< POST /enrichment/person + polling, per contact (fast for a few)
+  bulk,              ///< one lead list: CSV import (≤150 KB chunks), estimate, one bulk run, read back
+};
+
+struct enrich_many_options {
+  enrich_path path = enrich_path::automatic;
+  /// automatic: at least this many contacts go through the bulk path. A bulk run costs a
+  /// handful of requests in all, the person path at least two per contact.
+  std::size_t bulk_threshold = 5;
+  /// person path: contacts in flight at once (each is one workflow being waited for).
+  std::size_t max_concurrency = 256;
+  enrichment_type type = enrichment_type::partial;
+  /// person path: target list (default: the API's per-user "MCP Results" list).
+  std::optional<std::string> lead_list_id;
+  /// bulk path: name of the list created (reused by name when it exists). Default: a fresh name.
+  std::string list_name;
+  poll_params poll;
+  /// Called on the client's strand after each contact ends (done, total).
+  std::function<void(std::size_t, std::size_t)> on_progress;
+};
+
+/// The outcome of one contact. Either `ec` is set (with `problem`), or `status` is the
+/// workflow's terminal status and the fields hold what was found (absent = not found).
+struct enrich_item_result {
+  error_code ec;
+  std::string problem;
+  std::string status;       ///< "completed", "failed", "cancelled" (person path) / "completed" (bulk)
+  std::string workflow_id;
+  std::string lead_id;
+  std::optional<std::string> email, email_status, phone, linkedin_url, full_name, first_name, last_name, title,
+      company;
+  bool ok() const noexcept { return !ec; }
+};
+
+} // namespace cleanlist

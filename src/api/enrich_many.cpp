@@ -1,0 +1,257 @@
+// async_enrich_many: any number of contacts, bounded concurrency, results in input order.
+// Two paths: person by person (POST + wait per contact, `max_concurrency` in flight) or bulk
+// (one list, CSV import in ≤150 KB chunks, one quote, one bulk run, one workflow, read back).
+#include "api/client_impl.hpp"
+#include "api/csv_rows.hpp"
+
+#include <cleanlist/models/validation.hpp>
+
+#include <unordered_map>
+
+namespace cleanlist {
+
+namespace {
+
+struct batch_state {
+  std::vector<enrich_person_request> contacts;
+  enrich_many_options opts;
+  std::vector<enrich_item_result> results;
+  std::vector<std::size_t> person_idx;  // contacts going person by person
+  std::size_t next = 0;                 // next index into person_idx
+  std::size_t done = 0;
+  std::size_t workers = 0;
+  std::vector<std::shared_ptr<transport::call_context>> worker_ccs;
+
+  void finished(std::size_t i) {
+    (void)i;
+    ++done;
+    if (opts.on_progress) opts.on_progress(done, contacts.size());
+  }
+};
+
+bool is_set(const enrich_item_result& r) { return r.ec || !r.status.empty(); }
+
+void fail_item(batch_state& st, std::size_t i, error_code ec, std::string problem) {
+  auto& r = st.results[i];
+  r.ec = ec;
+  r.problem = std::move(problem);
+  st.finished(i);
+}
+
+void fill_from(enrich_item_result& r, const single_enrichment_result& s) {
+  r.lead_id = s.lead_id;
+  r.email = s.email;
+  r.email_status = s.email_status;
+  r.phone = s.phone;
+  r.linkedin_url = s.linkedin_url;
+  r.full_name = s.full_name;
+  r.first_name = s.first_name;
+  r.last_name = s.last_name;
+  r.title = s.title;
+  r.company = s.company;
+}
+
+void fill_from(enrich_item_result& r, const lead_row& l) {
+  r.lead_id = l.lead_id;
+  r.email = l.email;
+  r.phone = l.phone;
+  r.linkedin_url = l.linkedin_url;
+  r.full_name = l.full_name;
+  r.first_name = l.first_name;
+  r.last_name = l.last_name;
+  r.title = l.title;
+  r.company = l.company;
+}
+
+// ---- person by person ----
+
+asio::awaitable<void> person_worker(std::shared_ptr<client::impl> self, std::shared_ptr<batch_state> st,
+                                    std::shared_ptr<transport::call_context> cc, std::shared_ptr<asio::steady_timer> all_done) {
+  const api::paths p{self->url_.path, self->url_.legacy_path()};
+  while (!cc->stopped() && st->next < st->person_idx.size()) {
+    const std::size_t i = st->person_idx[st->next++];
+    enrich_person_request req = st->contacts[i];
+    if (!req.enrichment_type && !req.include_phone) req.enrichment_type = st->opts.type;
+    if (!req.lead_list_id && st->opts.lead_list_id) req.lead_list_id = st->opts.lead_list_id;
+    diagnostics d;
+    auto r = co_await self->execute(api::enrich_person(p, req), *cc, d);
+    enrich_person_response started;
+    error_code ec = r.ec ? r.ec : convert(r.json, started, d);
+    if (ec) {
+      if (!cc->stopped()) fail_item(*st, i, ec, d.problem.empty() ? ec.message() : d.problem);
+      continue;
+    }
+    auto& res = st->results[i];
+    res.workflow_id = started.workflow_id;
+    workflow_status_response ws;
+    ec = co_await self->wait_workflow(started.workflow_id, st->opts.poll, {}, *cc, d, ws);
+    if (ec) {
+      if (!cc->stopped()) fail_item(*st, i, ec, d.problem.empty() ? ec.message() : d.problem);
+      continue;
+    }
+    res.status = ws.status;
+    if (ws.result) fill_from(res, *ws.result);
+    st->finished(i);
+  }
+  if (--st->workers == 0) all_done->cancel();
+}
+
+// ---- bulk ----
+
+struct bulk_failure {
+  error_code ec;
+  std::string problem;
+};
+
+template <class T>
+asio::awaitable<bulk_failure> call_into(client::impl& self, api::request_spec spec, transport::call_context& cc, T& out) {
+  diagnostics d;
+  if (!spec.invalid.empty()) co_return bulk_failure{error::invalid_argument, spec.invalid};
+  auto r = co_await self.execute(spec, cc, d);
+  error_code ec = r.ec ? r.ec : convert(r.json, out, d);
+  co_return bulk_failure{ec, ec ? (d.problem.empty() ? ec.message() : d.problem) : std::string{}};
+}
+
+std::string_view bulk_scope_of(enrichment_type t) { return to_string(t == enrichment_type::phone_only ? bulk_scope::phone_only : t == enrichment_type::full ? bulk_scope::full : bulk_scope::partial); }
+
+asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::shared_ptr<batch_state> st,
+                                       const std::vector<std::size_t>& idx, transport::call_context& cc) {
+  const api::paths p{self->url_.path, self->url_.legacy_path()};
+  list_detail list;
+  create_list_request cr;
+  cr.name = st->opts.list_name.empty() ? "cleanlist-cpp batch " + api::new_idempotency_key() : st->opts.list_name;
+  if (auto f = co_await call_into(*self, api::create_list(p, cr), cc, list); f.ec) co_return f;
+
+  std::vector<const enrich_person_request*> rows;
+  rows.reserve(idx.size());
+  for (auto i : idx) rows.push_back(&st->contacts[i]);
+  for (auto& chunk : api::csv_chunks(rows, api::max_csv_bytes)) {
+    csv_import_request imp;
+    imp.list_id = list.list_id;
+    imp.csv_content = std::move(chunk);
+    imp.column_mapping = api::csv_column_mapping();
+    imp.dispatch_enrichment = false;
+    imp.idempotency_key = api::new_idempotency_key();  // once per chunk, reused by retries
+    csv_import_response ir;
+    if (auto f = co_await call_into(*self, api::csv_import(p, imp), cc, ir); f.ec) co_return f;
+  }
+
+  enrich_list_response run;
+  for (int quote_attempt = 0;; ++quote_attempt) {
+    estimate_request est;
+    est.tool = "enrich_list";
+    est.list_id = list.list_id;
+    est.scope = std::string(bulk_scope_of(st->opts.type));
+    estimate_response quote;
+    if (auto f = co_await call_into(*self, api::estimate(p, est), cc, quote); f.ec) co_return f;
+    enrich_list_request er{list.list_id, parse_bulk_scope(bulk_scope_of(st->opts.type)), quote.quote_id};
+    auto f = co_await call_into(*self, api::enrich_list(p, er), cc, run);
+    if (!f.ec) break;
+    // A quote that expired before use (or a list that changed) is renewed once.
+    if ((f.ec == error::quote_expired || f.ec == error::quote_mismatch) && quote_attempt == 0) continue;
+    co_return f;
+  }
+
+  workflow_status_response ws;
+  diagnostics d;
+  if (auto ec = co_await self->wait_workflow(run.workflow_id, st->opts.poll, {}, cc, d, ws))
+    co_return bulk_failure{ec, d.problem.empty() ? ec.message() : d.problem};
+
+  std::vector<lead_row> leads;
+  list_leads_request lr{list.list_id, 500, {}};
+  for (int page = 0; page < 100000; ++page) {
+    leads_page pg;
+    if (auto f = co_await call_into(*self, api::list_leads(p, lr), cc, pg); f.ec) co_return f;
+    for (auto& l : pg.leads) leads.push_back(std::move(l));
+    if (!pg.cursor || pg.cursor->empty() || pg.cursor == lr.cursor) break;
+    lr.cursor = pg.cursor;
+  }
+
+  api::lead_matcher matcher(leads);
+  for (auto i : idx) {
+    auto& res = st->results[i];
+    res.workflow_id = run.workflow_id;
+    if (const lead_row* l = matcher.find(st->contacts[i])) {
+      res.status = ws.status;
+      fill_from(res, *l);
+      st->finished(i);
+    } else {
+      fail_item(*st, i, error::api_error, "contact not found in the enriched list (skipped by the CSV import?)");
+    }
+  }
+  co_return bulk_failure{};
+}
+
+asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::shared_ptr<batch_state> st,
+                                      diagnostics* user_diag, detail::handler<std::vector<enrich_item_result>> h) {
+  diagnostics d;
+  {
+    call_scope scope(*self, asio::get_associated_cancellation_slot(h), st->opts.poll.deadline);
+    auto& cc = *scope.cc;
+
+    std::vector<std::size_t> bulk_idx;
+    std::size_t valid = 0;
+    for (std::size_t i = 0; i < st->contacts.size(); ++i)
+      if (validate(st->contacts[i]).empty()) ++valid;
+    const bool use_bulk = st->opts.path == enrich_path::bulk ||
+                          (st->opts.path == enrich_path::automatic && valid >= st->opts.bulk_threshold);
+    for (std::size_t i = 0; i < st->contacts.size(); ++i) {
+      if (auto bad = validate(st->contacts[i]); !bad.empty()) {
+        fail_item(*st, i, error::invalid_argument, bad);
+        continue;
+      }
+      // Contacts identified only by person_id cannot go through a CSV import.
+      if (use_bulk && api::csv_eligible(st->contacts[i])) bulk_idx.push_back(i);
+      else st->person_idx.push_back(i);
+    }
+
+    if (!bulk_idx.empty()) {
+      auto f = co_await run_bulk(self, st, bulk_idx, cc);
+      if (f.ec)
+        for (auto i : bulk_idx)
+          if (!is_set(st->results[i])) fail_item(*st, i, cc.stopped() ? scope.stop_error() : f.ec, f.problem);
+    }
+
+    if (!st->person_idx.empty() && !cc.stopped()) {
+      auto all_done = std::make_shared<asio::steady_timer>(self->strand_, asio::steady_timer::time_point::max());
+      const auto n = std::min(std::max<std::size_t>(st->opts.max_concurrency, 1), st->person_idx.size());
+      st->workers = n;
+      for (std::size_t k = 0; k < n; ++k) {
+        auto wcc = std::make_shared<transport::call_context>();
+        st->worker_ccs.push_back(wcc);
+        asio::co_spawn(self->strand_, person_worker(self, st, wcc, all_done), asio::detached);
+      }
+      co_await all_done->async_wait(cc.token());
+      if (st->workers > 0) {  // the batch was cancelled or timed out: stop the workers, then join them
+        for (auto& w : st->worker_ccs) {
+          w->timed_out = cc.timed_out;
+          w->cancelled = !cc.timed_out;
+          w->stop();
+        }
+        while (st->workers > 0) co_await all_done->async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+    }
+    const auto stop = scope.stop_error();
+    for (std::size_t i = 0; i < st->results.size(); ++i)
+      if (!is_set(st->results[i])) fail_item(*st, i, stop, cc.timed_out ? "batch deadline expired" : "batch cancelled");
+  }
+  if (user_diag) *user_diag = std::move(d);
+  asio::dispatch(self->user_ex_, asio::append(std::move(h), error_code{}, std::move(st->results)));
+}
+
+} // namespace
+
+void client::start_enrich_many(std::vector<enrich_person_request> contacts, enrich_many_options opts,
+                               diagnostics* d, H<std::vector<enrich_item_result>> h) {
+  if (opts.poll.multiplier < 1.0 || opts.poll.deadline.count() <= 0)
+    return impl_->fail_now(error::invalid_argument, "enrich_many_options.poll: multiplier >= 1 and deadline > 0 required", d,
+                           std::move(h));
+  if (!impl_->key_problem_.empty()) return impl_->fail_now(error::invalid_api_key, impl_->key_problem_, d, std::move(h));
+  auto st = std::make_shared<batch_state>();
+  st->results.resize(contacts.size());
+  st->contacts = std::move(contacts);
+  st->opts = std::move(opts);
+  asio::co_spawn(impl_->strand_, enrich_many_run(impl_, std::move(st), d, std::move(h)), asio::detached);
+}
+
+} // namespace cleanlist
