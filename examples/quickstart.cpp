@@ -23,11 +23,28 @@ void print_progress(const cl::workflow_status_response& st) {
   std::cout << "\n";
 }
 
+// Requests are built outside the coroutine: g++ 12 miscompiles braced initialisers holding
+// string literals inside coroutine bodies.
+cl::create_list_request demo_list() {
+  cl::create_list_request r;
+  r.name = "cleanlist-cpp quickstart";
+  return r;
+}
+
+cl::csv_import_request demo_import(std::string list_id) {
+  cl::csv_import_request imp;
+  imp.list_id = std::move(list_id);
+  imp.csv_content = "first_name,last_name,company_domain\nGrace,Hopper,navy.mil\nAlan,Turing,bletchley.org\n"
+                    "Katherine,Johnson,nasa.gov\n";
+  imp.column_mapping = {{"first_name", "first_name"}, {"last_name", "last_name"}, {"company_domain", "company_domain"}};
+  imp.dispatch_enrichment = false;
+  return imp;
+}
+
 asio::awaitable<void> quickstart(cl::client& c) {
   auto who = co_await c.async_whoami();
   std::cout << "1. whoami: " << who.user_email.value_or("?") << " in " << who.organization_id << ", tier "
             << who.tier << ", " << who.scopes.size() << " scopes\n";
-
   auto balance = co_await c.async_credits_balance();
   std::cout << "2. balance: " << balance.credits << " credits\n";
 
@@ -48,15 +65,8 @@ asio::awaitable<void> quickstart(cl::client& c) {
             << done.credits_refunded.value_or(0);
   if (done.result) std::cout << ", email " << done.result->email.value_or("(none found)");
   std::cout << "\n";
-
-  auto list = co_await c.async_create_list(cl::create_list_request{"cleanlist-cpp quickstart", {}, {}});
-  cl::csv_import_request imp;
-  imp.list_id = list.list_id;
-  imp.csv_content = "first_name,last_name,company_domain\nGrace,Hopper,navy.mil\nAlan,Turing,bletchley.org\n"
-                    "Katherine,Johnson,nasa.gov\n";
-  imp.column_mapping = {{"first_name", "first_name"}, {"last_name", "last_name"}, {"company_domain", "company_domain"}};
-  imp.dispatch_enrichment = false;
-  auto imported = co_await c.async_csv_import(imp);
+  auto list = co_await c.async_create_list(demo_list());
+  auto imported = co_await c.async_csv_import(demo_import(list.list_id));
   std::cout << "5. list " << list.list_id << (list.reused ? " (reused)" : "") << ": imported "
             << imported.rows_imported << " leads\n";
 
@@ -68,11 +78,11 @@ asio::awaitable<void> quickstart(cl::client& c) {
   std::cout << "6. quote " << quote.quote_id.substr(0, 24) << "...: " << quote.row_count << " rows, at most "
             << quote.estimated_cost << " credits, sufficient=" << std::boolalpha << quote.sufficient << "\n";
 
-  auto bulk = co_await c.async_enrich_list(cl::enrich_list_request{list.list_id, cl::bulk_scope::partial, quote.quote_id});
+  cl::enrich_list_request enrich_list_request_1{list.list_id, cl::bulk_scope::partial, quote.quote_id};
+  auto bulk = co_await c.async_enrich_list(enrich_list_request_1);
   std::cout << "7. bulk workflow " << bulk.workflow_id << " for " << bulk.total_leads << " leads\n";
   auto bulk_done = co_await c.async_wait_for_workflow(bulk.workflow_id, poll, print_progress);
   std::cout << "8. bulk " << bulk_done.status << ": charged " << bulk_done.credits_charged.value_or(0) << "\n";
-
   auto after = co_await c.async_credits_balance();
   std::cout << "9. balance now " << after.credits << " credits; " << c.stats().requests << " requests sent, "
             << c.stats().rate_limited_429 << " rate-limited\n";

@@ -23,6 +23,14 @@ std::string check_api_key(std::string_view key) {
   return {};
 }
 
+// The user agent is sent verbatim as a header value: CR/LF (header injection) and other
+// control characters are refused at construction. HTAB and bytes >= 0x80 are allowed (RFC 9110).
+void check_user_agent_or_throw(std::string_view ua) {
+  for (unsigned char c : ua)
+    if ((c < 0x20 && c != '\t') || c == 0x7f)
+      throw std::invalid_argument("cleanlist: user_agent contains CR, LF or other control characters");
+}
+
 protocol::base_url parse_url_or_throw(const std::string& s) {
   auto u = protocol::parse_base_url(s);
   if (!u) throw std::invalid_argument("cleanlist: invalid base_url (expected http(s)://host[:port]/path)");
@@ -49,6 +57,7 @@ client::impl::impl(asio::any_io_executor ex, client_params p)
       limiter_(strand_, params_.rate_limit, params_.shared_org_budget),
       budget_(params_.retry),
       rng_(std::random_device{}()) {
+  check_user_agent_or_throw(params_.user_agent);
   SSL_CTX_set_min_proto_version(ssl_.native_handle(), TLS1_2_VERSION);
   ssl_.set_verify_mode(asio::ssl::verify_peer);
   if (params_.tls.use_system_ca) ssl_.set_default_verify_paths();
@@ -173,7 +182,8 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
       if (xr.where == transport::stage::response) {
         auto& res = xr.response;
         auto c = protocol::classify({static_cast<int>(res.result_int()), res[http::field::retry_after],
-                                     res["X-Request-Id"], res.body()});
+                                     res["X-Request-Id"], res.body()},
+                                    params_.api_key);  // redacted from the diagnostics if echoed
         if (!c.ec) {
           budget_.on_success(params_.retry, last_retry_cost);
           co_return call_result{{}, std::move(c.json)};

@@ -12,6 +12,9 @@ namespace cleanlist {
 
 namespace {
 
+// A named empty callback: g++ 12 double-destroys braced temporaries inside co_await expressions.
+const progress_function no_progress;
+
 struct batch_state {
   std::vector<enrich_person_request> contacts;
   enrich_many_options opts;
@@ -84,7 +87,7 @@ asio::awaitable<void> person_worker(std::shared_ptr<client::impl> self, std::sha
     auto& res = st->results[i];
     res.workflow_id = started.workflow_id;
     workflow_status_response ws;
-    ec = co_await self->wait_workflow(started.workflow_id, st->opts.poll, {}, *cc, d, ws);
+    ec = co_await self->wait_workflow(started.workflow_id, st->opts.poll, no_progress, *cc, d, ws);
     if (ec) {
       if (!cc->stopped()) fail_item(*st, i, ec, d.problem.empty() ? ec.message() : d.problem);
       continue;
@@ -154,7 +157,7 @@ asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::
 
   workflow_status_response ws;
   diagnostics d;
-  if (auto ec = co_await self->wait_workflow(run.workflow_id, st->opts.poll, {}, cc, d, ws))
+  if (auto ec = co_await self->wait_workflow(run.workflow_id, st->opts.poll, no_progress, cc, d, ws))
     co_return bulk_failure{ec, d.problem.empty() ? ec.message() : d.problem};
 
   std::vector<lead_row> leads;

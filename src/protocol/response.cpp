@@ -64,8 +64,12 @@ std::string string_field(const json::object& o, std::string_view key) {
   return std::string(it->value().get_string());
 }
 
-std::string excerpt(std::string_view body) {
-  std::string e(body.substr(0, diagnostics::max_excerpt));
+// The first max_excerpt bytes of the body; `secret` is redacted before the cut so that no
+// prefix of it can survive at the boundary.
+std::string excerpt(std::string_view body, std::string_view secret) {
+  std::string e(body.substr(0, diagnostics::max_excerpt + secret.size()));
+  redact(e, secret);
+  if (e.size() > diagnostics::max_excerpt) e.resize(diagnostics::max_excerpt);
   for (char& c : e)
     if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') c = '?';
   return e;
@@ -121,29 +125,41 @@ void read_error_body(const json::value& v, diagnostics& d) {
 
 } // namespace
 
-classified classify(const raw_response& r) {
+void redact(std::string& s, std::string_view secret) {
+  if (secret.empty()) return;
+  constexpr std::string_view mark = "[REDACTED]";
+  for (auto pos = s.find(secret); pos != std::string::npos; pos = s.find(secret, pos + mark.size()))
+    s.replace(pos, secret.size(), mark);
+}
+
+classified classify(const raw_response& r) { return classify(r, {}); }
+
+classified classify(const raw_response& r, std::string_view secret) {
   classified out;
   auto& d = out.diag;
   d.http_status = r.status;
-  d.request_id = std::string(r.request_id_header.substr(0, 128));
+  d.request_id = std::string(r.request_id_header.substr(0, 128 + secret.size()));
+  redact(d.request_id, secret);  // before the cut: no prefix of the secret survives
+  if (d.request_id.size() > 128) d.request_id.resize(128);
   if (r.status >= 200 && r.status < 300) {
     error_code pec;
     out.json = parse_json(r.body, pec);
     if (pec || !out.json.is_object()) {
       out.ec = error::bad_response;
       d.problem = pec ? "response body is not valid JSON: " + pec.message() : "response body is not a JSON object";
-      d.body_excerpt = excerpt(r.body);
+      d.body_excerpt = excerpt(r.body, secret);
       out.json = nullptr;
     }
     return out;
   }
   d.retry_after = parse_retry_after(r.retry_after_header);
-  d.body_excerpt = excerpt(r.body);
+  d.body_excerpt = excerpt(r.body, secret);
   error_code pec;
   auto v = parse_json(r.body, pec);
   if (!pec) read_error_body(v, d);
   if (d.problem.empty()) d.problem = "HTTP " + std::to_string(r.status);
   out.ec = map_api_error(r.status, d.code);
+  for (std::string* f : {&d.code, &d.problem, &d.cause, &d.fix, &d.docs_url, &d.request_id}) redact(*f, secret);
   return out;
 }
 

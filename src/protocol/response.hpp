@@ -39,4 +39,11 @@ error map_api_error(int status, std::string_view code);
 
 classified classify(const raw_response& r);
 
+/// Same, and `secret` (the API key; ignored when empty) is replaced by "[REDACTED]" in every
+/// diagnostics field, body_excerpt included, even when the server echoes it back.
+classified classify(const raw_response& r, std::string_view secret);
+
+/// Replaces every occurrence of `secret` in `s` by "[REDACTED]" (no-op when secret is empty).
+void redact(std::string& s, std::string_view secret);
+
 } // namespace cleanlist::protocol

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
+#include <cstdio>
 
 namespace cleanlist::testing::detail {
 
@@ -615,7 +617,9 @@ void handlers::estimate(sim_state& s, ctx& c) {
   if (!list_id.empty()) {
     list_rec* l = access_list(s, c, list_id);
     if (!l) return error(s, c, 404, "not_found", "Lead list not found.", "Check the list_id.");
-    rows = static_cast<std::int64_t>(l->leads.size());
+    // CSV imports are priced on the rows to import (the caller's row_count), bound to the list
+    rows = tool == "bulk_import_csv" ? int_or(b, "row_count", 1) : static_cast<std::int64_t>(l->leads.size());
+    if (rows < 0) return bad("row_count must be >= 0.");
     target = "list:" + std::string(list_id);
   } else if (!task_id.empty()) {
     auto it = s.cohorts_.find(task_id);
@@ -1494,74 +1498,126 @@ void handlers::enrich_bulk(sim_state& s, ctx& c) {
   ok(c, std::move(r));
 }
 
+namespace {
+// A minimal JSON object writer for the hot path (status polls): appends straight into the
+// response body, no DOM, no per-field allocation.
+struct jw {
+  std::string& s;
+  bool first = true;
+  explicit jw(std::string& out) : s(out) { s += '{'; }
+  void end() { s += '}'; }
+  void key(std::string_view k) {
+    if (!first) s += ',';
+    first = false;
+    s += '"';
+    s += k;
+    s += "\":";
+  }
+  void esc(std::string_view v) {
+    s += '"';
+    for (char ch : v) {
+      switch (ch) {
+      case '"': s += "\\\""; break;
+      case '\\': s += "\\\\"; break;
+      case '\n': s += "\\n"; break;
+      case '\r': s += "\\r"; break;
+      case '\t': s += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(ch) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(ch)));
+          s += buf;
+        } else s += ch;
+      }
+    }
+    s += '"';
+  }
+  void str(std::string_view k, std::string_view v) { key(k); esc(v); }
+  void str_or_null(std::string_view k, std::string_view v) { key(k); if (v.empty()) s += "null"; else esc(v); }
+  void num(std::string_view k, std::int64_t v) {
+    key(k);
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    s.append(buf, r.ptr);
+  }
+  void null(std::string_view k) { key(k); s += "null"; }
+};
+} // namespace
+
 void handlers::status_body(sim_state& s, ctx& c, workflow_rec& w) {
   s.settle_if_due(w, c.now);
   auto v = view_of(w, c.now, s.params_.pending_for, s.params_.running_for);
+  const bool want_email = w.type != "phone_only" && w.type != "phone-only";
+  const bool want_phone = w.type == "phone_only" || w.type == "phone-only" || w.type == "full";
   std::int64_t emails = 0, phones = 0;
   if (!w.failed_whole)
     for (std::int64_t i = 0; i < v.processed; ++i) {
       const auto& o = w.leads[static_cast<std::size_t>(i)].out;
-      bool we = w.type != "phone_only" && w.type != "phone-only";
-      bool wp = w.type == "phone_only" || w.type == "phone-only" || w.type == "full";
-      emails += (we && o.email_found) ? 1 : 0;
-      phones += (wp && o.phone_found) ? 1 : 0;
+      emails += (want_email && o.email_found) ? 1 : 0;
+      phones += (want_phone && o.phone_found) ? 1 : 0;
     }
-  json::object r;
-  r.reserve(20);
-  r["task_id"] = str_or_null(w.task_id);
-  r["timestamp_ms"] = epoch_ms();
-  r["workflow_id"] = w.id;
-  r["status"] = v.status;
-  r["progress"] = v.total ? (100 * v.processed) / v.total : (v.terminal ? 100 : 0);
-  r["total"] = v.total;
-  r["processed"] = v.processed;
-  r["completed"] = v.completed;
-  r["failed"] = v.failed;
-  r["enrichment_type"] = w.type == "phone-only" ? std::string("phone_only") : w.type;
-  r["lead_list_id"] = str_or_null(w.list_id);
-  json::object sum;
-  sum["total"] = v.total;
-  sum["successful"] = v.completed;
-  sum["failed"] = v.failed;
-  sum["emails_found"] = emails;
-  sum["phones_found"] = phones;
-  r["summary"] = std::move(sum);
-  if (v.terminal) {
-    r["refund_status"] = "not_applicable";
-    r["refund_message"] = nullptr;
-    r["credits_charged"] = w.charged;
-    r["credits_refunded"] = w.refunded;
-  } else {
-    r["refund_status"] = nullptr;
-    r["refund_message"] = nullptr;
-    r["credits_charged"] = nullptr;
-    r["credits_refunded"] = nullptr;
+  std::string& out = c.rs.body;
+  out.clear();
+  jw j(out);
+  j.str_or_null("task_id", w.task_id);
+  j.num("timestamp_ms", epoch_ms());
+  j.str("workflow_id", w.id);
+  j.str("status", v.status);
+  j.num("progress", v.total ? (100 * v.processed) / v.total : (v.terminal ? 100 : 0));
+  j.num("total", v.total);
+  j.num("processed", v.processed);
+  j.num("completed", v.completed);
+  j.num("failed", v.failed);
+  j.str("enrichment_type", w.type == "phone-only" ? std::string_view("phone_only") : std::string_view(w.type));
+  j.str_or_null("lead_list_id", w.list_id);
+  j.key("summary");
+  {
+    jw sum(out);
+    sum.num("total", v.total);
+    sum.num("successful", v.completed);
+    sum.num("failed", v.failed);
+    sum.num("emails_found", emails);
+    sum.num("phones_found", phones);
+    sum.end();
   }
+  if (v.terminal) {
+    j.str("refund_status", "not_applicable");
+    j.null("refund_message");
+    j.num("credits_charged", w.charged);
+    j.num("credits_refunded", w.refunded);
+  } else {
+    j.null("refund_status");
+    j.null("refund_message");
+    j.null("credits_charged");
+    j.null("credits_refunded");
+  }
+  j.key("result");
   if (w.kind == wf_kind::person && v.terminal) {
     const auto& wl = w.leads[0];
-    json::object res;
-    bool okr = !w.failed_whole && lead_ok(w.type, wl.out);
-    res["lead_id"] = okr ? w.result_lead_id : std::string();
-    res["status"] = okr ? "completed" : "failed";
     const lead_rec& in = wl.input;
-    res["full_name"] = str_or_null(in.full_name);
-    res["first_name"] = str_or_null(in.first_name);
-    res["last_name"] = str_or_null(in.last_name);
-    bool we = w.type != "phone_only";
-    bool wp = w.type != "partial";
-    res["email"] = okr && we && wl.out.email_found ? json::value(found_email(in)) : json::value(nullptr);
-    res["email_status"] = okr && we && wl.out.email_found ? json::value("valid") : json::value(nullptr);
-    res["phone"] = okr && wp && wl.out.phone_found ? json::value(found_phone(s.params_.seed, wl.identity)) : json::value(nullptr);
-    res["linkedin_url"] = str_or_null(in.linkedin_url);
-    res["title"] = str_or_null(in.title);
-    res["company"] = str_or_null(in.company.empty() ? in.domain : in.company);
-    res["enrichment_type"] = w.type;
-    res["provider"] = "cleanlist-sim";
-    r["result"] = std::move(res);
+    bool okr = !w.failed_whole && lead_ok(w.type, wl.out);
+    bool we = okr && w.type != "phone_only" && wl.out.email_found;
+    bool wp = okr && w.type != "partial" && wl.out.phone_found;
+    jw r(out);
+    r.str("lead_id", okr ? std::string_view(w.result_lead_id) : std::string_view());
+    r.str("status", okr ? "completed" : "failed");
+    r.str_or_null("full_name", in.full_name);
+    r.str_or_null("first_name", in.first_name);
+    r.str_or_null("last_name", in.last_name);
+    r.str_or_null("email", we ? found_email(in) : std::string());
+    r.str_or_null("email_status", we ? "valid" : "");
+    r.str_or_null("phone", wp ? found_phone(s.params_.seed, wl.identity) : std::string());
+    r.str_or_null("linkedin_url", in.linkedin_url);
+    r.str_or_null("title", in.title);
+    r.str_or_null("company", in.company.empty() ? in.domain : in.company);
+    r.str("enrichment_type", w.type);
+    r.str("provider", "cleanlist-sim");
+    r.end();
   } else {
-    r["result"] = nullptr;
+    out += "null";
   }
-  ok(c, std::move(r));
+  j.end();
+  c.rs.status = 200;
 }
 
 void handlers::enrich_status(sim_state& s, ctx& c) {
@@ -1905,6 +1961,8 @@ void handlers::l_bulk(sim_state& s, ctx& c) {
   auto n = static_cast<std::int64_t>(leads.size());
   auto& w = new_workflow(s, c, wf_kind::legacy, "public_bulk_" + s.new_uuid(), type, l.id, std::move(leads), cost);
   w.webhook_url = str_or(c.body, "webhook_url");
+  if (!w.webhook_url.empty() && s.webhook_scheduler_)
+    s.webhook_scheduler_(w.id, w.webhook_url, std::chrono::duration_cast<std::chrono::milliseconds>(s.params_.pending_for + s.params_.running_for));
   for (std::size_t i = 0; i < w.leads.size(); ++i) s.legacy_tasks_[w.leads[i].task_id] = {w.id, i};
   json::object r;
   r["workflow_id"] = w.id;
@@ -1998,8 +2056,59 @@ void handlers::l_deliveries(sim_state& s, ctx& c) {
   json::object r;
   r["workflow_id"] = it->second.id;
   r["webhook_url"] = str_or_null(it->second.webhook_url);
-  r["deliveries"] = json::array{};
+  json::array ds;
+  for (auto& d : it->second.deliveries) {
+    json::object o;
+    o["attempt"] = d.attempt;
+    o["status"] = d.delivered ? "delivered" : "failed";
+    o["response_code"] = d.response_code ? json::value(d.response_code) : json::value(nullptr);
+    o["error"] = str_or_null(d.error);
+    o["attempted_at"] = d.attempted_at;
+    ds.emplace_back(std::move(o));
+  }
+  r["deliveries"] = std::move(ds);
   ok(c, std::move(r), 200, false);
+}
+
+std::optional<std::string> sim_state::webhook_payload(const std::string& workflow_id) {
+  std::lock_guard lk(mtx_);
+  auto it = workflows_.find(workflow_id);
+  if (it == workflows_.end()) return std::nullopt;
+  auto& w = it->second;
+  auto now = sim_clock::now();
+  settle_if_due(w, now);
+  std::int64_t ok = 0, emails = 0, phones = 0;
+  json::array results;
+  constexpr std::size_t limit = 250;
+  for (auto& wl : w.leads) {
+    auto item = legacy_item(params_.seed, w, wl, true);
+    ok += lead_ok(w.type, wl.out) ? 1 : 0;
+    emails += item["primary_email"].is_null() ? 0 : 1;
+    phones += item["personal_phone_numbers"].as_array().empty() ? 0 : 1;
+    if (results.size() < limit) results.emplace_back(std::move(item));
+  }
+  auto total = static_cast<std::int64_t>(w.leads.size());
+  json::object p;
+  p["event"] = "enrichment.completed";
+  p["workflow_id"] = w.id;
+  p["lead_list_id"] = w.list_id;
+  p["enrichment_type"] = w.type;
+  p["status"] = "completed";
+  p["summary"] = json::object{{"total", total}, {"successful", ok}, {"failed", total - ok}, {"emails_found", emails}, {"phones_found", phones}};
+  p["results"] = std::move(results);
+  p["results_limit"] = static_cast<std::int64_t>(limit);
+  p["results_truncated"] = total > static_cast<std::int64_t>(limit) ? total - static_cast<std::int64_t>(limit) : 0;
+  p["results_endpoint"] = "/api/v1/public/enrich/status?workflow_id=" + w.id;
+  p["completed_at"] = w.completed_at.empty() ? iso_utc(std::chrono::system_clock::now()) : w.completed_at;
+  return json::serialize(p);
+}
+
+void sim_state::record_delivery(const std::string& workflow_id, delivery_rec d) {
+  std::lock_guard lk(mtx_);
+  auto it = workflows_.find(workflow_id);
+  if (it == workflows_.end()) return;
+  d.attempted_at = iso_utc(std::chrono::system_clock::now());
+  it->second.deliveries.push_back(std::move(d));
 }
 
 // ---------------------------------------------------------------- admin & exports
@@ -2051,8 +2160,12 @@ void sim_state::handle_admin(const sim_request& rq, sim_response& rs) {
     if (q.starts_with("identity=")) identity = std::string(q.substr(9));
     // minimal decoding of %40 and +
     std::string dec;
+    auto hexv = [](char ch) { return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1; };
     for (std::size_t i = 0; i < identity.size(); ++i) {
-      if (identity[i] == '%' && i + 2 < identity.size()) { dec += static_cast<char>(std::stoi(identity.substr(i + 1, 2), nullptr, 16)); i += 2; }
+      if (identity[i] == '%' && i + 2 < identity.size() && hexv(identity[i + 1]) >= 0 && hexv(identity[i + 2]) >= 0) {
+        dec += static_cast<char>(hexv(identity[i + 1]) * 16 + hexv(identity[i + 2]));
+        i += 2;
+      }
       else if (identity[i] == '+') dec += ' ';
       else dec += identity[i];
     }

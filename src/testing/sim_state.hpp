@@ -9,6 +9,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -147,6 +148,13 @@ struct wf_lead {
 
 enum class wf_kind { person, bulk, by_task, csv, legacy };
 
+struct delivery_rec {
+  int attempt = 0;
+  bool delivered = false;
+  int response_code = 0; ///< 0: no HTTP answer
+  std::string error, attempted_at;
+};
+
 struct workflow_rec {
   std::string id, type, list_id, task_id, webhook_url;
   wf_kind kind = wf_kind::person;
@@ -158,6 +166,7 @@ struct workflow_rec {
   bool settled = false, failed_whole = false;
   std::string completed_at;
   std::string result_lead_id; ///< person: lead persisted at settlement
+  std::vector<delivery_rec> deliveries; ///< legacy webhook attempts
 };
 
 struct agent_run_rec {
@@ -204,6 +213,15 @@ public:
   void handle_export_download(const sim_request& rq, sim_response& rs);
   /// Injected error status for a fault, in the shape of the surface of `target`.
   void injected_error(const sim_request& rq, int status, sim_response& rs);
+
+  /// Legacy webhooks: the server installs a scheduler; the state calls it (mutex held, must not
+  /// block) when a legacy workflow with a webhook_url is dispatched.
+  using webhook_scheduler = std::function<void(std::string workflow_id, std::string url, std::chrono::milliseconds delay)>;
+  void set_webhook_scheduler(webhook_scheduler f) { webhook_scheduler_ = std::move(f); }
+  /// Settles the workflow and returns the webhook payload (nullopt: unknown workflow).
+  std::optional<std::string> webhook_payload(const std::string& workflow_id);
+  void record_delivery(const std::string& workflow_id, delivery_rec d);
+  std::chrono::milliseconds webhook_backoff() const { return params_.webhook_backoff; }
 
   fault_decision decide_fault(std::string_view target);
   void set_faults(fault_params f);
@@ -264,6 +282,8 @@ private:
   std::uint64_t quote_nonce_ = 0;
 
   std::atomic<std::uint64_t> requests_{0}, above_limit_{0}, limited_{0}, faults_{0}, enrich_ok_{0};
+
+  webhook_scheduler webhook_scheduler_;
 
   mutable std::mutex fault_mtx_;
   fault_params faults_params_;

@@ -15,6 +15,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/json.hpp>
 
 #include <mutex>
 #include <thread>
@@ -70,8 +74,14 @@ public:
     std::string host = params.host;
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
     state.set_origin(std::string(params.tls ? "https://" : "http://") + host + ":" + std::to_string(bound_port));
+    std::weak_ptr<impl> weak = shared_from_this();
+    state.set_webhook_scheduler([weak](std::string wf, std::string url, std::chrono::milliseconds delay) {
+      if (auto self = weak.lock()) self->schedule_webhook(std::move(wf), std::move(url), delay, 1);
+    });
     do_accept();
   }
+
+  void schedule_webhook(std::string wf, std::string url, std::chrono::milliseconds delay, int attempt);
 
   void do_accept();
 
@@ -220,7 +230,11 @@ private:
     keep_alive_ = req.keep_alive();
     auto& st = srv_->state;
     if (target.starts_with("/__admin/")) {
-      st.handle_admin(make_request(), rs_);
+      try {
+        st.handle_admin(make_request(), rs_);
+      } catch (const std::exception& e) {
+        internal_error(e.what());
+      }
       return write_response(false);
     }
     st.count_request();
@@ -257,7 +271,13 @@ private:
     case fk::s502: st.injected_error(make_request(), 502, rs_); break;
     case fk::s503: st.injected_error(make_request(), 503, rs_); break;
     case fk::s504: st.injected_error(make_request(), 504, rs_); break;
-    default: st.handle(make_request(), rs_); break;
+    default:
+      try {
+        st.handle(make_request(), rs_);
+      } catch (const std::exception& e) { // never let a handler bug take the server down
+        internal_error(e.what());
+      }
+      break;
     }
     if (fault_.kind == fk::reset_after) return reset();
     if (fault_.kind == fk::malformed) {
@@ -282,6 +302,17 @@ private:
       if (ec || self->closed_) return self->close_now();
       self->drain_some();
     });
+  }
+
+  void internal_error(std::string_view what) {
+    rs_.reset();
+    rs_.status = 500;
+    rs_.request_id = "req_internal";
+    boost::json::object e{{"code", "internal_error"}, {"problem", "Unexpected simulator error: " + std::string(what)},
+                          {"cause", nullptr}, {"fix", "Report this simulator bug."}, {"retryable", false},
+                          {"retry_after_ms", nullptr}, {"docs_url", "https://docs.cleanlist.ai/errors/internal-error"},
+                          {"request_id", rs_.request_id}};
+    rs_.body = boost::json::serialize(boost::json::object{{"error", std::move(e)}});
   }
 
   void reset() {
@@ -340,6 +371,138 @@ private:
 };
 
 } // namespace
+
+namespace {
+
+// One delivery attempt of a legacy webhook: wait, POST the payload (http or https without
+// verification), record the attempt, schedule the next one on failure (5 attempts in all).
+class webhook_job : public session_base, public std::enable_shared_from_this<webhook_job> {
+public:
+  webhook_job(std::shared_ptr<simulator::impl> srv, net::any_io_executor ex, std::string wf, std::string url, int attempt)
+      : srv_(std::move(srv)), ex_(ex), timer_(ex), resolver_(ex), wf_(std::move(wf)), url_(std::move(url)), attempt_(attempt) {}
+  ~webhook_job() override { srv_->remove(this); }
+
+  void start(std::chrono::milliseconds delay) {
+    srv_->add(this, shared_from_this());
+    timer_.expires_after(delay);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->closed_) return;
+      self->fire();
+    });
+  }
+  void close_now() override {
+    closed_ = true;
+    timer_.cancel();
+    resolver_.cancel();
+    boost::system::error_code ec;
+    if (plain_) plain_->socket().close(ec);
+    if (tls_) beast::get_lowest_layer(*tls_).socket().close(ec);
+  }
+  void post_close() override {
+    net::post(ex_, [self = shared_from_this()] { self->close_now(); });
+  }
+
+private:
+  void fire() {
+    auto payload = srv_->state.webhook_payload(wf_);
+    if (!payload) return;
+    // parse scheme://host[:port]/target
+    auto se = url_.find("://");
+    std::string scheme = se == std::string::npos ? "" : url_.substr(0, se);
+    if (scheme != "http" && scheme != "https") return done(0, "unsupported webhook URL scheme");
+    std::string rest = url_.substr(se + 3);
+    auto slash = rest.find('/');
+    std::string hostport = rest.substr(0, slash);
+    target_ = slash == std::string::npos ? "/" : rest.substr(slash);
+    auto colon = hostport.rfind(':');
+    host_ = colon == std::string::npos ? hostport : hostport.substr(0, colon);
+    std::string port = colon == std::string::npos ? (scheme == "https" ? "443" : "80") : hostport.substr(colon + 1);
+    req_ = {http::verb::post, target_, 11};
+    req_.set(http::field::host, hostport);
+    req_.set(http::field::content_type, "application/json");
+    req_.set(http::field::user_agent, "cleanlist-sim-webhooks");
+    req_.body() = std::move(*payload);
+    req_.prepare_payload();
+    if (scheme == "https") {
+      ctx_.emplace(ssl::context::tls_client);
+      ctx_->set_verify_mode(ssl::verify_none);
+      tls_.emplace(ex_, *ctx_);
+      SSL_set_tlsext_host_name(tls_->native_handle(), host_.c_str());
+    } else {
+      plain_.emplace(ex_);
+    }
+    resolver_.async_resolve(host_, port, [self = shared_from_this()](boost::system::error_code ec, tcp::resolver::results_type r) {
+      if (ec) return self->done(0, "DNS: " + ec.message());
+      auto& t = self->tcp_layer();
+      t.expires_after(std::chrono::seconds(10));
+      t.async_connect(r, [self](boost::system::error_code ec2, const tcp::endpoint&) {
+        if (ec2) return self->done(0, "connect: " + ec2.message());
+        if (self->tls_) {
+          self->tls_->async_handshake(ssl::stream_base::client, [self](boost::system::error_code ec3) {
+            if (ec3) return self->done(0, "TLS: " + ec3.message());
+            self->write();
+          });
+        } else {
+          self->write();
+        }
+      });
+    });
+  }
+  beast::tcp_stream& tcp_layer() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
+  void write() {
+    tcp_layer().expires_after(std::chrono::seconds(10));
+    auto on_write = [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+      if (ec) return self->done(0, "write: " + ec.message());
+      self->read();
+    };
+    if (tls_) http::async_write(*tls_, req_, on_write);
+    else http::async_write(*plain_, req_, on_write);
+  }
+  void read() {
+    auto on_read = [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+      if (ec) return self->done(0, "read: " + ec.message());
+      int code = static_cast<int>(self->res_.result_int());
+      self->done(code, code >= 200 && code < 300 ? "" : "HTTP " + std::to_string(code));
+    };
+    if (tls_) http::async_read(*tls_, buf_, res_, on_read);
+    else http::async_read(*plain_, buf_, res_, on_read);
+  }
+  void done(int code, std::string error) {
+    bool ok = code >= 200 && code < 300;
+    srv_->state.record_delivery(wf_, {attempt_, ok, code, error, {}});
+    boost::system::error_code ig;
+    if (plain_) plain_->socket().close(ig);
+    if (tls_) beast::get_lowest_layer(*tls_).socket().close(ig);
+    if (!ok && attempt_ < 5 && !closed_) {
+      auto delay = srv_->state.webhook_backoff() * (1 << (attempt_ - 1));
+      srv_->schedule_webhook(wf_, url_, delay, attempt_ + 1);
+    }
+  }
+
+  std::shared_ptr<simulator::impl> srv_;
+  net::any_io_executor ex_;
+  net::steady_timer timer_;
+  tcp::resolver resolver_;
+  std::string wf_, url_, host_, target_;
+  int attempt_;
+  bool closed_ = false;
+  std::optional<ssl::context> ctx_;
+  std::optional<beast::tcp_stream> plain_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
+  http::request<http::string_body> req_;
+  http::response<http::string_body> res_;
+  beast::flat_buffer buf_;
+};
+
+} // namespace
+
+void simulator::impl::schedule_webhook(std::string wf, std::string url, std::chrono::milliseconds delay, int attempt) {
+  if (stopped) return;
+  net::any_io_executor jex = use_strands ? net::any_io_executor(net::make_strand(ex)) : ex;
+  auto job = std::make_shared<webhook_job>(shared_from_this(), jex, std::move(wf), std::move(url), attempt);
+  // start on the job's executor (the scheduler may be called from any thread, with the state locked)
+  net::post(jex, [job, delay] { job->start(delay); });
+}
 
 void simulator::impl::do_accept() {
   auto on_accept = [self = shared_from_this()](boost::system::error_code ec, tcp::socket sock) {

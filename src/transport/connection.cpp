@@ -11,6 +11,7 @@
 #include <boost/beast/http/parser.hpp>
 
 #include <openssl/ssl.h>
+#include <stdexcept>
 #include <openssl/x509v3.h>
 
 #include <sys/socket.h>
@@ -32,6 +33,33 @@ error_code map_transport_error(error_code ec) {
   }
   return ec;
 }
+
+// Beast's fields store a name/value in at most 65535 bytes and throw std::length_error beyond
+// that, from inside the read operation, out of io_context::run(). A field that large can arrive
+// when max_header_bytes > 64 KiB, and in a chunked body's trailer at any limit (trailers are not
+// counted by header_limit). Turn it into header_limit, and bound the trailer fields' total.
+class bounded_response_parser final : public http::response_parser<http::string_body> {
+public:
+  explicit bounded_response_parser(std::uint32_t max_fields) : max_fields_(max_fields) {}
+
+private:
+  void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
+                     error_code& ec) override {
+    fields_bytes_ += name_string.size() + value.size() + 4;
+    if (fields_bytes_ > max_fields_) {
+      ec = http::error::header_limit;
+      return;
+    }
+    try {
+      get().insert(name, name_string, value);
+    } catch (const std::length_error&) {
+      ec = http::error::header_limit;
+    }
+  }
+
+  std::uint64_t max_fields_;
+  std::uint64_t fields_bytes_ = 0;  // header and trailer fields together
+};
 
 } // namespace
 
@@ -101,9 +129,13 @@ asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, http::
     co_return r;
   }
   r.where = stage::sent_no_response;
-  http::response_parser<http::string_body> parser;
+  bounded_response_parser parser(ep.max_header_bytes);
   parser.header_limit(ep.max_header_bytes);
   parser.body_limit(ep.max_body_bytes);
+  // Bytes the parser has not consumed yet: a header (<= header_limit), a chunk header or a
+  // trailer. Without a cap an endless chunk extension or trailer would grow the buffer without
+  // bound (Beast then reports buffer_overflow -> response_too_large).
+  buffer_.max_size(static_cast<std::size_t>(ep.max_header_bytes) + 64 * 1024);
   error_code rec;
   if (tls_) std::tie(rec, std::ignore) = co_await http::async_read(*tls_, buffer_, parser, cc.token());
   else std::tie(rec, std::ignore) = co_await http::async_read(*plain_, buffer_, parser, cc.token());

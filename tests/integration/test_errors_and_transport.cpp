@@ -37,6 +37,44 @@ outcome run_expect_error(asio::io_context& ioc, Op op) {
   return o;
 }
 
+cl::csv_import_request one_email_import(std::string list_id) {
+  cl::csv_import_request imp;
+  imp.list_id = std::move(list_id);
+  imp.csv_content = "email\na@x.io\n";
+  imp.column_mapping = {{"email", "email"}};
+  imp.dispatch_enrichment = false;
+  return imp;
+}
+
+// Named coroutines (not lambdas): g++ 12 miscompiles capturing coroutine lambdas.
+asio::awaitable<cl::error_code> reuse_quote(cl::client& c) {
+  cl::create_list_request cr;
+  cr.name = std::string("quote reuse");
+  auto list = co_await c.async_create_list(cr);
+  co_await c.async_csv_import(one_email_import(list.list_id));
+  cl::estimate_request est;
+  est.tool = "enrich_list";
+  est.list_id = list.list_id;
+  auto q = co_await c.async_estimate(est);
+  cl::enrich_list_request enrich_list_request_1{list.list_id, {}, q.quote_id};
+  co_await c.async_enrich_list(enrich_list_request_1);
+  cl::enrich_list_request enrich_list_request_2{list.list_id, {}, q.quote_id};
+  auto [ec, r] = co_await c.async_enrich_list(enrich_list_request_2,
+                                              asio::as_tuple(asio::use_awaitable));
+  co_return ec;
+}
+
+asio::awaitable<int> status_of_exception(cl::client& bad) {
+  try {
+    co_await bad.async_whoami();
+  } catch (const cl::api_exception& e) {
+    CHECK(e.code() == cl::error::unauthenticated);
+    CHECK(std::string(e.what()).find("clapi_not_a_known_key_42") == std::string::npos);
+    co_return e.diag().http_status;
+  }
+  co_return 0;
+}
+
 } // namespace
 
 TEST_CASE("API error envelopes are parsed into error codes and diagnostics") {
@@ -77,24 +115,7 @@ TEST_CASE("API error envelopes are parsed into error codes and diagnostics") {
   }
   SUBCASE("quote reuse is refused with its own code") {
     cl::client c(ioc.get_executor(), client_for(sim));
-    auto flow = [&]() -> asio::awaitable<cl::error_code> {
-      auto list = co_await c.async_create_list(cl::create_list_request{"quote reuse", {}, {}});
-      cl::csv_import_request imp;
-      imp.list_id = list.list_id;
-      imp.csv_content = "email\na@x.io\n";
-      imp.column_mapping = {{"email", "email"}};
-      imp.dispatch_enrichment = false;
-      co_await c.async_csv_import(imp);
-      cl::estimate_request est;
-      est.tool = "enrich_list";
-      est.list_id = list.list_id;
-      auto q = co_await c.async_estimate(est);
-      co_await c.async_enrich_list(cl::enrich_list_request{list.list_id, {}, q.quote_id});
-      auto [ec, r] = co_await c.async_enrich_list(cl::enrich_list_request{list.list_id, {}, q.quote_id},
-                                                  asio::as_tuple(asio::use_awaitable));
-      co_return ec;
-    };
-    CHECK(run(ioc, flow()) == cl::error::quote_already_used);
+    CHECK(run(ioc, reuse_quote(c)) == cl::error::quote_already_used);
   }
 }
 
@@ -215,16 +236,7 @@ TEST_CASE("completion tokens: callback, future, deferred, coroutine") {
     auto p = client_for(sim);
     p.api_key = "clapi_not_a_known_key_42";
     cl::client bad(ioc.get_executor(), p);
-    auto flow = [&]() -> asio::awaitable<int> {
-      try {
-        co_await bad.async_whoami();
-      } catch (const cl::api_exception& e) {
-        CHECK(e.code() == cl::error::unauthenticated);
-        co_return e.diag().http_status;
-      }
-      co_return 0;
-    };
-    CHECK(run(ioc, flow()) == 401);
+    CHECK(run(ioc, status_of_exception(bad)) == 401);
   }
 }
 
@@ -274,6 +286,7 @@ struct closing_server {
   asio::io_context ioc;
   asio::ip::tcp::acceptor acc{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
   std::atomic<int> connections{0}, requests{0}, closed{0};
+  std::atomic<bool> stopping{false};
   std::thread th;
 
   closing_server() {
@@ -282,7 +295,7 @@ struct closing_server {
         asio::ip::tcp::socket s(ioc);
         boost::system::error_code ec;
         acc.accept(s, ec);
-        if (ec) return;
+        if (ec || stopping) return;
         ++connections;
         asio::streambuf buf;
         asio::read_until(s, buf, "\r\n\r\n", ec);
@@ -304,12 +317,12 @@ struct closing_server {
     });
   }
   ~closing_server() {
+    stopping = true;
     boost::system::error_code ec;
-    acc.close(ec);
-    // Unblock accept() with a dummy connection.
-    asio::ip::tcp::socket s(ioc);
+    asio::ip::tcp::socket s(ioc);  // wakes the blocking accept(), which then sees `stopping`
     s.connect(acc.local_endpoint(ec), ec);
     th.join();
+    acc.close(ec);
   }
 };
 

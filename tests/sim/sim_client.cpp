@@ -8,7 +8,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <mutex>
+#include <thread>
 #include <optional>
 #include <stdexcept>
 
@@ -193,6 +197,70 @@ http_result client::request(std::string_view method, std::string_view path, std:
   }
   if (!res.keep_alive()) p.drop();
   return r;
+}
+
+struct webhook_receiver::impl {
+  net::io_context ioc;
+  tcp::acceptor acc{ioc};
+  std::vector<int> statuses;
+  mutable std::mutex mtx;
+  std::vector<std::string> bodies;
+  std::atomic<bool> stop{false};
+  std::thread th;
+  unsigned short port = 0;
+
+  void loop() {
+    while (!stop) {
+      boost::system::error_code ec;
+      tcp::socket s(ioc);
+      acc.accept(s, ec);
+      if (ec || stop) break;
+      beast::flat_buffer b;
+      http::request<http::string_body> req;
+      http::read(s, b, req, ec);
+      if (ec) continue;
+      int status;
+      {
+        std::lock_guard lk(mtx);
+        bodies.push_back(req.body());
+        status = statuses[std::min(bodies.size() - 1, statuses.size() - 1)];
+      }
+      http::response<http::string_body> res{static_cast<http::status>(status), 11};
+      res.body() = "ok";
+      res.keep_alive(false);
+      res.prepare_payload();
+      http::write(s, res, ec);
+      s.shutdown(tcp::socket::shutdown_both, ec);
+    }
+  }
+};
+
+webhook_receiver::webhook_receiver(std::vector<int> statuses) : p_(std::make_unique<impl>()) {
+  p_->statuses = statuses.empty() ? std::vector<int>{200} : std::move(statuses);
+  tcp::endpoint ep(net::ip::make_address("127.0.0.1"), 0);
+  p_->acc.open(ep.protocol());
+  p_->acc.bind(ep);
+  p_->acc.listen();
+  p_->port = p_->acc.local_endpoint().port();
+  p_->th = std::thread([this] { p_->loop(); });
+}
+
+webhook_receiver::~webhook_receiver() {
+  p_->stop = true;
+  boost::system::error_code ec;
+  tcp::socket wake(p_->ioc);
+  wake.connect(p_->acc.local_endpoint(), ec); // unblocks accept()
+  p_->th.join();
+}
+
+std::string webhook_receiver::url() const { return "http://127.0.0.1:" + std::to_string(p_->port) + "/hook"; }
+std::vector<std::string> webhook_receiver::bodies() const {
+  std::lock_guard lk(p_->mtx);
+  return p_->bodies;
+}
+int webhook_receiver::hits() const {
+  std::lock_guard lk(p_->mtx);
+  return static_cast<int>(p_->bodies.size());
 }
 
 } // namespace simtest

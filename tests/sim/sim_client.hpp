@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace simtest {
 
@@ -53,6 +54,21 @@ public:
   void close();                       ///< drop the connection
   int connects() const;               ///< connections opened so far
   const std::string& prefix() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> p_;
+};
+
+/// A tiny HTTP server receiving webhooks: answers each POST with the next status of `statuses`
+/// (the last one repeats) and records the bodies.
+class webhook_receiver {
+public:
+  explicit webhook_receiver(std::vector<int> statuses = {200});
+  ~webhook_receiver();
+  std::string url() const;
+  std::vector<std::string> bodies() const;
+  int hits() const;
 
 private:
   struct impl;

@@ -195,3 +195,31 @@ TEST_CASE("oversized and malformed requests never crash the server") {
   CHECK(deep.status == 422);
   CHECK(c.get("/whoami").status == 200);
 }
+
+TEST_CASE("garbage bodies on every writing route never crash the server") {
+  ct::simulator sim(fast_params());
+  client c(sim.base_url(), sim.default_api_key());
+  auto list = make_list(c, "garbage", 2);
+  const std::pair<const char*, std::string> routes[] = {
+      {"POST", "/credits/estimate"}, {"POST", "/lead-lists"}, {"PATCH", "/lead-lists/" + list},
+      {"POST", "/lead-lists/" + list + "/leads"}, {"DELETE", "/lead-lists/" + list + "/leads"},
+      {"POST", "/lead-lists/" + list + "/csv-import"}, {"POST", "/enrichment/person"}, {"POST", "/enrichment/company"},
+      {"POST", "/enrichment/by-task"}, {"POST", "/enrichment/bulk"}, {"POST", "/smart-agents/run"},
+      {"POST", "/export/csv/signed-url"}, {"POST", "/enrich/bulk"}};
+  const char* bodies[] = {"", "null", "[]", "\"s\"", "1", "true", "{}", "{\"a\":{}}", "{\"name\":[]}",
+                          "{\"tool\":[],\"list_id\":{}}", "{\"lead_ids\":[1,2]}", "{\"task_id\":5}",
+                          "{\"csv_content_base64\":5,\"column_mapping\":[]}", "{\"email\":1e400}",
+                          "{\"contacts\":[null,1,\"x\",{}]}", "{\"contacts\":{}}", "{\"list_id\":\"" "\xff\xfe" "\"}",
+                          "{\"data_points\":[],\"task_id\":\"\"}", "{\"max_rows\":1e30,\"list_id\":\"x\"}",
+                          "{\"scope\":\"partial\",\"quote_id\":\"\",\"list_id\":\"\"}", "\x01\x02", "{\"a\":1}{\"b\":2}"};
+  for (auto& [m, path] : routes)
+    for (auto* b : bodies) {
+      CAPTURE(path);
+      std::string body = b;
+      CAPTURE(body);
+      auto r = c.request(m, path, body);
+      CHECK(r.status >= 400);
+      CHECK(r.status < 500);
+    }
+  CHECK(c.get("/whoami").status == 200);
+}

@@ -511,3 +511,51 @@ TEST_CASE("legacy endpoints: bulk, status, deliveries, errors") {
   CHECK(pay.status == 402);
   CHECK(S(pay.json(), "detail") == "Insufficient credits");
 }
+
+TEST_CASE("legacy webhooks: delivered on completion, retried with back-off, logged") {
+  auto p = fast_params();
+  p.webhook_backoff = 30ms;
+  ct::simulator sim(p);
+  client c(sim.base_url(), sim.default_api_key());
+  webhook_receiver ok_rx({200});
+  json::array contacts;
+  contacts.push_back(json::object{{"linkedin_url", "https://linkedin.com/in/hook"}});
+  auto r = c.post("/enrich/bulk", {{"contacts", contacts}, {"webhook_url", ok_rx.url()}});
+  REQUIRE(r.status == 200);
+  std::string wf = S(r.json(), "workflow_id");
+  for (int i = 0; i < 100 && ok_rx.hits() == 0; ++i) std::this_thread::sleep_for(10ms);
+  REQUIRE(ok_rx.hits() == 1);
+  auto body = J(ok_rx.bodies()[0]);
+  CHECK(S(body, "event") == "enrichment.completed");
+  CHECK(S(body, "workflow_id") == wf);
+  CHECK(I(body.at("summary"), "total") == 1);
+  CHECK(body.at("results").as_array().size() == 1);
+  CHECK(S(body, "results_endpoint") == "/api/v1/public/enrich/status?workflow_id=" + wf);
+  std::this_thread::sleep_for(20ms);
+  auto d = c.get("/webhooks/deliveries?workflow_id=" + wf).json();
+  REQUIRE(d.at("deliveries").as_array().size() == 1);
+  CHECK(S(d.at("deliveries").as_array()[0], "status") == "delivered");
+  CHECK(I(d.at("deliveries").as_array()[0], "response_code") == 200);
+
+  webhook_receiver flaky({500, 503, 200});
+  r = c.post("/enrich/bulk", {{"contacts", contacts}, {"webhook_url", flaky.url()}});
+  wf = S(r.json(), "workflow_id");
+  for (int i = 0; i < 200 && flaky.hits() < 3; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(flaky.hits() == 3);
+  std::this_thread::sleep_for(50ms);
+  d = c.get("/webhooks/deliveries?workflow_id=" + wf).json();
+  auto& ds = d.at("deliveries").as_array();
+  REQUIRE(ds.size() == 3);
+  CHECK(S(ds[0], "status") == "failed");
+  CHECK(I(ds[0], "response_code") == 500);
+  CHECK(I(ds[1], "attempt") == 2);
+  CHECK(S(ds[2], "status") == "delivered");
+
+  webhook_receiver dead({500});
+  r = c.post("/enrich/bulk", {{"contacts", contacts}, {"webhook_url", dead.url()}});
+  wf = S(r.json(), "workflow_id");
+  for (int i = 0; i < 300 && dead.hits() < 5; ++i) std::this_thread::sleep_for(10ms);
+  std::this_thread::sleep_for(300ms);
+  CHECK(dead.hits() == 5); // 5 attempts in all, then results stay available by polling
+  CHECK(c.get("/webhooks/deliveries?workflow_id=" + wf).json().at("deliveries").as_array().size() == 5);
+}

@@ -72,6 +72,8 @@ struct simulator_params {
   std::vector<organisation_config> orgs; ///< empty -> one default org/user/key with all scopes
   bool admin_endpoint = false;           ///< GET /__admin/stats etc. (cleanlist-sim --admin)
   int threads = 1; ///< threads running the own io_context (first constructor only)
+  /// Legacy webhooks: first retry after this, doubled per attempt, 5 attempts in all.
+  std::chrono::milliseconds webhook_backoff{1000};
 };
 
 struct sim_stats {

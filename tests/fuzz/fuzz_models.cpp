@@ -1,0 +1,89 @@
+// libFuzzer target: model decoding. The input is "<type name>\n<JSON body>"; the body is parsed
+// with cleanlist::protocol::parse_json (depth-bounded) and, when it parses, converted with
+// boost::json::value_to<T> for the named response type (an unknown name picks a type from the
+// name's bytes, so mutated names still exercise every decoder).
+//
+// The documented failure is boost::system::system_error carrying error::bad_response with a
+// message naming the field; anything else escaping (another exception type, another code, an
+// empty message), or a crash/ASan/UBSan report, is a bug.
+#include "protocol/response.hpp"
+
+#include <cleanlist/models.hpp>
+
+#include <boost/json/value_to.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace {
+
+using decode_fn = void (*)(const boost::json::value&);
+
+template <class T> void decode(const boost::json::value& v) {
+  T out = boost::json::value_to<T>(v);
+  // The raw JSON is kept on envelope types; touching the result makes sure it is complete.
+  (void)out;
+}
+
+struct entry {
+  std::string_view name;
+  decode_fn fn;
+};
+
+#define CL_ENTRY(T) entry{#T, &decode<cleanlist::T>}
+constexpr entry types[] = {
+    CL_ENTRY(whoami_response), CL_ENTRY(credits_balance_response), CL_ENTRY(estimate_response),
+    CL_ENTRY(api_key_info), CL_ENTRY(api_keys_response), CL_ENTRY(usage_group_row), CL_ENTRY(usage_response),
+    CL_ENTRY(list_detail), CL_ENTRY(list_summary), CL_ENTRY(lists_page), CL_ENTRY(delete_list_response),
+    CL_ENTRY(lead_row), CL_ENTRY(leads_page), CL_ENTRY(add_leads_response), CL_ENTRY(remove_leads_response),
+    CL_ENTRY(csv_import_response), CL_ENTRY(enrich_person_response), CL_ENTRY(company_record),
+    CL_ENTRY(enrich_company_response), CL_ENTRY(enrich_by_task_entity_result), CL_ENTRY(enrich_by_task_response),
+    CL_ENTRY(enrich_list_response), CL_ENTRY(single_enrichment_result), CL_ENTRY(workflow_status_response),
+    CL_ENTRY(run_smart_agent_response), CL_ENTRY(smart_agent_run), CL_ENTRY(list_smart_agents_response),
+    CL_ENTRY(smart_agent_result_row), CL_ENTRY(smart_agent_results_response), CL_ENTRY(export_csv_response),
+    CL_ENTRY(export_json_response), CL_ENTRY(validate_key_response), CL_ENTRY(legacy_bulk_response),
+    CL_ENTRY(legacy_status_response), CL_ENTRY(webhook_deliveries_response),
+};
+#undef CL_ENTRY
+
+[[noreturn]] void bug(const char* what, const char* detail) {
+  std::fprintf(stderr, "model decoding bug: %s: %s\n", what, detail);
+  std::abort();
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  auto nl = in.find('\n');
+  if (nl == std::string_view::npos || nl > 64) return 0;
+  std::string_view name = in.substr(0, nl), body = in.substr(nl + 1);
+  const entry* e = nullptr;
+  for (const auto& t : types)
+    if (t.name == name) e = &t;
+  if (!e) {
+    std::size_t h = 0;
+    for (unsigned char c : name) h = h * 31 + c;
+    e = &types[h % std::size(types)];
+  }
+
+  cleanlist::error_code ec;
+  auto v = cleanlist::protocol::parse_json(body, ec);
+  if (ec) return 0;
+  try {
+    e->fn(v);
+  } catch (const boost::system::system_error& x) {
+    if (x.code() != cleanlist::error::bad_response) bug("system_error with another code", x.what());
+    if (std::string_view(x.what()).find(':') == std::string_view::npos) bug("message does not name a field", x.what());
+  } catch (const std::exception& x) {
+    bug("unexpected exception type", x.what());
+  } catch (...) {
+    bug("unexpected non-std exception", "");
+  }
+  return 0;
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (separate CMake project) and runs each for a bounded
+# time on the seed corpus generated from the OpenAPI examples. Fails on any crash, sanitizer
+# report, leak, timeout or out-of-memory.
+#
+# usage: tests/fuzz/run_fuzz.sh [seconds per target, default 30]
+# env:   CLEANLIST_FUZZ_BUILD (build dir, default <repo>/build-fuzz)
+#        CLEANLIST_SHARED_DIR (folder holding api/cleanlist-openapi-v2.json, default <repo>/../shared)
+#        CLEANLIST_FUZZ_JOBS  (ninja -j, default 1)
+set -euo pipefail
+secs="${1:-30}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+build="${CLEANLIST_FUZZ_BUILD:-$root/build-fuzz}"
+shared="${CLEANLIST_SHARED_DIR:-$root/../shared}"
+
+command -v clang++ >/dev/null || { echo "run_fuzz.sh: clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
+gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
+CC=clang CXX=clang++ cmake -S "$here" -B "$build" "${gen[@]}" -DCLEANLIST_SHARED_DIR="$shared" >/dev/null
+cmake --build "$build" -j "${CLEANLIST_FUZZ_JOBS:-1}"
+
+status=0
+for t in classify models; do
+  seeds="$build/corpus/$t"           # generated seeds (read-only input)
+  work="$build/work/$t"              # what this run discovers (kept between runs)
+  mkdir -p "$work" "$build/artifacts/$t"
+  echo "== fuzz_$t for ${secs}s (seeds: $(ls "$seeds" | wc -l))"
+  log="$build/fuzz_$t.log"
+  if ! "$build/fuzz_$t" "$work" "$seeds" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+        -max_len=65536 -print_final_stats=1 -artifact_prefix="$build/artifacts/$t/" >"$log" 2>&1; then
+    echo "fuzz_$t FAILED; last lines of $log:" >&2
+    tail -40 "$log" >&2
+    status=1
+  fi
+  grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+ *DONE" "$log" || true
+done
+exit $status
