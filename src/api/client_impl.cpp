@@ -152,17 +152,20 @@ core::send_stage to_core(transport::stage s) {
 error_code call_scope::stop_error() const { return stop_error_of(*cc); }
 
 asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec, transport::call_context& cc,
-                                                   diagnostics& d) {
+                                                   diagnostics& d, bool slot_taken) {
   if (shut_) co_return call_result{error::shutdown, nullptr};
   auto req = build_request(*this, spec);
   double last_retry_cost = 0;
   for (int attempt = 1;; ++attempt) {
     d.clear();
-    auto t0 = std::chrono::steady_clock::now();
-    auto [lec] = co_await limiter_.async_acquire(cc.token());
-    stats_.limiter_wait_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
-    if (cc.stopped()) co_return call_result{stop_error_of(cc), nullptr};
-    if (lec) co_return call_result{lec, nullptr};
+    if (attempt > 1 || !slot_taken) {
+      auto t0 = std::chrono::steady_clock::now();
+      auto [lec] = co_await limiter_.async_acquire(cc.token());
+      stats_.limiter_wait_ns +=
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+      if (cc.stopped()) co_return call_result{stop_error_of(cc), nullptr};
+      if (lec) co_return call_result{lec, nullptr};
+    }
     if (shut_) co_return call_result{error::shutdown, nullptr};
 
     ++stats_.requests;
@@ -252,6 +255,7 @@ void client::shutdown() {
     self->shut_ = true;
     self->pool_.shutdown();
     self->limiter_.cancel_all();
+    self->driver_.shutdown();
   });
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 // The state behind cleanlist::client: strand, TLS context, pool, limiter, retry budget, stats.
+#include "api/poll_driver.hpp"
 #include "api/request_spec.hpp"
 #include "core/retry_policy.hpp"
 #include "protocol/response.hpp"
@@ -55,6 +56,7 @@ public:
         waiting_workflows{0};
     std::atomic<std::int64_t> limiter_wait_ns{0};
   } stats_;
+  poll_driver driver_{strand_, user_ex_, stats_.waiting_workflows};
 
   std::string path(std::string_view rel) const { return url_.path + std::string(rel); }
   std::string legacy_path(std::string_view rel) const { return url_.legacy_path() + std::string(rel); }
@@ -63,13 +65,21 @@ public:
     if (params_.logger) params_.logger(lvl, msg);
   }
 
-  /// One operation: validation, limiter, pool, retries, classification. Runs on the strand.
-  asio::awaitable<call_result> execute(const api::request_spec& spec, transport::call_context& cc, diagnostics& d);
+  /// One operation: limiter, pool, retries, classification. Runs on the strand.
+  /// `slot_taken`: the caller already holds a limiter slot for the first attempt.
+  asio::awaitable<call_result> execute(const api::request_spec& spec, transport::call_context& cc, diagnostics& d,
+                                       bool slot_taken = false);
 
-  /// Polls a workflow until terminal (or stop of `cc`); progress reported on changes.
-  asio::awaitable<error_code> wait_workflow(const std::string& id, const poll_params& pp,
-                                            const progress_function& on_progress, transport::call_context& cc,
-                                            diagnostics& d, workflow_status_response& out);
+  /// Waits for a workflow through the shared poll driver (call on the strand).
+  template <class Token>
+  auto async_wait(std::string id, poll_params pp, progress_function f, diagnostics* d, Token&& token) {
+    return asio::async_initiate<Token, void(error_code, workflow_status_response)>(
+        [self = shared_from_this()](auto h, std::string id, poll_params pp, progress_function f, diagnostics* d) {
+          self->driver_.add(self, std::move(id), pp, std::move(f), d,
+                            detail::handler<workflow_status_response>(std::move(h)));
+        },
+        token, std::move(id), pp, std::move(f), d);
+  }
 
   /// Runs `spec` and converts the JSON body to T, completing `h`.
   template <class T>

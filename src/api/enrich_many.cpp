@@ -86,9 +86,8 @@ asio::awaitable<void> person_worker(std::shared_ptr<client::impl> self, std::sha
     }
     auto& res = st->results[i];
     res.workflow_id = started.workflow_id;
-    workflow_status_response ws;
-    ec = co_await self->wait_workflow(started.workflow_id, st->opts.poll, no_progress, *cc, d, ws);
-    if (ec) {
+    auto [wec, ws] = co_await self->async_wait(started.workflow_id, st->opts.poll, no_progress, &d, cc->token());
+    if ((ec = wec)) {
       if (!cc->stopped()) fail_item(*st, i, ec, d.problem.empty() ? ec.message() : d.problem);
       continue;
     }
@@ -155,10 +154,9 @@ asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::
     co_return f;
   }
 
-  workflow_status_response ws;
   diagnostics d;
-  if (auto ec = co_await self->wait_workflow(run.workflow_id, st->opts.poll, no_progress, cc, d, ws))
-    co_return bulk_failure{ec, d.problem.empty() ? ec.message() : d.problem};
+  auto [wec, ws] = co_await self->async_wait(run.workflow_id, st->opts.poll, no_progress, &d, cc.token());
+  if (wec) co_return bulk_failure{wec, d.problem.empty() ? wec.message() : d.problem};
 
   std::vector<lead_row> leads;
   list_leads_request lr{list.list_id, 500, {}};

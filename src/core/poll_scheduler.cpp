@@ -10,11 +10,19 @@ bool poll_scheduler::add(id_type id, time_point now) {
 }
 
 bool poll_scheduler::add(id_type id, time_point now, duration deadline) {
+  poll_params p = params_;
+  p.deadline = std::chrono::duration_cast<std::chrono::milliseconds>(deadline);
+  return add(id, now, p);
+}
+
+bool poll_scheduler::add(id_type id, time_point now, const poll_params& p) {
   auto [it, inserted] = entries_.try_emplace(id);
   if (!inserted) return false;
   entry& e = it->second;
-  e.interval = std::chrono::duration_cast<duration>(params_.initial);
-  e.deadline = now + deadline;
+  e.interval = std::chrono::duration_cast<duration>(p.initial);
+  e.max_interval = std::chrono::duration_cast<duration>(p.max_interval);
+  e.multiplier = static_cast<float>(p.multiplier);
+  e.deadline = now + std::chrono::duration_cast<duration>(p.deadline);
   deadlines_.emplace(e.deadline, id);
   schedule(id, e, now + e.interval);
   return true;
@@ -52,10 +60,10 @@ std::optional<poll_scheduler::id_type> poll_scheduler::pop_due(time_point now) {
   return id;
 }
 
-poll_scheduler::duration poll_scheduler::grow(duration d) const {
-  const auto cap = std::chrono::duration_cast<duration>(params_.max_interval);
-  const double m = params_.multiplier > 1.0 ? params_.multiplier : 1.0;
-  const double grown = std::ceil(static_cast<double>(d.count()) * m);
+poll_scheduler::duration poll_scheduler::grow(const entry& e) {
+  const auto cap = e.max_interval;
+  const double m = e.multiplier > 1.0f ? e.multiplier : 1.0;
+  const double grown = std::ceil(static_cast<double>(e.interval.count()) * m);
   if (grown >= static_cast<double>(cap.count())) return cap;
   return duration(static_cast<duration::rep>(grown));
 }
@@ -65,7 +73,7 @@ bool poll_scheduler::reschedule(id_type id, time_point now, bool /*progressed*/)
   if (it == entries_.end()) return false;
   entry& e = it->second;
   if (!e.in_flight) due_.erase(due_key{e.due, e.seq, id});
-  e.interval = grow(e.interval);
+  e.interval = grow(e);
   schedule(id, e, now + e.interval);
   return true;
 }

@@ -48,6 +48,8 @@ public:
     duration interval;      ///< gap used for the last scheduling
     std::uint64_t seq;      ///< (re)scheduling order, breaks ties between equal due times
     bool in_flight = false; ///< popped, waiting for reschedule()/remove()
+    duration max_interval;  ///< this entry's cap (per-call poll_params)
+    float multiplier;       ///< this entry's growth factor
   };
 
   explicit poll_scheduler(poll_params p = {}) : params_(p) {}
@@ -56,6 +58,8 @@ public:
   /// (or now + deadline when given). Returns false if id is already tracked.
   bool add(id_type id, time_point now);
   bool add(id_type id, time_point now, duration deadline);
+  /// Adds with this entry's own intervals and deadline (per-call poll_params).
+  bool add(id_type id, time_point now, const poll_params& p);
 
   /// Stops tracking `id` (terminal state, cancelled, expired). Returns false if unknown.
   bool remove(id_type id);
@@ -94,7 +98,7 @@ private:
   using deadline_key = std::pair<time_point, id_type>;                 // (deadline, id)
 
   void schedule(id_type id, entry& e, time_point due);
-  duration grow(duration d) const;
+  static duration grow(const entry& e);
 
   poll_params params_;
   std::uint64_t next_seq_ = 0;

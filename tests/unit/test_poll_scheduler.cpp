@@ -167,11 +167,37 @@ TEST_CASE("poll_scheduler: no starvation when the budget is scarce (1000 workflo
   CHECK(max_polls - min_polls <= 1);
 }
 
+TEST_CASE("poll_scheduler: per-entry poll_params override the scheduler's") {
+  poll_scheduler s;  // defaults: 1 s initial, x1.5, 10 s cap
+  poll_params fast;
+  fast.initial = 10ms;
+  fast.multiplier = 2.0;
+  fast.max_interval = 40ms;
+  fast.deadline = 1s;
+  REQUIRE(s.add(1, t0, fast));
+  REQUIRE(s.add(2, t0));
+  CHECK(*s.next_due() == t0 + 10ms);
+  auto now = t0 + 10ms;
+  REQUIRE(s.pop_due(now) == std::optional<poll_scheduler::id_type>(1));
+  s.reschedule(1, now);
+  CHECK(s.find(1)->due == now + 20ms);
+  now += 20ms;
+  REQUIRE(s.pop_due(now) == std::optional<poll_scheduler::id_type>(1));
+  s.reschedule(1, now);
+  CHECK(s.find(1)->due == now + 40ms);
+  s.pop_due(now + 40ms);
+  s.reschedule(1, now + 40ms);
+  CHECK(s.find(1)->interval == std::chrono::duration_cast<poll_scheduler::duration>(40ms));  // capped
+  CHECK(s.find(2)->due == t0 + 1s);  // the other entry keeps the scheduler's defaults
+  auto gone = s.expired(t0 + 1s);
+  CHECK(gone == std::vector<poll_scheduler::id_type>{1});  // its own 1 s deadline
+}
+
 TEST_CASE("poll_scheduler: memory per waiting workflow") {
   MESSAGE("sizeof(entry) = " << sizeof(poll_scheduler::entry)
                              << " B; approx heap per workflow = " << poll_scheduler::approx_bytes_per_entry()
                              << " B");
-  CHECK(sizeof(poll_scheduler::entry) <= 48);
+  CHECK(sizeof(poll_scheduler::entry) <= 64);  // 40 B + per-entry cap and multiplier
   CHECK(poll_scheduler::approx_bytes_per_entry() <= 256);
   // Measured: bytes requested from the heap while adding 10000 workflows (includes the hash
   // table's rehash growth, so it over-counts the steady state).

@@ -1,0 +1,112 @@
+#include "api/poll_driver.hpp"
+#include "api/client_impl.hpp"
+
+#include <boost/asio/cancellation_type.hpp>
+
+namespace cleanlist {
+
+using clock = std::chrono::steady_clock;
+
+poll_driver::poll_driver(const asio::any_io_executor& strand, asio::any_io_executor user_ex,
+                         std::atomic<std::uint64_t>& waiting_counter)
+    : wake_(strand, asio::steady_timer::time_point::max()), user_ex_(std::move(user_ex)), waiting_counter_(waiting_counter) {}
+
+void poll_driver::add(std::shared_ptr<client::impl> self, std::string workflow_id, const poll_params& pp,
+                      progress_function on_progress, diagnostics* diag, detail::handler<workflow_status_response> h) {
+  const id_type id = next_id_++;
+  auto slot = asio::get_associated_cancellation_slot(h);
+  if (slot.is_connected()) {
+    slot.assign([weak = std::weak_ptr<client::impl>(self), id](asio::cancellation_type) {
+      if (auto s = weak.lock()) s->driver_.cancel(id);
+    });
+  }
+  if (diag) diag->clear();
+  waiters_.emplace(id, waiter{std::move(workflow_id), std::move(on_progress), diag, std::move(h), {}, {}});
+  sched_.add(id, clock::now(), pp);
+  waiting_counter_ = waiters_.size();
+  if (!running_) {
+    running_ = true;
+    asio::co_spawn(self->strand_, run_poll_driver(self), asio::detached);
+  } else {
+    wake_.cancel();  // the new waiter may be due before what the loop sleeps for
+  }
+}
+
+void poll_driver::finish(id_type id, error_code ec, diagnostics* d, workflow_status_response status) {
+  auto it = waiters_.find(id);
+  if (it == waiters_.end()) return;
+  sched_.remove(id);
+  waiter w = std::move(it->second);
+  waiters_.erase(it);
+  if (auto slot = asio::get_associated_cancellation_slot(w.handler); slot.is_connected()) slot.clear();
+  if (w.diag && d) *w.diag = *d;
+  if (ec) status = workflow_status_response{};
+  waiting_counter_ = waiters_.size();
+  asio::post(user_ex_, asio::append(std::move(w.handler), ec, std::move(status)));
+  wake_.cancel();
+}
+
+void poll_driver::cancel(id_type id) { finish(id, asio::error::operation_aborted, nullptr, {}); }
+
+void poll_driver::shutdown() {
+  std::vector<id_type> ids;
+  for (auto& [id, w] : waiters_) ids.push_back(id);
+  diagnostics d;
+  d.problem = "client shut down";
+  for (auto id : ids) finish(id, error::shutdown, &d, {});
+}
+
+// The one loop: sleep until something is due (or a deadline), take a limiter slot, give it
+// to the workflow due longest, start its poll without waiting for the answer.
+asio::awaitable<void> run_poll_driver(std::shared_ptr<client::impl> self) {
+  auto& drv = self->driver_;
+  while (!drv.waiters_.empty() && !self->shut_) {
+    auto now = clock::now();
+    for (auto id : drv.sched_.expired(now)) {
+      diagnostics d;
+      d.problem = "workflow still not terminal at the poll deadline";
+      drv.finish(id, error::timeout, &d, {});
+    }
+    auto due = drv.sched_.next_due();
+    if (!due || *due > now) {
+      auto until = asio::steady_timer::time_point::max();
+      if (due) until = *due;
+      if (auto dl = drv.sched_.next_deadline(); dl && *dl < until) until = *dl;
+      if (drv.waiters_.empty()) break;
+      drv.wake_.expires_at(until);
+      co_await drv.wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    auto [ec] = co_await self->limiter_.async_acquire(asio::as_tuple(asio::use_awaitable));
+    if (ec || self->shut_) break;
+    // Chosen only now that the slot is ours: the workflow due longest gets it.
+    if (auto id = drv.sched_.pop_due(clock::now())) asio::co_spawn(self->strand_, poll_once(self, *id), asio::detached);
+  }
+  drv.running_ = false;
+  if (self->shut_) drv.shutdown();
+}
+
+asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, poll_driver::id_type id) {
+  auto& drv = self->driver_;
+  auto it = drv.waiters_.find(id);
+  if (it == drv.waiters_.end()) co_return;
+  const auto spec = api::workflow_status(api::paths{self->url_.path, self->url_.legacy_path()}, it->second.workflow_id);
+  transport::call_context cc;
+  diagnostics d;
+  auto r = co_await self->execute(spec, cc, d, /*slot_taken=*/true);
+  it = drv.waiters_.find(id);  // it may have been cancelled meanwhile
+  if (it == drv.waiters_.end()) co_return;
+  workflow_status_response st;
+  error_code ec = r.ec ? r.ec : convert(r.json, st, d);
+  if (ec) co_return drv.finish(id, ec, &d, {});
+  auto& w = it->second;
+  const bool changed = st.status != w.last_status || st.processed != w.last_processed;
+  w.last_status = st.status;
+  w.last_processed = st.processed;
+  if (changed && w.on_progress) w.on_progress(st);
+  if (is_terminal_status(st.status)) co_return drv.finish(id, {}, &d, std::move(st));
+  drv.sched_.reschedule(id, clock::now());
+  drv.wake_.cancel();
+}
+
+} // namespace cleanlist

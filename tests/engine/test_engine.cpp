@@ -1,0 +1,164 @@
+// The engine against the simulator: budgets, server back-pressure, faults, scale.
+#include "../integration/test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <set>
+
+using namespace cltest;
+namespace cl = cleanlist;
+
+namespace {
+
+std::vector<cl::enrich_person_request> people(int n, std::string tag) {
+  std::vector<cl::enrich_person_request> v;
+  for (int i = 0; i < n; ++i) {
+    cl::enrich_person_request r;
+    if (i % 3 == 0) r.email = "p" + std::to_string(i) + "." + tag + "@acme.com";
+    else if (i % 3 == 1) r.linkedin_url = "https://www.linkedin.com/in/p" + std::to_string(i) + "-" + tag;
+    else {
+      r.first_name = "First" + std::to_string(i);
+      r.last_name = "Last" + tag;
+      r.domain = "acme.com";
+    }
+    v.push_back(std::move(r));
+  }
+  return v;
+}
+
+std::string identity_of(const cl::enrich_person_request& r) {
+  return cleanlist::testing::person_identity(r.email.value_or(""), r.linkedin_url.value_or(""), r.first_name.value_or(""),
+                                             r.last_name.value_or(""), r.company_name ? *r.company_name : r.domain.value_or(""));
+}
+
+// Simulator with the documented limits on a short window, and a client configured alike.
+cleanlist::testing::simulator_params budget_sim(std::chrono::milliseconds window) {
+  auto p = fast_sim();
+  p.rate_limits = true;
+  p.per_key_limit = 30;
+  p.per_org_limit = 60;
+  p.window = window;
+  return p;
+}
+
+cl::client_params budget_client(const cleanlist::testing::simulator& sim, std::chrono::milliseconds window) {
+  auto p = client_for(sim);
+  p.rate_limit.enabled = true;
+  p.rate_limit.window = window;
+  p.rate_limit.margin = 30ms;
+  p.overall_timeout = 120s;
+  return p;
+}
+
+cl::enrich_many_options fast_options(cl::enrich_path path) {
+  cl::enrich_many_options o;
+  o.path = path;
+  o.poll.initial = 50ms;
+  o.poll.max_interval = 200ms;
+  o.poll.deadline = 120s;
+  return o;
+}
+
+} // namespace
+
+TEST_CASE("under the documented budget both paths finish with zero 429s") {
+  const auto window = 1000ms;
+  for (auto path : {cl::enrich_path::person_by_person, cl::enrich_path::bulk}) {
+    CAPTURE(static_cast<int>(path));
+    cleanlist::testing::simulator sim(budget_sim(window));
+    asio::io_context ioc;
+    cl::client c(ioc.get_executor(), budget_client(sim, window));
+    auto contacts = people(40, path == cl::enrich_path::bulk ? "b" : "p");
+    auto results = run(ioc, c.async_enrich_many(contacts, fast_options(path)), std::chrono::seconds(120));
+    REQUIRE(results.size() == contacts.size());
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      CAPTURE(i);
+      CHECK_MESSAGE(results[i].ok(), results[i].problem);
+    }
+    CHECK(sim.stats().rate_limited_429 == 0);
+    CHECK(sim.stats().served_above_limit == 0);
+    CHECK(c.stats().rate_limited_429 == 0);
+    MESSAGE("path " << static_cast<int>(path) << ": " << c.stats().requests << " requests for " << contacts.size()
+                    << " contacts");
+    if (path == cl::enrich_path::bulk) CHECK(c.stats().requests < 20);  // a handful, not per contact
+  }
+}
+
+TEST_CASE("a 429 pauses every task sharing the budget until Retry-After") {
+  auto sp = fast_sim();
+  sp.faults.p_429 = 1.0;
+  sp.faults.only_path = "/credits/balance";
+  cleanlist::testing::simulator sim(sp);
+  asio::io_context ioc;
+  auto p = client_for(sim);
+  p.rate_limit.enabled = true;  // the pause lives in the limiter
+  p.retry.max_attempts = 1;      // surface the 429 instead of retrying
+  cl::client c(ioc.get_executor(), p);
+
+  cl::diagnostics d;
+  auto [ec, bal] = run(ioc, c.async_credits_balance(d, asio::as_tuple(asio::use_awaitable)));
+  REQUIRE(ec == cl::error::rate_limited);
+  REQUIRE(d.retry_after);
+  const auto got_429 = std::chrono::steady_clock::now();
+  // Another task, on another endpoint, must wait for the server's Retry-After.
+  run(ioc, c.async_whoami());
+  const auto waited = std::chrono::steady_clock::now() - got_429;
+  CHECK(waited >= *d.retry_after - 50ms);  // lower bound only: timers never fire early
+  CHECK(c.stats().limiter_wait >= *d.retry_after - 50ms);
+}
+
+TEST_CASE("faults never cause a duplicate enrichment nor lose an item") {
+  auto sp = fast_sim();
+  sp.faults.p_429 = 0.05;
+  sp.faults.p_503 = 0.03;
+  sp.faults.p_500 = 0.01;
+  sp.faults.p_reset_before = 0.01;
+  sp.faults.p_reset_after = 0.01;
+  sp.faults.p_truncate = 0.01;
+  sp.faults.p_malformed = 0.01;
+  cleanlist::testing::simulator sim(sp);
+  asio::io_context ioc;
+  auto p = client_for(sim);
+  p.retry.max_attempts = 6;
+  p.retry.max_retry_after = 2s;
+  cl::client c(ioc.get_executor(), p);
+  auto contacts = people(300, "f");
+  auto results = run(ioc, c.async_enrich_many(contacts, fast_options(cl::enrich_path::person_by_person)), std::chrono::seconds(120));
+  REQUIRE(results.size() == contacts.size());
+  std::map<std::string, int> errors;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    CHECK((r.ec || !r.status.empty()));  // a result or a definite error
+    if (r.ec) ++errors[r.ec.message()];
+    CHECK(sim.enrich_posts_for(identity_of(contacts[i])) <= 1);  // never twice
+  }
+  for (auto& [what, n] : errors) MESSAGE(n << " x " << what);
+  CHECK(sim.stats().faults_injected > 0);
+  CHECK(c.stats().retries > 0);
+}
+
+TEST_CASE("10,000 workflows waited for concurrently on one thread") {
+  auto sp = fast_sim(false);
+  sp.pending_for = 200ms;
+  sp.running_for = 300ms;
+  cleanlist::testing::simulator sim(sp);
+  asio::io_context ioc;
+  auto p = client_for(sim);
+  p.max_connections = 32;
+  p.overall_timeout = 300s;
+  cl::client c(ioc.get_executor(), p);
+  auto o = fast_options(cl::enrich_path::person_by_person);
+  o.max_concurrency = 10000;
+  o.poll.initial = 500ms;
+  o.poll.max_interval = 1s;
+  std::size_t peak_waiting = 0;
+  o.on_progress = [&](std::size_t, std::size_t) { peak_waiting = std::max<std::size_t>(peak_waiting, c.stats().waiting_workflows); };
+  auto contacts = people(10000, "k");
+  auto results = run(ioc, c.async_enrich_many(contacts, o), std::chrono::seconds(300));
+  std::size_t ok = 0;
+  for (auto& r : results) ok += r.ok();
+  CHECK(ok == contacts.size());
+  CHECK(peak_waiting > 5000);  // they really were waiting at the same time
+  MESSAGE("peak waiting workflows " << peak_waiting << ", requests " << c.stats().requests);
+}
