@@ -29,6 +29,7 @@
 #include <cleanlist/detail/async_op.hpp>
 #include <cleanlist/error.hpp>
 #include <cleanlist/models.hpp>
+#include <cleanlist/transport.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 

@@ -48,6 +48,10 @@ struct client_params {
   /// Organisation budget shared with other clients (keys) of the same organisation; null = own.
   std::shared_ptr<org_budget> shared_org_budget;
 
+  /// Connection pool + TLS context shared with other clients (see transport.hpp); null = own.
+  /// When set, tls and max_connections come from the transport.
+  std::shared_ptr<class http_transport> shared_transport;
+
   log_function logger;  ///< optional
 
   /// Defaults overridden by CLEANLIST_API_KEY, CLEANLIST_BASE_URL and CLEANLIST_CA_FILE.

@@ -47,32 +47,34 @@ client_params client_params::from_env() {
   return p;
 }
 
+namespace {
+
+std::shared_ptr<http_transport::state> transport_for(const asio::any_io_executor& ex, const client_params& p,
+                                                const protocol::base_url& url) {
+  if (!p.shared_transport)
+    return std::make_shared<http_transport::state>(ex, p.base_url, p.tls, p.max_connections);
+  auto st = p.shared_transport->get_state();
+  if (!st->same_origin(url))
+    throw std::invalid_argument("cleanlist: client_params::shared_transport serves another scheme/host/port than base_url");
+  return st;
+}
+
+} // namespace
+
 client::impl::impl(asio::any_io_executor ex, client_params p)
     : user_ex_(ex),
-      strand_(asio::make_strand(ex)),
       params_(std::move(p)),
       url_(parse_url_or_throw(params_.base_url)),
-      ssl_(asio::ssl::context::tls_client),
-      pool_(strand_, params_.max_connections),
+      transport_(transport_for(ex, params_, url_)),
+      owns_transport_(!params_.shared_transport),
+      strand_(transport_->strand),
+      pool_(transport_->pool),
       limiter_(strand_, params_.rate_limit, params_.shared_org_budget),
       budget_(params_.retry),
       rng_(std::random_device{}()) {
   check_user_agent_or_throw(params_.user_agent);
-  SSL_CTX_set_min_proto_version(ssl_.native_handle(), TLS1_2_VERSION);
-  ssl_.set_verify_mode(asio::ssl::verify_peer);
-  if (params_.tls.use_system_ca) ssl_.set_default_verify_paths();
-  if (!params_.tls.ca_file.empty()) {
-    boost::system::error_code ec;
-    ssl_.load_verify_file(params_.tls.ca_file, ec);
-    if (ec) throw std::invalid_argument("cleanlist: cannot load CA file " + params_.tls.ca_file + ": " + ec.message());
-  }
-  if (!params_.tls.ca_pem.empty()) {
-    boost::system::error_code ec;
-    ssl_.add_certificate_authority(asio::buffer(params_.tls.ca_pem), ec);
-    if (ec) throw std::invalid_argument("cleanlist: invalid tls.ca_pem: " + ec.message());
-  }
   ep_.url = url_;
-  ep_.ssl = &ssl_;
+  ep_.ssl = &transport_->ssl;
   ep_.connect_timeout = params_.connect_timeout;
   ep_.request_timeout = params_.request_timeout;
   ep_.max_header_bytes = params_.max_header_bytes;
@@ -253,7 +255,7 @@ void client::shutdown() {
   asio::dispatch(impl_->strand_, [self = impl_] {
     if (self->shut_) return;
     self->shut_ = true;
-    self->pool_.shutdown();
+    if (self->owns_transport_) self->pool_.shutdown();  // a shared pool outlives one client
     self->limiter_.cancel_all();
     self->driver_.shutdown();
   });

@@ -5,7 +5,7 @@
 #include "core/retry_policy.hpp"
 #include "protocol/response.hpp"
 #include "protocol/url.hpp"
-#include "transport/pool.hpp"
+#include "transport/shared_state.hpp"
 
 #include <cleanlist/client.hpp>
 #include <cleanlist/rate_limit.hpp>
@@ -38,12 +38,13 @@ public:
   impl(asio::any_io_executor ex, client_params p);
 
   asio::any_io_executor user_ex_;
-  asio::strand<asio::any_io_executor> strand_;
   client_params params_;
   protocol::base_url url_;
-  asio::ssl::context ssl_;
-  transport::endpoint ep_;
-  transport::pool pool_;
+  std::shared_ptr<http_transport::state> transport_;  // shared with other clients, or this client's own
+  bool owns_transport_;
+  asio::strand<asio::any_io_executor> strand_;   // the transport's strand: all state lives on it
+  transport::endpoint ep_;                       // this client's timeouts and limits
+  transport::pool& pool_;
   rate_limiter limiter_;
   core::retry_budget budget_;
   std::string authorization_;  // "Bearer <key>": only ever placed in the request header

@@ -1,6 +1,8 @@
 // The engine against the simulator: budgets, server back-pressure, faults, scale.
 #include "../integration/test_support.hpp"
 
+#include <boost/asio/detached.hpp>
+
 #include <doctest/doctest.h>
 
 #include <map>
@@ -161,4 +163,78 @@ TEST_CASE("10,000 workflows waited for concurrently on one thread") {
   CHECK(ok == contacts.size());
   CHECK(peak_waiting > 5000);  // they really were waiting at the same time
   MESSAGE("peak waiting workflows " << peak_waiting << ", requests " << c.stats().requests);
+}
+
+namespace {
+
+struct tenant {
+  std::unique_ptr<cl::client> client;
+  std::vector<cl::enrich_item_result> results;
+  bool done = false;
+};
+
+asio::awaitable<void> enrich_tenant(tenant& t, std::vector<cl::enrich_person_request> contacts, cl::enrich_many_options o) {
+  t.results = co_await t.client->async_enrich_many(std::move(contacts), std::move(o));
+  t.done = true;
+}
+
+} // namespace
+
+TEST_CASE("many keys in one process: one transport, each key and organisation within its own budget") {
+  const auto window = 1000ms;
+  auto sp = budget_sim(window);
+  const int orgs = 4, keys_per_org = 6;
+  for (int o = 0; o < orgs; ++o) {
+    cleanlist::testing::organisation_config org;
+    org.org_id = "org_mt_" + std::to_string(o);
+    org.name = "tenant org " + std::to_string(o);
+    cleanlist::testing::user_config user;
+    user.user_id = "user_mt_" + std::to_string(o);
+    user.email = "owner" + std::to_string(o) + "@tenant.example";
+    for (int k = 0; k < keys_per_org; ++k)
+      user.keys.push_back({"clapi_mt_" + std::to_string(o) + "_" + std::to_string(k) + "_0123456789abcdef", {}});
+    org.users.push_back(user);
+    sp.orgs.push_back(org);
+  }
+  cleanlist::testing::simulator sim(sp);
+  asio::io_context ioc;
+
+  cl::transport_params tp;
+  tp.base_url = sim.base_url();
+  tp.tls.ca_pem = sim.ca_pem();
+  tp.tls.use_system_ca = false;
+  tp.max_connections = 8;
+  auto shared = std::make_shared<cl::http_transport>(ioc.get_executor(), tp);
+
+  std::vector<tenant> tenants(orgs * keys_per_org);
+  for (int o = 0; o < orgs; ++o) {
+    auto p0 = budget_client(sim, window);
+    auto org_budget = cl::make_org_budget(p0.rate_limit);  // the organisation's 60/window, shared by its keys
+    for (int k = 0; k < keys_per_org; ++k) {
+      auto p = p0;
+      p.api_key = sp.orgs[o].users[0].keys[k].key;
+      p.shared_org_budget = org_budget;
+      p.shared_transport = shared;
+      auto& t = tenants[o * keys_per_org + k];
+      t.client = std::make_unique<cl::client>(ioc.get_executor(), p);
+      asio::co_spawn(ioc, enrich_tenant(t, people(8, "mt" + std::to_string(o) + "k" + std::to_string(k)),
+                                        fast_options(cl::enrich_path::person_by_person)),
+                     asio::detached);
+    }
+  }
+  auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (std::chrono::steady_clock::now() < deadline &&
+         !std::all_of(tenants.begin(), tenants.end(), [](const tenant& t) { return t.done; }))
+    ioc.run_for(50ms);
+  std::uint64_t total_requests = 0;
+  for (auto& t : tenants) {
+    REQUIRE(t.done);
+    for (auto& r : t.results) CHECK_MESSAGE(r.ok(), r.problem);
+    CHECK(t.client->stats().rate_limited_429 == 0);
+    total_requests += t.client->stats().requests;
+  }
+  CHECK(sim.stats().rate_limited_429 == 0);
+  CHECK(shared->open_connections() <= tp.max_connections);
+  MESSAGE(tenants.size() << " keys, " << total_requests << " requests, " << shared->open_connections()
+                         << " shared connections");
 }

@@ -161,10 +161,14 @@ TEST_CASE("a stalled response times out; the deadline is per request") {
   auto p = client_for(sim);
   p.request_timeout = 200ms;
   p.retry.max_attempts = 2;
+  std::vector<std::string> logged;
+  p.logger = [&](cl::log_level, std::string_view m) { logged.emplace_back(m); };
   cl::client c(ioc.get_executor(), p);
   auto o = run_expect_error<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_whoami(d, cb); });
   CHECK(o.ec == cl::error::timeout);
   CHECK(c.stats().retries == 1);  // GET is idempotent: retried once, then gave up
+  REQUIRE(!logged.empty());        // the retry was logged...
+  for (auto& m : logged) CHECK(m.find(p.api_key) == std::string::npos);  // ...without the key
 
   // Other operations are unaffected by the stalled ones.
   auto bal = run(ioc, c.async_credits_balance());

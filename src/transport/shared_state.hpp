@@ -1,0 +1,28 @@
+#pragma once
+// What clients share through cleanlist::transport (or own privately when they don't share):
+// the strand every operation runs on, the TLS context and the keep-alive pool.
+#include "protocol/url.hpp"
+#include "transport/pool.hpp"
+
+#include <cleanlist/transport.hpp>
+
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/strand.hpp>
+
+namespace cleanlist {
+
+struct http_transport::state {
+  state(boost::asio::any_io_executor ex, const std::string& base_url, const tls_params& tls, std::size_t max_connections);
+
+  boost::asio::strand<boost::asio::any_io_executor> strand;
+  protocol::base_url url;
+  boost::asio::ssl::context ssl;
+  transport::pool pool;
+
+  /// True if a client with this base URL can use this transport (same scheme, host and port).
+  bool same_origin(const protocol::base_url& u) const {
+    return u.tls == url.tls && u.host == url.host && u.port == url.port;
+  }
+};
+
+} // namespace cleanlist
