@@ -212,8 +212,13 @@ int run_waiting(const args& a) {
   long rss1 = 0;
   std::size_t heap1 = 0, waiting = 0;
   double ready_s = 0;
+  std::size_t checks = 0;
   std::function<void(boost::system::error_code)> on_check = [&](boost::system::error_code) {
-    waiting = c.stats().waiting_workflows;
+    auto cs = c.stats();
+    waiting = cs.waiting_workflows;
+    if (++checks % 40 == 0)
+      std::fprintf(stderr, "  waiting mode: posted %zu/%zu, waiting %zu, in flight %llu, errors %zu\n", st.posted, a.n,
+                   waiting, static_cast<unsigned long long>(cs.in_flight), st.errors);
     if (st.posted + 0 >= a.n && (waiting + st.errors >= a.n || clk::now() - t0 > 10min)) {
       ready_s = std::chrono::duration<double>(clk::now() - t0).count();
       malloc_trim(0);

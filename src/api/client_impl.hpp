@@ -99,13 +99,15 @@ public:
 };
 
 /// Converts a JSON body to T, reporting a schema mismatch as error::bad_response.
+/// The message may quote a field name chosen by the server: `secret` is redacted from it.
 template <class T>
-error_code convert(const boost::json::value& v, T& out, diagnostics& d) {
+error_code convert(const boost::json::value& v, T& out, diagnostics& d, std::string_view secret) {
   try {
     out = boost::json::value_to<T>(v);
     return {};
   } catch (const std::exception& e) {
     d.problem = e.what();
+    protocol::redact(d.problem, secret);
     return error::bad_response;
   }
 }
@@ -134,7 +136,7 @@ asio::awaitable<void> run_call(std::shared_ptr<client::impl> self, api::request_
     call_scope scope(*self, asio::get_associated_cancellation_slot(h));
     auto r = co_await self->execute(spec, *scope.cc, d);
     ec = r.ec;
-    if (!ec) ec = convert(r.json, value, d);
+    if (!ec) ec = convert(r.json, value, d, self->params_.api_key);
   }
   if (user_diag) *user_diag = std::move(d);
   asio::dispatch(self->user_ex_, asio::append(std::move(h), ec, std::move(value)));

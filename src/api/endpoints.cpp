@@ -75,7 +75,7 @@ asio::awaitable<void> walk_pages(std::shared_ptr<client::impl> self, Req req, Bu
       auto r = co_await self->execute(spec, *scope.cc, d);
       if ((ec = r.ec)) break;
       Page pg;
-      if ((ec = convert(r.json, pg, d))) break;
+      if ((ec = convert(r.json, pg, d, self->params_.api_key))) break;
       for (auto& it : items(pg)) all.push_back(std::move(it));
       if (!has_next(pg.cursor) || pg.cursor == req.cursor) break;
       req.cursor = pg.cursor;

@@ -97,7 +97,7 @@ asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, poll_driver:
   it = drv.waiters_.find(id);  // it may have been cancelled meanwhile
   if (it == drv.waiters_.end()) co_return;
   workflow_status_response st;
-  error_code ec = r.ec ? r.ec : convert(r.json, st, d);
+  error_code ec = r.ec ? r.ec : convert(r.json, st, d, self->params_.api_key);
   if (ec) co_return drv.finish(id, ec, &d, {});
   auto& w = it->second;
   const bool changed = st.status != w.last_status || st.processed != w.last_processed;
