@@ -199,6 +199,13 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
         out.retryable = d.retryable;
         out.retry_after = d.retry_after;
         if (d.http_status == 429) ++stats_.rate_limited;
+        if (c.ec == error::bad_response) {
+          // A 2xx whose body cannot be read: processed, answer lost. Same rules as a lost answer:
+          // an idempotent request is sent again, a non-idempotent one is outcome_unknown.
+          out.stage = core::send_stage::sent_no_response;
+          out.ec = c.ec;
+          out.http_status = 0;
+        }
       } else {
         out.ec = failure = xr.ec;
       }

@@ -88,7 +88,8 @@ void read_error_body(const json::value& v, diagnostics& d) {
     d.docs_url = string_field(e, "docs_url");
     if (auto rid = string_field(e, "request_id"); !rid.empty()) d.request_id = std::move(rid);
     if (auto r = e.find("retryable"); r != e.end() && r->value().is_bool()) d.retryable = r->value().get_bool();
-    if (auto r = e.find("retry_after_ms"); r != e.end() && !d.retry_after) {
+    // retry_after_ms is the precise value; the Retry-After header is it rounded up to seconds.
+    if (auto r = e.find("retry_after_ms"); r != e.end()) {
       if (r->value().is_int64() && r->value().get_int64() >= 0)
         d.retry_after = std::chrono::milliseconds(r->value().get_int64());
       else if (r->value().is_uint64())

@@ -345,7 +345,7 @@ std::string sim_state::new_id(std::string_view prefix) {
 }
 
 std::string sim_state::new_request_id() {
-  std::uint64_t n = requests_.load(std::memory_order_relaxed);
+  std::uint64_t n = request_ids_.fetch_add(1, std::memory_order_relaxed);
   return "req_" + hex_of(splitmix64(params_.seed * 31 + n * 0x9e37 + 17), 16);
 }
 

@@ -281,7 +281,7 @@ private:
   str_map<std::pair<std::string, std::size_t>> legacy_tasks_; ///< legacy task id -> (workflow, index)
   std::uint64_t quote_nonce_ = 0;
 
-  std::atomic<std::uint64_t> requests_{0}, above_limit_{0}, limited_{0}, faults_{0}, enrich_ok_{0};
+  std::atomic<std::uint64_t> requests_{0}, above_limit_{0}, limited_{0}, faults_{0}, enrich_ok_{0}, request_ids_{0};
 
   webhook_scheduler webhook_scheduler_;
 

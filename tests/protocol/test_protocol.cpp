@@ -93,7 +93,9 @@ TEST_CASE("classify: modern error envelope") {
 
   auto rl = classify({429, "2", "", R"({"error":{"code":"rate_limited","problem":"slow down","retryable":true,"retry_after_ms":1500,"docs_url":"x","request_id":"r"}})"});
   CHECK(rl.ec == cl::error::rate_limited);
-  CHECK(rl.diag.retry_after == std::optional(2000ms));  // the header wins over the body hint
+  CHECK(rl.diag.retry_after == std::optional(1500ms));  // the precise body value wins over the rounded header
+  auto rl_hdr = classify({429, "2", "", R"({"error":{"code":"rate_limited","problem":"p","retry_after_ms":null}})"});
+  CHECK(rl_hdr.diag.retry_after == std::optional(2000ms));  // header when the body has none
   auto rl2 = classify({429, "", "", R"({"error":{"code":"rate_limited","problem":"p","retryable":true,"retry_after_ms":1500}})"});
   CHECK(rl2.diag.retry_after == std::optional(1500ms));
 

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Reads RESULT lines (from run_all.sh) on stdin, prints medians per benchmark and the ratios."""
+import statistics, sys
+from collections import defaultdict
+
+runs = defaultdict(list)
+for line in sys.stdin:
+    if not line.startswith("RESULT "):
+        continue
+    kv = dict(p.split("=", 1) for p in line.split()[1:] if "=" in p)
+    runs[(kv.get("mode"), kv.get("name"))].append(kv)
+
+
+def med(mode, name, key):
+    vals = [float(r[key]) for r in runs.get((mode, name), []) if key in r]
+    return statistics.median(vals) if vals else None
+
+
+def fmt(v, nd=0):
+    return "-" if v is None else f"{v:,.{nd}f}"
+
+
+print("\n== CPU-bound: enrich + poll to terminal (medians of %d runs) ==" % max((len(v) for v in runs.values()), default=0))
+print(f"{'client':<12}{'req/s':>10}{'CPU s/1k req':>14}{'p50 ms':>9}{'p99 ms':>9}{'peak RSS MiB':>14}{'ours / it (req/s)':>19}{'it / ours (CPU)':>17}")
+ours_rps = med("enrich", "ours", "rps")
+ours_cpu = med("enrich", "ours", "cpu_s_per_1k")
+for name in ("ours", "aiohttp", "node_fetch", "wrk"):
+    mode = "enrich" if name != "wrk" else "wrk"
+    rps = med(mode, name, "rps")
+    if rps is None:
+        continue
+    cpu = med(mode, name, "cpu_s_per_1k")
+    rss = med(mode, name, "peak_rss_kb")
+    ratio = f"{ours_rps / rps:.2f}x" if ours_rps and rps else "-"
+    cratio = f"{cpu / ours_cpu:.1f}x" if cpu and ours_cpu else "-"
+    print(f"{name:<12}{fmt(rps):>10}{fmt(cpu, 4):>14}{fmt(med(mode, name, 'p50_ms'), 2):>9}{fmt(med(mode, name, 'p99_ms'), 2):>9}"
+          f"{fmt(rss / 1024 if rss else None, 1):>14}{ratio:>19}{cratio:>17}")
+wrk = med("wrk", "wrk", "rps")
+if ours_rps and wrk:
+    print(f"ours vs wrk (status endpoint, one core, keep-alive): {ours_rps / wrk:.2f}x  (target >= 0.5x)")
+for peer in ("aiohttp", "node_fetch"):
+    r = med("enrich", peer, "rps")
+    if ours_rps and r:
+        print(f"ours vs {peer}: {ours_rps / r:.1f}x requests/s, {med('enrich', peer, 'cpu_s_per_1k') / ours_cpu:.1f}x less CPU per request  (target >= 10x)")
+
+w = med("waiting", "ours", "heap_bytes_per_wf")
+if w is not None:
+    print("\n== Waiting workflows on one thread ==")
+    print(f"n={fmt(med('waiting', 'ours', 'n'))}: heap {fmt(w)} B/workflow, RSS {fmt(med('waiting', 'ours', 'rss_bytes_per_wf'))} B/workflow, "
+          f"peak RSS {fmt(med('waiting', 'ours', 'peak_rss_kb') / 1024, 1)} MiB, setup {fmt(med('waiting', 'ours', 'setup_s'), 2)} s  (target <= 1024 B)")
+
+if any(m == "budget" for m, _ in runs):
+    print("\n== Budget-bound: documented limits on a scaled window (medians) ==")
+    print(f"{'path':<10}{'n':>5}{'wall s':>9}{'T_min s':>9}{'wall/T_min':>12}{'req/contact':>13}{'429s':>6}{'ok':>5}")
+    for name in ("person", "bulk", "naive"):
+        if ("budget", name) not in runs:
+            continue
+        g = lambda k: med("budget", name, k)
+        print(f"{name:<10}{fmt(g('n')):>5}{fmt(g('wall_s'), 2):>9}{fmt(g('t_min_s'), 2):>9}{fmt(g('ratio'), 3):>12}"
+              f"{fmt(g('req_per_contact'), 2):>13}{fmt(g('r429')):>6}{fmt(g('ok')):>5}")
+    p, nv = med("budget", "person", "wall_s"), med("budget", "naive", "wall_s")
+    if p and nv:
+        print(f"naive loop of the docs / person path: {nv / p:.1f}x slower")

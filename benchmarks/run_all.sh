@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Runs every benchmark several times and prints a table of medians.
+#   benchmarks/run_all.sh [runs=3]
+# Env: N (default 10000) enrichments, CONC (64) concurrency, WAIT_N (100000) waiting workflows,
+#      BUDGET_N (60) contacts under the budget, NAIVE_N (BUDGET_N) for the docs' naive loop,
+#      BUILD_DIR (build/bench), SKIP_BUILD=1 to reuse an existing build.
+# Builds Release in build/bench. The simulator runs in its own process pinned to the last core,
+# every client (ours, aiohttp, Node fetch, wrk) on core 0 (taskset), one thread each.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+runs="${1:-3}"
+N="${N:-10000}"; CONC="${CONC:-64}"; WAIT_N="${WAIT_N:-100000}"
+BUDGET_N="${BUDGET_N:-60}"; NAIVE_N="${NAIVE_N:-$BUDGET_N}"
+build="${BUILD_DIR:-$root/build/bench}"
+py=/usr/bin/python3   # Debian's python3 with python3-aiohttp
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCLEANLIST_BUILD_TESTS=OFF \
+        -DCLEANLIST_BUILD_EXAMPLES=OFF >/dev/null
+  ninja -C "$build" -j"${JOBS:-1}" bench_parallel_enrich cleanlist-sim >/dev/null
+fi
+bench="$build/benchmarks/bench_parallel_enrich"
+sim="$build/src/testing/cleanlist-sim"
+
+ncpu=$(nproc)
+pin_client=(); pin_sim=()
+if command -v taskset >/dev/null && [ "$ncpu" -ge 2 ]; then
+  pin_client=(taskset -c 0); pin_sim=(taskset -c $((ncpu - 1)))
+fi
+
+tmp="$(mktemp -d)"
+sim_pid=""
+stop_sim() { if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; sim_pid=""; fi; }
+trap 'stop_sim; rm -rf "$tmp"' EXIT
+cat >"$tmp/accounts.json" <<'JSON'
+{"orgs":[{"org_id":"org_bench","name":"Bench","tier":"enterprise","credits":1000000000000,
+ "users":[{"user_id":"u_bench","email":"bench@bench.example","name":"Bench",
+           "keys":["clapi_bench_key_000000000000000000000001"]}]}]}
+JSON
+
+start_sim() {  # extra flags...
+  stop_sim
+  "${pin_sim[@]}" "$sim" --http --accounts "$tmp/accounts.json" "$@" >"$tmp/sim.out" 2>"$tmp/sim.err" &
+  sim_pid=$!
+  for _ in $(seq 100); do [ "$(wc -l <"$tmp/sim.out")" -ge 2 ] && break; sleep 0.05; done
+  export CLEANLIST_BASE_URL="$(sed -n 1p "$tmp/sim.out")" CLEANLIST_API_KEY="$(sed -n 2p "$tmp/sim.out")"
+}
+
+results="$tmp/results.txt"; : >"$results"
+log() { echo "$*" >&2; }
+record() { tee -a "$results" | grep RESULT >&2 || true; }
+
+have_aiohttp=1; $py -c 'import aiohttp' 2>/dev/null || { have_aiohttp=0; log "python3-aiohttp missing (scripts/install-deps.sh)"; }
+have_node=1; command -v node >/dev/null || { have_node=0; log "node missing"; }
+have_wrk=1; command -v wrk >/dev/null || { have_wrk=0; log "wrk missing"; }
+
+for r in $(seq "$runs"); do
+  log "== run $r/$runs: CPU-bound (N=$N, concurrency $CONC, limits off)"
+  start_sim --no-rate-limit --pending-ms 0 --running-ms 0
+  "${pin_client[@]}" "$bench" --mode enrich --n "$N" --concurrency "$CONC" --tag "c$r" | record
+  [ $have_aiohttp = 1 ] && "${pin_client[@]}" $py "$here/peers/bench_aiohttp.py" "$N" "$CONC" "py$r" | record
+  [ $have_node = 1 ] && "${pin_client[@]}" node "$here/peers/bench_fetch.mjs" "$N" "$CONC" "js$r" | record
+  if [ $have_wrk = 1 ]; then
+    wf=$($py - <<'PY'
+import json, os, urllib.request
+req = urllib.request.Request(os.environ["CLEANLIST_BASE_URL"] + "/enrichment/person", method="POST",
+    data=b'{"email":"wrk@bench.example"}', headers={"Authorization": "Bearer " + os.environ["CLEANLIST_API_KEY"],
+    "Content-Type": "application/json"})
+print(json.load(urllib.request.urlopen(req))["workflow_id"])
+PY
+)
+    out=$("${pin_client[@]}" wrk -t1 -c"$CONC" -d5s --latency -H "Authorization: Bearer $CLEANLIST_API_KEY" \
+          "$CLEANLIST_BASE_URL/enrichment/status/$wf")
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+    p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+    to_ms() { case "$1" in *us) echo "${1%us}" | awk '{print $1/1000}';; *ms) echo "${1%ms}";; *s) echo "${1%s}" | awk '{print $1*1000}';; *) echo 0;; esac; }
+    echo "RESULT name=wrk mode=wrk rps=${rps%.*} p50_ms=$(to_ms "$p50") p99_ms=$(to_ms "$p99")" | record
+  fi
+  stop_sim
+
+  log "== run $r/$runs: $WAIT_N waiting workflows on one thread"
+  start_sim --no-rate-limit --pending-ms 36000000 --running-ms 36000000
+  "${pin_client[@]}" "$bench" --mode waiting --n "$WAIT_N" --concurrency "$CONC" --tag "w$r" 2>/dev/null | record || true
+  stop_sim
+
+  log "== run $r/$runs: budget-bound (30/key, 60/org per 2 s window; workflows 1.2 s)"
+  for path in person bulk; do
+    start_sim --window-ms 2000 --key-limit 30 --org-limit 60 --pending-ms 200 --running-ms 1000
+    "${pin_client[@]}" "$bench" --mode budget --path $path --n "$BUDGET_N" --window-ms 2000 --workflow-ms 1200 --tag "b$path$r" | record || true
+    stop_sim
+  done
+done
+# The docs' naive loop is slow by nature (one person at a time): run once.
+log "== the docs' naive loop (once, NAIVE_N=$NAIVE_N)"
+start_sim --window-ms 2000 --key-limit 30 --org-limit 60 --pending-ms 200 --running-ms 1000
+"${pin_client[@]}" "$bench" --mode budget --path naive --n "$NAIVE_N" --window-ms 2000 --workflow-ms 1200 --tag naive | record || true
+stop_sim
+
+echo
+echo "machine: $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}'), $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+$py "$here/report.py" <"$results"
