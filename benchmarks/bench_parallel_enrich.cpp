@@ -7,6 +7,8 @@
 //     terminal), `--concurrency` workers, rate limiter off, max_connections = concurrency. The
 //     same loop as the Python/Node peers. Reports wall time, requests/s, client CPU seconds per
 //     1,000 requests (getrusage), p50/p99 request latency, peak RSS.
+// --mode status: the load wrk puts on the server (GET status of one workflow, N times), to
+//     compare with wrk on the same endpoint.
 // --mode waiting: N workflows started (POSTs with bounded concurrency, then
 //     async_wait_for_workflow with a far first poll) and all waiting at once on one thread;
 //     reports RSS and heap in use per waiting workflow (run the simulator with long durations).
@@ -155,6 +157,54 @@ int run_enrich(const args& a) {
               static_cast<double>(s.requests) / wall, cpu * 1000.0 / static_cast<double>(std::max<std::uint64_t>(1, s.requests)),
               percentile(st.lat_us, 0.50), percentile(st.lat_us, 0.99), peak_rss_kb(),
               static_cast<unsigned long long>(s.connections_created), static_cast<unsigned long long>(s.rate_limited_429));
+  return st.errors == 0 ? 0 : 1;
+}
+
+// ---------------------------------------------------------------- mode status
+// The exact load wrk puts on the server: GET /enrichment/status/{id} of one workflow, N times.
+
+asio::awaitable<void> status_worker(enrich_state* st, std::string wf) {
+  auto tok = asio::as_tuple(asio::use_awaitable);
+  while (st->next < st->a.n) {
+    ++st->next;
+    auto t0 = clk::now();
+    auto [ec, s] = co_await st->c->async_workflow_status(wf, tok);
+    st->lat_us.push_back(static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(clk::now() - t0).count()));
+    if (ec) ++st->errors;
+  }
+}
+
+int run_status(const args& a) {
+  asio::io_context ioc(1);
+  auto p = base_params(a.concurrency);
+  p.rate_limit.enabled = false;
+  cl::client c(ioc.get_executor(), p);
+  std::string wf;
+  cl::enrich_person_request req;
+  req.email = "status." + a.tag + "@bench.example";
+  c.async_enrich_person(req, [&](cl::error_code ec, cl::enrich_person_response r) {
+    if (!ec) wf = r.workflow_id;
+  });
+  ioc.run();
+  ioc.restart();
+  if (wf.empty()) { std::cerr << "could not start a workflow\n"; return 1; }
+  enrich_state st;
+  st.c = &c;
+  st.a = a;
+  st.lat_us.reserve(a.n);
+  const auto req0 = c.stats().requests;
+  const double cpu0 = cpu_seconds();
+  const auto t0 = clk::now();
+  for (std::size_t w = 0; w < std::min(a.concurrency, a.n); ++w) asio::co_spawn(ioc, status_worker(&st, wf), asio::detached);
+  ioc.run();
+  const double wall = std::chrono::duration<double>(clk::now() - t0).count();
+  const double cpu = cpu_seconds() - cpu0;
+  const auto n = c.stats().requests - req0;
+  std::printf("RESULT name=ours_status mode=status n=%zu concurrency=%zu requests=%llu errors=%zu wall_s=%.3f rps=%.0f "
+              "cpu_s_per_1k=%.4f p50_ms=%.3f p99_ms=%.3f peak_rss_kb=%ld\n",
+              a.n, a.concurrency, static_cast<unsigned long long>(n), st.errors, wall, static_cast<double>(n) / wall,
+              cpu * 1000.0 / static_cast<double>(std::max<std::uint64_t>(1, n)), percentile(st.lat_us, 0.50),
+              percentile(st.lat_us, 0.99), peak_rss_kb());
   return st.errors == 0 ? 0 : 1;
 }
 
@@ -345,7 +395,7 @@ int main(int argc, char** argv) {
     else if (k == "--workflow-ms") a.workflow_ms = std::stol(v());
     else if (k == "--poll-initial-ms") a.poll_initial_ms = std::stol(v());
     else if (k == "--help") {
-      std::cout << "bench_parallel_enrich [--mode enrich|waiting|budget] [--n N] [--concurrency C] [--poll-ms MS]\n"
+      std::cout << "bench_parallel_enrich [--mode enrich|status|waiting|budget] [--n N] [--concurrency C] [--poll-ms MS]\n"
                    "  [--path person|bulk|naive] [--window-ms W] [--key-limit K] [--org-limit O] [--workflow-ms MS]\n"
                    "  [--poll-initial-ms MS] [--tag T]   (CLEANLIST_BASE_URL, CLEANLIST_API_KEY from cleanlist-sim)\n";
       return 0;
@@ -354,6 +404,7 @@ int main(int argc, char** argv) {
   try {
     if (a.mode == "enrich") return run_enrich(a);
     if (a.mode == "waiting") return run_waiting(a);
+    if (a.mode == "status") return run_status(a);
     if (a.mode == "budget") return run_budget(a);
     std::cerr << "unknown mode " << a.mode << "\n";
     return 2;

@@ -59,6 +59,7 @@ for r in $(seq "$runs"); do
   log "== run $r/$runs: CPU-bound (N=$N, concurrency $CONC, limits off)"
   start_sim --no-rate-limit --pending-ms 0 --running-ms 0
   "${pin_client[@]}" "$bench" --mode enrich --n "$N" --concurrency "$CONC" --tag "c$r" | record
+  "${pin_client[@]}" "$bench" --mode status --n $((N * 3)) --concurrency "$CONC" --tag "s$r" | record
   [ $have_aiohttp = 1 ] && "${pin_client[@]}" $py "$here/peers/bench_aiohttp.py" "$N" "$CONC" "py$r" | record
   [ $have_node = 1 ] && "${pin_client[@]}" node "$here/peers/bench_fetch.mjs" "$N" "$CONC" "js$r" | record
   if [ $have_wrk = 1 ]; then

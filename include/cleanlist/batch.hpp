@@ -6,6 +6,7 @@
 #include <cleanlist/poll.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -46,6 +47,8 @@ struct enrich_item_result {
   std::string lead_id;
   std::optional<std::string> email, email_status, phone, linkedin_url, full_name, first_name, last_name, title,
       company;
+  /// Person path: credits of this contact's workflow (bulk path: absent, the run is billed as a whole).
+  std::optional<std::int64_t> credits_reserved, credits_charged, credits_refunded;
   bool ok() const noexcept { return !ec; }
 };
 

@@ -86,12 +86,15 @@ asio::awaitable<void> person_worker(std::shared_ptr<client::impl> self, std::sha
     }
     auto& res = st->results[i];
     res.workflow_id = started.workflow_id;
+    res.credits_reserved = started.credits_reserved;
     auto [wec, ws] = co_await self->async_wait(started.workflow_id, st->opts.poll, no_progress, &d, cc->token());
     if ((ec = wec)) {
       if (!cc->stopped()) fail_item(*st, i, ec, d.problem.empty() ? ec.message() : d.problem);
       continue;
     }
     res.status = ws.status;
+    res.credits_charged = ws.credits_charged;
+    res.credits_refunded = ws.credits_refunded;
     if (ws.result) fill_from(res, *ws.result);
     st->finished(i);
   }

@@ -98,8 +98,20 @@ asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, poll_driver:
   if (it == drv.waiters_.end()) co_return;
   workflow_status_response st;
   error_code ec = r.ec ? r.ec : convert(r.json, st, d, self->params_.api_key);
-  if (ec) co_return drv.finish(id, ec, &d, {});
   auto& w = it->second;
+  if (ec) {
+    // A poll is free and idempotent: a server-side hiccup (even one the server marks not
+    // retryable, such as a 500) only costs this poll; the wait goes on until the deadline.
+    // Client-side and permanent answers (401, 403, 404, shutdown...) end the wait at once.
+    const bool transient = is_transient(ec) || ec == error::bad_response || ec == error::outcome_unknown ||
+                           ec == error::retry_budget_exhausted || ec.category() != error_category();
+    if (!transient || ec == asio::error::operation_aborted || ++w.failures >= poll_driver::max_poll_failures)
+      co_return drv.finish(id, ec, &d, {});
+    drv.sched_.reschedule(id, clock::now());
+    drv.wake_.cancel();
+    co_return;
+  }
+  w.failures = 0;
   const bool changed = st.status != w.last_status || st.processed != w.last_processed;
   w.last_status = st.status;
   w.last_processed = st.processed;

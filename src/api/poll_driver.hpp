@@ -44,7 +44,10 @@ private:
     detail::handler<workflow_status_response> handler;
     std::string last_status;
     std::optional<std::int64_t> last_processed;
+    std::uint8_t failures = 0;  // consecutive failed polls (each already retried by the client)
   };
+  /// A wait survives this many consecutive failed polls (5xx, timeouts, lost answers) before failing.
+  static constexpr std::uint8_t max_poll_failures = 5;
   using id_type = core::poll_scheduler::id_type;
 
   friend boost::asio::awaitable<void> run_poll_driver(std::shared_ptr<client::impl> self);
