@@ -41,29 +41,19 @@ void fail_item(batch_state& st, std::size_t i, error_code ec, std::string proble
   st.finished(i);
 }
 
-void fill_from(enrich_item_result& r, const single_enrichment_result& s) {
-  r.lead_id = s.lead_id;
-  r.email = s.email;
-  r.email_status = s.email_status;
-  r.phone = s.phone;
-  r.linkedin_url = s.linkedin_url;
-  r.full_name = s.full_name;
-  r.first_name = s.first_name;
-  r.last_name = s.last_name;
-  r.title = s.title;
-  r.company = s.company;
-}
-
-void fill_from(enrich_item_result& r, const lead_row& l) {
-  r.lead_id = l.lead_id;
-  r.email = l.email;
-  r.phone = l.phone;
-  r.linkedin_url = l.linkedin_url;
-  r.full_name = l.full_name;
-  r.first_name = l.first_name;
-  r.last_name = l.last_name;
-  r.title = l.title;
-  r.company = l.company;
+// What was found for a contact: a single-person result or an enriched lead row share these fields.
+template <class Row>
+void fill_from(enrich_item_result& r, const Row& row) {
+  r.lead_id = row.lead_id;
+  r.email = row.email;
+  r.phone = row.phone;
+  r.linkedin_url = row.linkedin_url;
+  r.full_name = row.full_name;
+  r.first_name = row.first_name;
+  r.last_name = row.last_name;
+  r.title = row.title;
+  r.company = row.company;
+  if constexpr (requires { row.email_status; }) r.email_status = row.email_status;
 }
 
 // ---- person by person ----

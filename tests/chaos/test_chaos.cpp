@@ -32,22 +32,13 @@ std::vector<cl::enrich_person_request> contacts(std::size_t n) {
   return v;
 }
 
-std::string identity_of(const cl::enrich_person_request& r) {
-  return cleanlist::testing::person_identity(r.email.value_or(""), r.linkedin_url.value_or(""), "", "", "");
-}
 
 } // namespace
 
 TEST_CASE("chaos: every fault at once, nothing lost, nothing paid twice") {
   auto sp = fast_sim(false);
   sp.seed = 7;
-  sp.faults.p_429 = 0.05;
-  sp.faults.p_503 = 0.03;
-  sp.faults.p_500 = 0.01;
-  sp.faults.p_reset_before = 0.01;
-  sp.faults.p_reset_after = 0.01;
-  sp.faults.p_truncate = 0.01;
-  sp.faults.p_malformed = 0.01;
+  all_faults(sp.faults);
   sp.faults.p_latency = 0.02;
   sp.faults.latency = 150ms;
   sp.faults.p_stall = 0.001;

@@ -29,10 +29,6 @@ std::vector<cl::enrich_person_request> people(int n, std::string tag) {
   return v;
 }
 
-std::string identity_of(const cl::enrich_person_request& r) {
-  return cleanlist::testing::person_identity(r.email.value_or(""), r.linkedin_url.value_or(""), r.first_name.value_or(""),
-                                             r.last_name.value_or(""), r.company_name ? *r.company_name : r.domain.value_or(""));
-}
 
 // Simulator with the documented limits on a short window, and a client configured alike.
 cleanlist::testing::simulator_params budget_sim(std::chrono::milliseconds window) {
@@ -112,13 +108,7 @@ TEST_CASE("a 429 pauses every task sharing the budget until Retry-After") {
 
 TEST_CASE("faults never cause a duplicate enrichment nor lose an item") {
   auto sp = fast_sim();
-  sp.faults.p_429 = 0.05;
-  sp.faults.p_503 = 0.03;
-  sp.faults.p_500 = 0.01;
-  sp.faults.p_reset_before = 0.01;
-  sp.faults.p_reset_after = 0.01;
-  sp.faults.p_truncate = 0.01;
-  sp.faults.p_malformed = 0.01;
+  all_faults(sp.faults);
   cleanlist::testing::simulator sim(sp);
   asio::io_context ioc;
   auto p = client_for(sim);

@@ -29,6 +29,24 @@ inline cleanlist::testing::simulator_params fast_sim(bool tls = true) {
   return p;
 }
 
+/// The fault mix of the chaos suite (issue 6): every kind at once.
+inline void all_faults(cleanlist::testing::fault_params& f) {
+  f.p_429 = 0.05;
+  f.p_503 = 0.03;
+  f.p_500 = 0.01;
+  f.p_reset_before = 0.01;
+  f.p_reset_after = 0.01;
+  f.p_truncate = 0.01;
+  f.p_malformed = 0.01;
+}
+
+/// The simulator's identity key of a contact (what enrich_posts_for counts).
+inline std::string identity_of(const cleanlist::enrich_person_request& r) {
+  return cleanlist::testing::person_identity(r.email.value_or(""), r.linkedin_url.value_or(""), r.first_name.value_or(""),
+                                             r.last_name.value_or(""),
+                                             r.company_name ? *r.company_name : r.domain.value_or(""));
+}
+
 inline cleanlist::client_params client_for(const cleanlist::testing::simulator& sim,
                                            std::string_view prefix = "/api/v1/public") {
   cleanlist::client_params p;
