@@ -3,6 +3,7 @@
 #include "api/poll_driver.hpp"
 #include "api/request_spec.hpp"
 #include "core/retry_policy.hpp"
+#include "models/json_read.hpp"
 #include "protocol/response.hpp"
 #include "protocol/url.hpp"
 #include "transport/shared_state.hpp"
@@ -51,6 +52,20 @@ public:
   std::string key_problem_;    // non-empty: the key is missing or malformed
   std::mt19937_64 rng_;
   bool shut_ = false;
+  /// "Host: ...\r\nAuthorization: ...\r\nUser-Agent: ...\r\nAccept: application/json\r\n",
+  /// built once: every request line is followed by these fields.
+  std::string header_fields_;
+  /// Latest server pause handed to the limiter (Retry-After); see limiter_bypass().
+  std::chrono::steady_clock::time_point paused_until_{};
+
+  /// True when the limiter would grant at once and nothing else: it is disabled (no
+  /// client-side budget; a shared org budget is not consulted either), no server pause
+  /// (Retry-After) is in force and nobody waits in its queue (FIFO). Saves the queue node,
+  /// the type-erased handler and the posted completion of every request.
+  bool limiter_bypass() const {
+    return !params_.rate_limit.enabled && std::chrono::steady_clock::now() >= paused_until_ &&
+           limiter_.stats().waiting == 0;
+  }
 
   struct counters {
     std::atomic<std::uint64_t> requests{0}, retries{0}, rate_limited{0}, outcome_unknown{0}, in_flight{0},
@@ -110,6 +125,28 @@ error_code convert(const boost::json::value& v, T& out, diagnostics& d, std::str
     protocol::redact(d.problem, secret);
     return error::bad_response;
   }
+}
+
+/// Converts a parsed body the caller no longer needs to T: same result as the const overload,
+/// but the top-level object is moved into T::raw instead of copied.
+template <class T>
+error_code convert(boost::json::value& v, T& out, diagnostics& d, std::string_view secret) {
+  if constexpr (std::is_base_of_v<envelope, T>) {
+    if (v.is_object()) {
+      try {
+        models_detail::raw_move_guard guard(&v.get_object());
+        out = boost::json::value_to<T>(v);
+        if (guard.skipped()) out.raw = std::move(v.get_object());
+        return {};
+      } catch (const std::exception& e) {
+        d.problem = e.what();
+        protocol::redact(d.problem, secret);
+        return error::bad_response;
+      }
+    }
+  }
+  const auto& cv = v;
+  return convert(cv, out, d, secret);
 }
 
 /// Shared plumbing of a call: cancellation slot, overall deadline, in-flight count.

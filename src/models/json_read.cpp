@@ -243,12 +243,34 @@ std::map<std::string, std::int64_t> reader::int_map_or_empty(std::string_view f)
   return out;
 }
 
+namespace {
+thread_local const json::object* raw_move_top = nullptr;
+thread_local bool raw_move_skipped = false;
+} // namespace
+
+raw_move_guard::raw_move_guard(const json::object* top) noexcept
+    : prev_top_(raw_move_top), prev_skipped_(raw_move_skipped) {
+  raw_move_top = top;
+  raw_move_skipped = false;
+}
+
+raw_move_guard::~raw_move_guard() {
+  raw_move_top = prev_top_;
+  raw_move_skipped = prev_skipped_;
+}
+
+bool raw_move_guard::skipped() const noexcept { return raw_move_skipped; }
+
 void reader::envelope_into(envelope& e) const {
   e.task_id = opt_string("task_id");
   e.timestamp_ms = opt_int("timestamp_ms");
   e.agent_instructions = opt_string("agent_instructions");
   e.usage = opt_string("usage");
   e.message = opt_string("message");
+  if (&obj_ == raw_move_top && !raw_move_skipped) {
+    raw_move_skipped = true;  // the caller moves the object in (raw_move_guard)
+    return;
+  }
   e.raw = obj_;
 }
 

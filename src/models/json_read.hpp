@@ -90,6 +90,25 @@ private:
   const boost::json::value* need(std::string_view f) const;
 };
 
+/// Lets a caller that owns the parsed body move it into the result's `raw` instead of
+/// copying it: while a guard lives on this thread, the first envelope_into() called with
+/// exactly `top` (the outer type's own envelope: every tag_invoke calls envelope_into on its
+/// object before parsing members) leaves `raw` empty and records it; the caller then moves
+/// `top` into the result's raw. Nested envelopes (other objects) are copied as before.
+class raw_move_guard {
+public:
+  explicit raw_move_guard(const boost::json::object* top) noexcept;
+  ~raw_move_guard();
+  raw_move_guard(const raw_move_guard&) = delete;
+  raw_move_guard& operator=(const raw_move_guard&) = delete;
+  /// True if envelope_into() left the top object's raw empty for the caller to fill.
+  bool skipped() const noexcept;
+
+private:
+  const boost::json::object* prev_top_;
+  bool prev_skipped_;
+};
+
 // ---- writers (request bodies) -----------------------------------------------
 inline void put(boost::json::object& o, std::string_view k, const std::string& v) { o[k] = v; }
 inline void put(boost::json::object& o, std::string_view k, const std::optional<std::string>& v) {

@@ -10,7 +10,11 @@ namespace json = boost::json;
 json::value parse_json(std::string_view body, error_code& ec) {
   json::parse_options opts;
   opts.max_depth = max_json_depth;
-  json::parser p(json::storage_ptr(), opts);
+  // The parser's temporary stack lives in this buffer (no heap block per parse for bodies
+  // of ordinary depth/width; it falls back to the heap beyond). The value uses the default
+  // resource as before.
+  unsigned char temp[4096];
+  json::parser p(json::storage_ptr(), opts, temp);
   ec.clear();
   p.write(body.data(), body.size(), ec);
   if (ec) return nullptr;

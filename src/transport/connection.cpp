@@ -3,6 +3,7 @@
 #include <cleanlist/error.hpp>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
@@ -11,6 +12,7 @@
 #include <boost/beast/http/parser.hpp>
 
 #include <openssl/ssl.h>
+#include <algorithm>
 #include <stdexcept>
 #include <openssl/x509v3.h>
 
@@ -21,6 +23,8 @@ namespace cleanlist::transport {
 namespace {
 
 using boost::system::error_code;
+
+constexpr std::size_t read_reserve = 16 * 1024;  // per connection
 
 // Maps a transport error to the library's code, keeping operation_aborted for cancellation.
 error_code map_transport_error(error_code ec) {
@@ -114,13 +118,14 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context
   co_return error_code{};
 }
 
-asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, http::request<http::string_body>& req,
+asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, const std::string& request,
                                                       call_context& cc) {
   exchange_result r;
   lowest().expires_after(ep.request_timeout);
   error_code wec;
-  if (tls_) std::tie(wec, std::ignore) = co_await http::async_write(*tls_, req, cc.token());
-  else std::tie(wec, std::ignore) = co_await http::async_write(*plain_, req, cc.token());
+  const auto out = asio::buffer(request);
+  if (tls_) std::tie(wec, std::ignore) = co_await asio::async_write(*tls_, out, cc.token());
+  else std::tie(wec, std::ignore) = co_await asio::async_write(*plain_, out, cc.token());
   if (wec) {
     // The request was not fully handed to the kernel, so the server cannot have a complete request.
     close();
@@ -136,6 +141,10 @@ asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, http::
   // trailer. Without a cap an endless chunk extension or trailer would grow the buffer without
   // bound (Beast then reports buffer_overflow -> response_too_large).
   buffer_.max_size(static_cast<std::size_t>(ep.max_header_bytes) + 64 * 1024);
+  // Beast reads max(512, free capacity) bytes at a time, and the parser consumes whole
+  // reads, so a buffer left at 512 bytes never grows: every response > 512 B took 2+ recv
+  // calls. A reserved capacity makes a typical response one recv (kept across exchanges).
+  if (buffer_.capacity() < read_reserve) buffer_.reserve(std::min<std::size_t>(read_reserve, buffer_.max_size()));
   error_code rec;
   if (tls_) std::tie(rec, std::ignore) = co_await http::async_read(*tls_, buffer_, parser, cc.token());
   else std::tie(rec, std::ignore) = co_await http::async_read(*plain_, buffer_, parser, cc.token());

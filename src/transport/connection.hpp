@@ -51,9 +51,10 @@ public:
   /// Resolves, connects and (for TLS) handshakes with SNI and host name verification.
   asio::awaitable<boost::system::error_code> connect(const endpoint& ep, call_context& cc);
 
-  /// Writes the request and reads the response with the endpoint's limits and deadline.
-  asio::awaitable<exchange_result> exchange(const endpoint& ep, http::request<http::string_body>& req,
-                                            call_context& cc);
+  /// Writes the request (already serialized: request line, header fields, blank line, body;
+  /// one buffer, so one send per request) and reads the response with the endpoint's limits
+  /// and deadline.
+  asio::awaitable<exchange_result> exchange(const endpoint& ep, const std::string& request, call_context& cc);
 
   /// True if the peer closed or sent unsolicited bytes while idle: the connection must not be reused.
   bool stale() const;
