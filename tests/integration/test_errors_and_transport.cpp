@@ -287,13 +287,17 @@ namespace {
 // A minimal HTTP server that answers each connection's first request, then closes the
 // connection a moment later (an idle keep-alive timeout), counting requests per connection.
 struct closing_server {
+  std::string status_line = "HTTP/1.1 200 OK";
+  std::string body = R"({"workflow_id":"enrich-1","status":"pending","credits_reserved":1,"lead_list_id":"l","poll_url":"u"})";
   asio::io_context ioc;
   asio::ip::tcp::acceptor acc{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
   std::atomic<int> connections{0}, requests{0}, closed{0};
   std::atomic<bool> stopping{false};
   std::thread th;
 
-  closing_server() {
+  closing_server() = default;
+  closing_server(std::string status, std::string b) : status_line(std::move(status)), body(std::move(b)) {}
+  void start() {
     th = std::thread([this] {
       for (;;) {
         asio::ip::tcp::socket s(ioc);
@@ -310,8 +314,7 @@ struct closing_server {
         auto have = buf.size() - (head.find("\r\n\r\n") + 4);
         if (want > have) asio::read(s, buf, asio::transfer_exactly(want - have), ec);
         ++requests;
-        std::string body = R"({"workflow_id":"enrich-1","status":"pending","credits_reserved":1,"lead_list_id":"l","poll_url":"u"})";
-        std::string resp = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+        std::string resp = status_line + "\r\nContent-Type: application/json\r\nContent-Length: " +
                            std::to_string(body.size()) + "\r\nConnection: keep-alive\r\n\r\n" + body;
         asio::write(s, asio::buffer(resp), ec);
         s.shutdown(asio::ip::tcp::socket::shutdown_both, ec);  // the server's idle close
@@ -332,8 +335,45 @@ struct closing_server {
 
 } // namespace
 
+TEST_CASE("a FastAPI 422 validation error over the wire is parsed into diagnostics") {
+  closing_server srv("HTTP/1.1 422 Unprocessable Entity",
+                     R"({"detail":[{"type":"missing","loc":["body","lead_list_id"],"msg":"Field required","input":{}}]})");
+  srv.start();
+  asio::io_context ioc;
+  cl::client_params p;
+  p.api_key = "clapi_test_key_0123456789";
+  p.base_url = "http://127.0.0.1:" + std::to_string(srv.acc.local_endpoint().port()) + "/api/v2";
+  p.rate_limit.enabled = false;
+  cl::client c(ioc.get_executor(), p);
+  cl::enrich_person_request r;
+  r.email = "a@b.io";
+  auto o = run_expect_error<cl::enrich_person_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_enrich_person(r, d, cb); });
+  CHECK(o.ec == cl::error::validation_failed);
+  CHECK(o.diag.http_status == 422);
+  CHECK(o.diag.code == "validation_error");
+  CHECK(o.diag.problem == "body.lead_list_id: Field required");
+  CHECK(srv.requests == 1);  // a 4xx is never retried
+}
+
+TEST_CASE("shutdown closes connections promptly and fails later operations") {
+  cleanlist::testing::simulator sim(fast_sim());
+  asio::io_context ioc;
+  cl::client c(ioc.get_executor(), client_for(sim));
+  for (int i = 0; i < 3; ++i) run(ioc, c.async_whoami());
+  c.shutdown();
+  // The bounded TLS close_notify exchange runs; the io_context then runs out of work.
+  const auto t0 = std::chrono::steady_clock::now();
+  ioc.restart();
+  ioc.run_for(5s);
+  CHECK(ioc.stopped());  // nothing left pending: idle connections are closed
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+  auto o = run_expect_error<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_whoami(d, cb); });
+  CHECK(o.ec == cl::error::shutdown);
+}
+
 TEST_CASE("a keep-alive connection closed by the server is replaced before sending") {
   closing_server srv;
+  srv.start();
   auto port = srv.acc.local_endpoint().port();
   asio::io_context ioc;
   cl::client_params p;
