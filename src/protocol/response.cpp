@@ -94,12 +94,14 @@ void read_error_body(const json::value& v, diagnostics& d) {
     if (auto r = e.find("retryable"); r != e.end() && r->value().is_bool()) d.retryable = r->value().get_bool();
     // retry_after_ms is the precise value; the Retry-After header is it rounded up to seconds.
     if (auto r = e.find("retry_after_ms"); r != e.end()) {
-      if (r->value().is_int64() && r->value().get_int64() >= 0)
-        d.retry_after = std::chrono::milliseconds(r->value().get_int64());
-      else if (r->value().is_uint64())
-        d.retry_after = std::chrono::milliseconds(static_cast<std::int64_t>(r->value().get_uint64()));
-      else if (r->value().is_double() && r->value().get_double() >= 0 && r->value().get_double() < 1e12)
-        d.retry_after = std::chrono::milliseconds(static_cast<std::int64_t>(r->value().get_double()));
+      // Values outside [0, 1 year] are ignored (a uint64 above INT64_MAX once wrapped negative).
+      constexpr double max_ms = 365.0 * 24 * 3600 * 1000;
+      const auto& v = r->value();
+      double ms = -1;
+      if (v.is_int64()) ms = static_cast<double>(v.get_int64());
+      else if (v.is_uint64()) ms = static_cast<double>(v.get_uint64());
+      else if (v.is_double()) ms = v.get_double();
+      if (ms >= 0 && ms <= max_ms) d.retry_after = std::chrono::milliseconds(static_cast<std::int64_t>(ms));
     }
     return;
   }

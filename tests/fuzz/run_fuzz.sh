@@ -26,7 +26,8 @@ for t in classify models; do
   mkdir -p "$work" "$build/artifacts/$t"
   echo "== fuzz_$t for ${secs}s (seeds: $(ls "$seeds" | wc -l))"
   log="$build/fuzz_$t.log"
-  if ! "$build/fuzz_$t" "$work" "$seeds" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+  # regressions/<target>: inputs that once crashed, replayed every run.
+  if ! "$build/fuzz_$t" "$work" "$seeds" "$here/regressions/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
         -max_len=65536 -print_final_stats=1 -artifact_prefix="$build/artifacts/$t/" >"$log" 2>&1; then
     echo "fuzz_$t FAILED; last lines of $log:" >&2
     tail -40 "$log" >&2

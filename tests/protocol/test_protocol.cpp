@@ -100,6 +100,11 @@ TEST_CASE("classify: modern error envelope") {
   CHECK(rl2.diag.retry_after == std::optional(1500ms));
 
   CHECK(classify({409, "", "", R"({"error":{"code":"quote_already_used","problem":"p","retryable":false}})"}).ec == cl::error::quote_already_used);
+  // Found by fuzz_classify: a uint64 above INT64_MAX must not wrap into a negative pause.
+  auto huge = classify({429, "", "", R"({"error":{"code":"rate_limited","problem":"p","retry_after_ms":15099999999999999990}})"});
+  CHECK_FALSE(huge.diag.retry_after);
+  auto neg = classify({429, "", "", R"({"error":{"code":"rate_limited","problem":"p","retry_after_ms":-5}})"});
+  CHECK_FALSE(neg.diag.retry_after);
   CHECK(classify({400, "", "", R"({"error":{"code":"quote_expired","problem":"p"}})"}).ec == cl::error::quote_expired);
   CHECK(classify({403, "", "", R"({"error":{"code":"insufficient_scope","problem":"p"}})"}).ec == cl::error::insufficient_scope);
   CHECK(classify({403, "", "", R"({"error":{"code":"list_protected","problem":"p"}})"}).ec == cl::error::forbidden);
