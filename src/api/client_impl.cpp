@@ -120,16 +120,6 @@ error_code stop_error_of(const transport::call_context& cc) {
   return asio::error::operation_aborted;
 }
 
-http::verb to_verb(api::method m) {
-  switch (m) {
-  case api::method::get: return http::verb::get;
-  case api::method::post: return http::verb::post;
-  case api::method::patch: return http::verb::patch;
-  case api::method::del: return http::verb::delete_;
-  }
-  return http::verb::get;
-}
-
 std::string_view verb_text(api::method m) {
   switch (m) {
   case api::method::get: return "GET";
@@ -249,7 +239,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
       co_return call_result{failure, nullptr};
     }
     last_retry_cost = (core::is_timeout_error(out.ec) || out.stage == core::send_stage::sent_no_response) ? params_.retry.timeout_cost : params_.retry.retry_cost;
-    log(log_level::info, "retrying " + std::string(http::to_string(to_verb(spec.verb))) + " after " + d.to_string());
+    log(log_level::info, "retrying " + std::string(verb_text(spec.verb)) + " after " + d.to_string());
     asio::steady_timer pause(strand_, decision.delay);
     co_await pause.async_wait(cc.token());  // an error here is a stop, checked below
     if (cc.stopped()) co_return call_result{stop_error_of(cc), nullptr};
