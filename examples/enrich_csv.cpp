@@ -533,10 +533,9 @@ std::optional<options> parse_args(int argc, char** argv) {
     } else if (a == "--type") {
       auto v = next();
       if (!v) return std::nullopt;
-      if (*v == "partial") o.type = cl::enrichment_type::partial;
-      else if (*v == "full") o.type = cl::enrichment_type::full;
-      else if (*v == "phone_only") o.type = cl::enrichment_type::phone_only;
-      else return std::nullopt;
+      auto t = cl::parse_enrichment_type(*v);  // partial | phone_only | full
+      if (!t) return std::nullopt;
+      o.type = *t;
     } else if (a == "--chunk") {
       auto v = next();
       if (!v) return std::nullopt;
