@@ -31,12 +31,6 @@ void check_user_agent_or_throw(std::string_view ua) {
       throw std::invalid_argument("cleanlist: user_agent contains CR, LF or other control characters");
 }
 
-protocol::base_url parse_url_or_throw(const std::string& s) {
-  auto u = protocol::parse_base_url(s);
-  if (!u) throw std::invalid_argument("cleanlist: invalid base_url (expected http(s)://host[:port]/path)");
-  return *u;
-}
-
 } // namespace
 
 client_params client_params::from_env() {
@@ -64,7 +58,7 @@ std::shared_ptr<http_transport::state> transport_for(const asio::any_io_executor
 client::impl::impl(asio::any_io_executor ex, client_params p)
     : user_ex_(ex),
       params_(std::move(p)),
-      url_(parse_url_or_throw(params_.base_url)),
+      url_(protocol::parse_base_url_or_throw(params_.base_url)),
       transport_(transport_for(ex, params_, url_)),
       owns_transport_(!params_.shared_transport),
       strand_(transport_->strand),

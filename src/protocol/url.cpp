@@ -1,6 +1,7 @@
 #include "protocol/url.hpp"
 
 #include <charconv>
+#include <stdexcept>
 
 namespace cleanlist::protocol {
 
@@ -64,6 +65,12 @@ std::optional<base_url> parse_base_url(std::string_view s) {
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   u.path = std::string(path);
   return u;
+}
+
+base_url parse_base_url_or_throw(std::string_view s) {
+  auto u = parse_base_url(s);
+  if (!u) throw std::invalid_argument("cleanlist: invalid base_url (expected http(s)://host[:port]/path)");
+  return *u;
 }
 
 std::string url_encode(std::string_view s) {

@@ -21,6 +21,8 @@ struct base_url {
 
 /// Parses "http(s)://host[:port][/path]"; nullopt on anything else (no userinfo, query or fragment).
 std::optional<base_url> parse_base_url(std::string_view s);
+/// Same, for configuration: throws std::invalid_argument with a message naming the expected form.
+base_url parse_base_url_or_throw(std::string_view s);
 
 /// Percent-encodes a query or path component (RFC 3986 unreserved kept).
 std::string url_encode(std::string_view s);

@@ -19,17 +19,14 @@ asio::awaitable<pool::lease> pool::acquire(const endpoint& ep, call_context& cc)
       idle_.pop_back();
       if (!c->stale()) co_return lease{{}, std::move(c)};
       --total_;  // closed by the server while idle: drop it, nothing was sent on it
-      total_open_ = total_;
     }
     if (total_ < max_) {
       ++total_;
-      total_open_ = total_;
       ++created_;
       auto c = std::make_unique<connection>(ex_);
       auto ec = co_await c->connect(ep, cc);
       if (ec) {
         --total_;
-        total_open_ = total_;
         wakeup_.cancel_one();  // a slot is free again
         co_return lease{ec, nullptr};
       }
@@ -48,7 +45,6 @@ void pool::release(std::unique_ptr<connection> c) {
   } else {
     --total_;
   }
-  total_open_ = total_;
   wakeup_.cancel_one();
 }
 
@@ -60,7 +56,6 @@ void pool::shutdown() {
   shut_ = true;
   for (auto& c : idle_) asio::co_spawn(ex_, close_gracefully(std::move(c)), asio::detached);
   total_ -= idle_.size();
-  total_open_ = total_;
   idle_.clear();
   wakeup_.cancel();
 }

@@ -30,15 +30,14 @@ public:
   /// Gracefully closes idle connections (bounded) and wakes waiters with error::shutdown.
   void shutdown();
 
-  std::size_t open_connections() const noexcept { return total_open_; }
+  std::size_t open_connections() const noexcept { return total_; }
   std::size_t idle_connections() const noexcept { return idle_.size(); }
   std::uint64_t connections_created() const noexcept { return created_; }
 
 private:
   asio::any_io_executor ex_;
   std::size_t max_;
-  std::size_t total_ = 0;
-  std::atomic<std::size_t> total_open_{0};  // mirror of total_ readable from any thread
+  std::atomic<std::size_t> total_{0};  // written on the strand, read by stats from any thread
   std::atomic<std::uint64_t> created_{0};  // read by stats() from any thread
   bool shut_ = false;
   std::vector<std::unique_ptr<connection>> idle_;  // LIFO: the most recently used is the most likely alive

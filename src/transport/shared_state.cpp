@@ -4,24 +4,13 @@
 
 #include <openssl/ssl.h>
 
-#include <stdexcept>
 
 namespace cleanlist {
-
-namespace {
-
-protocol::base_url parse_or_throw(const std::string& s) {
-  auto u = protocol::parse_base_url(s);
-  if (!u) throw std::invalid_argument("cleanlist: invalid base_url (expected http(s)://host[:port]/path)");
-  return *u;
-}
-
-} // namespace
 
 http_transport::state::state(boost::asio::any_io_executor ex, const std::string& base_url, const tls_params& tls,
                         std::size_t max_connections)
     : strand(boost::asio::make_strand(ex)),
-      url(parse_or_throw(base_url)),
+      url(protocol::parse_base_url_or_throw(base_url)),
       ssl(boost::asio::ssl::context::tls_client),
       pool(strand, max_connections) {
   // TLS >= 1.2, peer verification always on (host name checks are set per connection).
