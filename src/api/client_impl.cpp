@@ -85,25 +85,20 @@ call_scope::call_scope(client::impl& s, asio::cancellation_slot user_slot)
     : call_scope(s, user_slot, s.params_.overall_timeout) {}
 
 call_scope::call_scope(client::impl& s, asio::cancellation_slot user_slot, std::chrono::milliseconds overall)
-    : deadline(s.strand_), slot(user_slot), self(s) {
+    : slot(user_slot), self(s), watched(*s.transport_->watch, cc, std::min(overall, s.shortest_timeout())) {
   ++self.stats_.in_flight;
+  cc.overall_deadline = transport::call_context::after(overall);
   if (slot.is_connected()) {
-    slot.assign([cc = cc](asio::cancellation_type t) {
-      cc->cancelled = true;
-      cc->stop(t);
+    // Cleared in the destructor, before cc goes away.
+    slot.assign([c = &cc](asio::cancellation_type t) {
+      c->cancelled = true;
+      c->stop(t);
     });
   }
-  deadline.expires_after(overall);
-  deadline.async_wait([cc = cc](boost::system::error_code ec) {
-    if (ec) return;  // cancelled: the call finished first
-    cc->timed_out = true;
-    cc->stop();
-  });
 }
 
 call_scope::~call_scope() {
   if (slot.is_connected()) slot.clear();
-  deadline.cancel();
   --self.stats_.in_flight;
 }
 
@@ -151,11 +146,13 @@ core::send_stage to_core(transport::stage s) {
 
 } // namespace
 
-error_code call_scope::stop_error() const { return stop_error_of(*cc); }
+error_code call_scope::stop_error() const { return stop_error_of(cc); }
 
 asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec, transport::call_context& cc,
                                                    diagnostics& d, bool slot_taken) {
   if (shut_) co_return call_result{error::shutdown, nullptr};
+  // Attempt deadlines need the watch; a call_scope usually watches the call already.
+  transport::watch_guard watched(*transport_->watch, cc, shortest_timeout());
   const auto req = serialize_request(*this, spec);
   double last_retry_cost = 0;
   for (int attempt = 1;; ++attempt) {

@@ -55,6 +55,10 @@ public:
   /// "Host: ...\r\nAuthorization: ...\r\nUser-Agent: ...\r\nAccept: application/json\r\n",
   /// built once: every request line is followed by these fields.
   std::string header_fields_;
+  /// The shortest limit a call of this client can set (the deadline watch's tick follows it).
+  std::chrono::milliseconds shortest_timeout() const {
+    return std::min({params_.connect_timeout, params_.request_timeout, params_.overall_timeout});
+  }
   /// Latest server pause handed to the limiter (Retry-After); see limiter_bypass().
   std::chrono::steady_clock::time_point paused_until_{};
 
@@ -136,7 +140,7 @@ error_code convert(boost::json::value& v, T& out, diagnostics& d, std::string_vi
       try {
         models_detail::raw_move_guard guard(&v.get_object());
         out = boost::json::value_to<T>(v);
-        if (guard.skipped()) out.raw = std::move(v.get_object());
+        if (guard.skipped()) protocol::adopt(out.raw, std::move(v.get_object()));
         return {};
       } catch (const std::exception& e) {
         d.problem = e.what();
@@ -149,16 +153,19 @@ error_code convert(boost::json::value& v, T& out, diagnostics& d, std::string_vi
   return convert(cv, out, d, secret);
 }
 
-/// Shared plumbing of a call: cancellation slot, overall deadline, in-flight count.
+/// Shared plumbing of a call: cancellation slot, overall deadline (watched by the transport's
+/// deadline_watch), in-flight count. Lives in the call's coroutine frame.
 struct call_scope {
-  std::shared_ptr<transport::call_context> cc = std::make_shared<transport::call_context>();
-  asio::steady_timer deadline;
+  transport::call_context cc;
   asio::cancellation_slot slot;
   client::impl& self;
+  transport::watch_guard watched;
 
   call_scope(client::impl& s, asio::cancellation_slot user_slot);
   call_scope(client::impl& s, asio::cancellation_slot user_slot, std::chrono::milliseconds overall);
   ~call_scope();
+  call_scope(const call_scope&) = delete;
+  call_scope& operator=(const call_scope&) = delete;
   /// Maps a stop of the call (cancel/deadline) to the error to report.
   error_code stop_error() const;
 };
@@ -171,7 +178,7 @@ asio::awaitable<void> run_call(std::shared_ptr<client::impl> self, api::request_
   error_code ec;
   {
     call_scope scope(*self, asio::get_associated_cancellation_slot(h));
-    auto r = co_await self->execute(spec, *scope.cc, d);
+    auto r = co_await self->execute(spec, scope.cc, d);
     ec = r.ec;
     if (!ec) ec = convert(r.json, value, d, self->params_.api_key);
   }

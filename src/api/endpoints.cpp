@@ -72,7 +72,7 @@ asio::awaitable<void> walk_pages(std::shared_ptr<client::impl> self, Req req, Bu
         d.problem = spec.invalid;
         break;
       }
-      auto r = co_await self->execute(spec, *scope.cc, d);
+      auto r = co_await self->execute(spec, scope.cc, d);
       if ((ec = r.ec)) break;
       Page pg;
       if ((ec = convert(r.json, pg, d, self->params_.api_key))) break;

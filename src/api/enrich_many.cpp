@@ -181,7 +181,7 @@ asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::s
   diagnostics d;
   {
     call_scope scope(*self, asio::get_associated_cancellation_slot(h), st->opts.poll.deadline);
-    auto& cc = *scope.cc;
+    auto& cc = scope.cc;
 
     std::vector<std::size_t> bulk_idx;
     std::size_t valid = 0;

@@ -271,7 +271,7 @@ void reader::envelope_into(envelope& e) const {
     raw_move_skipped = true;  // the caller moves the object in (raw_move_guard)
     return;
   }
-  e.raw = obj_;
+  protocol::adopt(e.raw, json::object(obj_, obj_.storage()));  // a copy in the body's arena
 }
 
 json::array to_array(const std::vector<std::string>& v) {

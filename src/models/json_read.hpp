@@ -6,6 +6,8 @@
 #include <cleanlist/error.hpp>
 #include <cleanlist/models/common.hpp>
 
+#include "protocol/json_adopt.hpp"
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>

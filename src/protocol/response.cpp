@@ -1,5 +1,7 @@
 #include "protocol/response.hpp"
+#include "protocol/json_adopt.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
 
 #include <charconv>
@@ -11,10 +13,12 @@ json::value parse_json(std::string_view body, error_code& ec) {
   json::parse_options opts;
   opts.max_depth = max_json_depth;
   // The parser's temporary stack lives in this buffer (no heap block per parse for bodies
-  // of ordinary depth/width; it falls back to the heap beyond). The value uses the default
-  // resource as before.
+  // of ordinary depth/width; it falls back to the heap beyond). The document lives in one
+  // monotonic arena sized from the body (a heap block per string/object/array otherwise),
+  // shared by reference count with whatever keeps a part of it (a model's `raw`).
   unsigned char temp[4096];
   json::parser p(json::storage_ptr(), opts, temp);
+  p.reset(json::make_shared_resource<json::monotonic_resource>(body.size() * 2 + 256));
   ec.clear();
   p.write(body.data(), body.size(), ec);
   if (ec) return nullptr;
@@ -150,7 +154,7 @@ classified classify(const raw_response& r, std::string_view secret) {
   if (d.request_id.size() > 128) d.request_id.resize(128);
   if (r.status >= 200 && r.status < 300) {
     error_code pec;
-    out.json = parse_json(r.body, pec);
+    adopt(out.json, parse_json(r.body, pec));
     if (pec || !out.json.is_object()) {
       out.ec = error::bad_response;
       d.problem = pec ? "response body is not valid JSON: " + pec.message() : "response body is not a JSON object";

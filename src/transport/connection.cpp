@@ -2,7 +2,9 @@
 
 #include <cleanlist/error.hpp>
 
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/error.hpp>
@@ -28,7 +30,6 @@ constexpr std::size_t read_reserve = 16 * 1024;  // per connection
 
 // Maps a transport error to the library's code, keeping operation_aborted for cancellation.
 error_code map_transport_error(error_code ec) {
-  if (ec == beast::error::timeout) return error::timeout;
   if (ec == http::error::body_limit || ec == http::error::header_limit || ec == http::error::buffer_overflow)
     return error::response_too_large;
   if (ec.category() == asio::error::get_ssl_category()) {
@@ -69,28 +70,58 @@ private:
 
 connection::~connection() { close(); }
 
-beast::tcp_stream& connection::lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
+asio::ip::tcp::socket& connection::lowest() { return tls_ ? tls_->next_layer() : *plain_; }
 
 void connection::close() noexcept {
   error_code ignored;
-  if (tls_) beast::get_lowest_layer(*tls_).socket().close(ignored);
-  if (plain_) plain_->socket().close(ignored);
+  if (tls_) tls_->next_layer().close(ignored);
+  if (plain_) plain_->close(ignored);
   open_ = false;
 }
 
+namespace {
+
+// An error of a phase whose deadline the watch enforced is a timeout, not a cancellation.
+error_code phase_error(error_code ec, const call_context& cc) {
+  if (cc.attempt_expired && !cc.stopped()) return error::timeout;
+  return map_transport_error(ec);
+}
+
+// Marks a connect or request phase: its deadline is set on entry and cleared on every exit.
+class attempt_phase {
+public:
+  attempt_phase(call_context& cc, std::chrono::milliseconds limit) : cc_(cc) { cc.begin_attempt(limit); }
+  ~attempt_phase() { cc_.end_attempt(); }
+  attempt_phase(const attempt_phase&) = delete;
+  attempt_phase& operator=(const attempt_phase&) = delete;
+
+private:
+  call_context& cc_;
+};
+
+} // namespace
+
 asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context& cc) {
   const auto& url = ep.url;
-  asio::ip::tcp::resolver resolver(ex_);
-  auto [rec, results] = co_await resolver.async_resolve(url.host, std::to_string(url.port), cc.token());
-  if (rec) co_return rec;
+  attempt_phase phase(cc, ep.connect_timeout);
+
+  // An IP literal needs no resolver (no thread hop, no allocation of a results list).
+  error_code aec;
+  const auto literal = asio::ip::make_address(url.host, aec);
+  const bool is_ip = !aec;
+  asio::ip::tcp::resolver::results_type results;
+  if (!is_ip) {
+    asio::ip::tcp::resolver resolver(ex_);
+    auto [rec, r] = co_await resolver.async_resolve(url.host, std::to_string(url.port), cc.token());
+    if (rec || cc.attempt_expired) co_return phase_error(rec ? rec : asio::error::operation_aborted, cc);
+    results = std::move(r);
+  }
 
   if (url.tls) {
-    tls_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ex_, *ep.ssl);
+    tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(ex_, *ep.ssl);
     SSL* ssl = tls_->native_handle();
-    error_code aec;
-    asio::ip::make_address(url.host, aec);
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-    if (!aec) {
+    if (is_ip) {
       // IP literal: verify against the certificate's IP SANs; SNI must not carry an IP (RFC 6066).
       if (X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str()) != 1) co_return error::tls_verification_failed;
     } else {
@@ -101,19 +132,32 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context
     }
     tls_->set_verify_mode(asio::ssl::verify_peer);
   } else {
-    plain_ = std::make_unique<beast::tcp_stream>(ex_);
+    plain_ = std::make_unique<asio::ip::tcp::socket>(ex_);
   }
 
-  lowest().expires_after(ep.connect_timeout);
-  auto [cec, ep_used] = co_await lowest().async_connect(results, cc.token());
-  if (cec) co_return map_transport_error(cec);
-  lowest().socket().set_option(asio::ip::tcp::no_delay(true));
-  if (tls_) {
-    lowest().expires_after(ep.connect_timeout);
-    auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, cc.token());
-    if (hec) co_return map_transport_error(hec);
+  error_code cec;
+  if (is_ip) {
+    const asio::ip::tcp::endpoint target(literal, url.port);
+    std::tie(cec) = co_await lowest().async_connect(target, cc.token());
+  } else {
+    std::tie(cec, std::ignore) = co_await asio::async_connect(lowest(), results, cc.token());
   }
-  lowest().expires_never();
+  if (cec) {
+    close();
+    co_return phase_error(cec, cc);
+  }
+  lowest().set_option(asio::ip::tcp::no_delay(true), cec);
+  if (cc.attempt_expired || cc.stopped()) {
+    close();
+    co_return phase_error(asio::error::operation_aborted, cc);
+  }
+  if (tls_) {
+    auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, cc.token());
+    if (hec) {
+      close();
+      co_return phase_error(hec, cc);
+    }
+  }
   open_ = true;
   co_return error_code{};
 }
@@ -121,7 +165,7 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context
 asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, const std::string& request,
                                                       call_context& cc) {
   exchange_result r;
-  lowest().expires_after(ep.request_timeout);
+  attempt_phase phase(cc, ep.request_timeout);
   error_code wec;
   const auto out = asio::buffer(request);
   if (tls_) std::tie(wec, std::ignore) = co_await asio::async_write(*tls_, out, cc.token());
@@ -129,11 +173,16 @@ asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, const 
   if (wec) {
     // The request was not fully handed to the kernel, so the server cannot have a complete request.
     close();
-    r.ec = map_transport_error(wec);
+    r.ec = phase_error(wec, cc);
     r.where = stage::not_sent;
     co_return r;
   }
   r.where = stage::sent_no_response;
+  if (cc.attempt_expired || cc.stopped()) {  // expired while the write's completion was queued
+    close();
+    r.ec = phase_error(asio::error::operation_aborted, cc);
+    co_return r;
+  }
   bounded_response_parser parser(ep.max_header_bytes);
   parser.header_limit(ep.max_header_bytes);
   parser.body_limit(ep.max_body_bytes);
@@ -148,10 +197,9 @@ asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, const 
   error_code rec;
   if (tls_) std::tie(rec, std::ignore) = co_await http::async_read(*tls_, buffer_, parser, cc.token());
   else std::tie(rec, std::ignore) = co_await http::async_read(*plain_, buffer_, parser, cc.token());
-  lowest().expires_never();
   if (rec) {
     close();
-    r.ec = map_transport_error(rec);
+    r.ec = phase_error(rec, cc);
     co_return r;
   }
   r.where = stage::response;
@@ -163,23 +211,29 @@ asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, const 
 
 bool connection::stale() const {
   if (!open_) return true;
-  auto& sock = tls_ ? beast::get_lowest_layer(*tls_).socket() : plain_->socket();
+  auto& sock = tls_ ? tls_->next_layer() : *plain_;
   if (buffer_.size() != 0) return true;
   if (tls_ && SSL_pending(const_cast<SSL*>(tls_->native_handle())) > 0) return true;  // leftover bytes from the server: protocol state unknown
   char c;
-  ssize_t n = ::recv(sock.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  ssize_t n = ::recv(const_cast<asio::ip::tcp::socket&>(sock).native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n == 0) return true;                                     // orderly close (FIN) by the server
   if (n > 0) return true;                                      // unsolicited data (e.g. TLS close_notify)
   return !(errno == EAGAIN || errno == EWOULDBLOCK);           // reset or other error
 }
 
-asio::awaitable<void> connection::graceful_close() {
-  if (tls_ && open_) {
-    lowest().expires_after(std::chrono::seconds(1));
+asio::awaitable<void> connection::graceful_close(std::shared_ptr<connection> c) {
+  if (c->tls_ && c->open_) {
+    // close_notify gets 1 s; then the socket is closed, which ends the shutdown. The timer's
+    // handler shares ownership: it may run after this coroutine is done.
+    asio::steady_timer limit(c->ex_, std::chrono::seconds(1));
+    limit.async_wait([c](error_code ec) {
+      if (!ec) c->close();
+    });
     // stream_truncated / timeouts on shutdown are benign: we are closing anyway.
-    co_await tls_->async_shutdown(asio::as_tuple(asio::use_awaitable));
+    co_await c->tls_->async_shutdown(asio::as_tuple(asio::use_awaitable));
+    limit.cancel();
   }
-  close();
+  c->close();
 }
 
 } // namespace cleanlist::transport

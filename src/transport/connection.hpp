@@ -1,16 +1,17 @@
 #pragma once
-// One HTTP/1.1 keep-alive connection, plain TCP or TLS, with per-phase deadlines.
+// One HTTP/1.1 keep-alive connection, plain TCP or TLS. Each phase (connect + handshake,
+// write + read) has a deadline kept in the call_context and enforced by the transport's
+// deadline_watch, which cancels the pending operation; the connection is then closed.
 #include "protocol/url.hpp"
 #include "transport/call_context.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <chrono>
 #include <memory>
@@ -45,7 +46,10 @@ struct exchange_result {
 
 class connection {
 public:
-  explicit connection(asio::any_io_executor ex) : ex_(std::move(ex)) {}
+  /// `io_ex`: the executor sockets are bound to. Completions run on the awaiting coroutine's
+  /// executor (the transport's strand) whatever this is; a plain io_context executor keeps
+  /// each operation's work tracking free of allocations.
+  explicit connection(asio::any_io_executor io_ex) : ex_(std::move(io_ex)) {}
   ~connection();
 
   /// Resolves, connects and (for TLS) handshakes with SNI and host name verification.
@@ -63,14 +67,14 @@ public:
   std::chrono::steady_clock::time_point idle_since{};
 
   /// Bounded graceful close (TLS close_notify with a 1 s deadline); errors are ignored.
-  asio::awaitable<void> graceful_close();
+  static asio::awaitable<void> graceful_close(std::shared_ptr<connection> c);
   void close() noexcept;
 
 private:
-  beast::tcp_stream& lowest();
+  asio::ip::tcp::socket& lowest();
   asio::any_io_executor ex_;
-  std::unique_ptr<beast::tcp_stream> plain_;
-  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_;
+  std::unique_ptr<asio::ip::tcp::socket> plain_;
+  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
   beast::flat_buffer buffer_;
   bool open_ = false;
   bool keep_alive_ = true;

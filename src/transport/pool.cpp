@@ -7,8 +7,8 @@
 
 namespace cleanlist::transport {
 
-pool::pool(asio::any_io_executor ex, std::size_t max_connections)
-    : ex_(ex), max_(max_connections == 0 ? 1 : max_connections), wakeup_(ex, asio::steady_timer::time_point::max()) {}
+pool::pool(asio::any_io_executor strand, asio::any_io_executor io_ex, std::size_t max_connections)
+    : ex_(strand), io_ex_(std::move(io_ex)), max_(max_connections == 0 ? 1 : max_connections), wakeup_(strand, asio::steady_timer::time_point::max()) {}
 
 asio::awaitable<pool::lease> pool::acquire(const endpoint& ep, call_context& cc) {
   for (;;) {
@@ -23,7 +23,7 @@ asio::awaitable<pool::lease> pool::acquire(const endpoint& ep, call_context& cc)
     if (total_ < max_) {
       ++total_;
       ++created_;
-      auto c = std::make_unique<connection>(ex_);
+      auto c = std::make_unique<connection>(io_ex_);
       auto ec = co_await c->connect(ep, cc);
       if (ec) {
         --total_;
@@ -48,13 +48,10 @@ void pool::release(std::unique_ptr<connection> c) {
   wakeup_.cancel_one();
 }
 
-namespace {
-asio::awaitable<void> close_gracefully(std::unique_ptr<connection> c) { co_await c->graceful_close(); }
-} // namespace
-
 void pool::shutdown() {
   shut_ = true;
-  for (auto& c : idle_) asio::co_spawn(ex_, close_gracefully(std::move(c)), asio::detached);
+  for (auto& c : idle_)
+    asio::co_spawn(ex_, connection::graceful_close(std::shared_ptr<connection>(std::move(c))), asio::detached);
   total_ -= idle_.size();
   idle_.clear();
   wakeup_.cancel();

@@ -13,7 +13,8 @@ namespace cleanlist::transport {
 
 class pool {
 public:
-  pool(asio::any_io_executor ex, std::size_t max_connections);
+  /// `strand`: where the pool lives; `io_ex`: what its sockets are bound to (see connection).
+  pool(asio::any_io_executor strand, asio::any_io_executor io_ex, std::size_t max_connections);
 
   struct lease {
     boost::system::error_code ec;
@@ -36,6 +37,7 @@ public:
 
 private:
   asio::any_io_executor ex_;
+  asio::any_io_executor io_ex_;
   std::size_t max_;
   std::atomic<std::size_t> total_{0};  // written on the strand, read by stats from any thread
   std::atomic<std::uint64_t> created_{0};  // read by stats() from any thread

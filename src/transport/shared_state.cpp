@@ -1,22 +1,40 @@
 #include "transport/shared_state.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <openssl/ssl.h>
 
 
 namespace cleanlist {
 
+namespace {
+
+// A strand over the concrete io_context executor when that is what the user gave: it fits in
+// any_io_executor's small buffer, so copying it (every handler, timer and coroutine holds one)
+// and asking it for outstanding work allocate nothing. A strand over an any_io_executor does
+// not fit and allocates on each of those.
+boost::asio::any_io_executor make_serial_executor(const boost::asio::any_io_executor& ex) {
+  if (const auto* io = ex.target<boost::asio::io_context::executor_type>())
+    return boost::asio::make_strand(*io);
+  return boost::asio::make_strand(ex);
+}
+
+} // namespace
+
 http_transport::state::state(boost::asio::any_io_executor ex, const std::string& base_url, const tls_params& tls,
                         std::size_t max_connections)
-    : strand(boost::asio::make_strand(ex)),
+    : strand(make_serial_executor(ex)),
       url(protocol::parse_base_url_or_throw(base_url)),
       ssl(boost::asio::ssl::context::tls_client),
-      pool(strand, max_connections) {
+      pool(strand, ex, max_connections),
+      watch(std::make_shared<transport::deadline_watch>(strand)) {
   // TLS >= 1.2, peer verification always on (host name checks are set per connection).
   SSL_CTX_set_min_proto_version(ssl.native_handle(), TLS1_2_VERSION);
   ssl.set_verify_mode(boost::asio::ssl::verify_peer);
-  if (tls.use_system_ca) ssl.set_default_verify_paths();
+  // The system store costs ~20 ms and a few hundred KiB per transport: only load it for https.
+  if (tls.use_system_ca && url.tls) ssl.set_default_verify_paths();
   if (!tls.ca_file.empty()) {
     boost::system::error_code ec;
     ssl.load_verify_file(tls.ca_file, ec);

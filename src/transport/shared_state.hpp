@@ -2,6 +2,7 @@
 // What clients share through cleanlist::transport (or own privately when they don't share):
 // the strand every operation runs on, the TLS context and the keep-alive pool.
 #include "protocol/url.hpp"
+#include "transport/deadline_watch.hpp"
 #include "transport/pool.hpp"
 
 #include <cleanlist/transport.hpp>
@@ -14,10 +15,13 @@ namespace cleanlist {
 struct http_transport::state {
   state(boost::asio::any_io_executor ex, const std::string& base_url, const tls_params& tls, std::size_t max_connections);
 
-  boost::asio::strand<boost::asio::any_io_executor> strand;
+  /// A strand over the user's executor: every client and pool operation runs on it. Held as
+  /// an any_io_executor (see make_serial_executor).
+  boost::asio::any_io_executor strand;
   protocol::base_url url;
   boost::asio::ssl::context ssl;
   transport::pool pool;
+  std::shared_ptr<transport::deadline_watch> watch;  ///< deadlines of every call on this transport
 
   /// True if a client with this base URL can use this transport (same scheme, host and port).
   bool same_origin(const protocol::base_url& u) const {
