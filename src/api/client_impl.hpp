@@ -43,7 +43,7 @@ public:
   protocol::base_url url_;
   std::shared_ptr<http_transport::state> transport_;  // shared with other clients, or this client's own
   bool owns_transport_;
-  asio::strand<asio::any_io_executor> strand_;   // the transport's strand: all state lives on it
+  asio::any_io_executor strand_;                 // the transport's strand: all state lives on it
   transport::endpoint ep_;                       // this client's timeouts and limits
   transport::pool& pool_;
   rate_limiter limiter_;
@@ -153,6 +153,44 @@ error_code convert(boost::json::value& v, T& out, diagnostics& d, std::string_vi
   return convert(cv, out, d, secret);
 }
 
+/// Converts a parsed body the caller no longer needs into a new T on the heap: T is built in
+/// place (a response struct is ~1-2 KiB of strings and optionals; moving it hop by hop to the
+/// handler cost more than the allocation) and the top-level object is adopted as T::raw.
+template <class T>
+error_code convert(boost::json::value& v, std::unique_ptr<T>& out, diagnostics& d, std::string_view secret) {
+  try {
+    if constexpr (std::is_base_of_v<envelope, T>) {
+      if (v.is_object()) {
+        models_detail::raw_move_guard guard(&v.get_object());
+        out.reset(new T(boost::json::value_to<T>(v)));
+        if (guard.skipped()) protocol::adopt(out->raw, std::move(v.get_object()));
+        return {};
+      }
+    }
+    out.reset(new T(boost::json::value_to<T>(std::as_const(v))));
+    return {};
+  } catch (const std::exception& e) {
+    d.problem = e.what();
+    protocol::redact(d.problem, secret);
+    return error::bad_response;
+  }
+}
+
+/// Completes `h` with (ec, *value) on the handler's associated executor (falling back to `ex`).
+/// Only the box's pointer travels through the dispatch; T is moved once, into the handler.
+template <class T>
+void complete_boxed(const asio::any_io_executor& ex, detail::handler<T> h, error_code ec, std::unique_ptr<T> value) {
+  struct boxed {
+    detail::handler<T> h;
+    error_code ec;
+    std::unique_ptr<T> value;
+    void operator()() { std::move(h)(ec, std::move(*value)); }
+  };
+  if (!value) value = std::make_unique<T>();
+  auto target = asio::get_associated_executor(h, ex);
+  asio::dispatch(target, boxed{std::move(h), ec, std::move(value)});
+}
+
 /// Shared plumbing of a call: cancellation slot, overall deadline (watched by the transport's
 /// deadline_watch), in-flight count. Lives in the call's coroutine frame.
 struct call_scope {
@@ -173,7 +211,7 @@ struct call_scope {
 template <class T>
 asio::awaitable<void> run_call(std::shared_ptr<client::impl> self, api::request_spec spec, diagnostics* user_diag,
                                detail::handler<T> h) {
-  T value{};
+  std::unique_ptr<T> value;
   diagnostics d;
   error_code ec;
   {
@@ -183,7 +221,8 @@ asio::awaitable<void> run_call(std::shared_ptr<client::impl> self, api::request_
     if (!ec) ec = convert(r.json, value, d, self->params_.api_key);
   }
   if (user_diag) *user_diag = std::move(d);
-  asio::dispatch(self->user_ex_, asio::append(std::move(h), ec, std::move(value)));
+  if (ec) value.reset();
+  complete_boxed(self->user_ex_, std::move(h), ec, std::move(value));
 }
 
 template <class T>

@@ -26,6 +26,8 @@ void deadline_watch::remove(call_context& cc) noexcept {
   cc.watch = nullptr;
   cc.prev = cc.next = nullptr;
   --size_;
+  // Nothing left to watch: a pending tick would keep io_context::run() busy for up to a tick.
+  if (!head_ && armed_) timer_.cancel();
 }
 
 std::size_t deadline_watch::sweep(clock::time_point now) {
@@ -56,9 +58,8 @@ void deadline_watch::arm() {
     auto self = w.lock();
     if (!self) return;
     self->armed_ = false;
-    if (ec) return;
-    self->sweep(clock::now());
-    self->arm();
+    if (!ec) self->sweep(clock::now());
+    self->arm();  // also after a cancel: a call may have been added since
   });
 }
 

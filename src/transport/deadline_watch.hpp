@@ -4,7 +4,8 @@
 // keep-alive request's bookkeeping). Lives on the transport's strand.
 //
 // A deadline is noticed at most one tick late; the tick is a twentieth of the shortest timeout
-// a watched call uses, between 1 ms and 100 ms. The timer runs only while calls are watched.
+// a watched call uses, between 1 ms and 100 ms. The timer runs only while calls are watched
+// (it is cancelled when the last one goes, so an idle io_context::run() returns at once).
 #include "transport/call_context.hpp"
 
 #include <boost/asio/any_io_executor.hpp>

@@ -114,3 +114,16 @@ TEST_CASE("the watch's timer cuts a wait that has no deadline of its own") {
   CHECK(ec == asio::error::operation_aborted);
   CHECK(cc.timed_out);
 }
+
+TEST_CASE("the tick stops with the last watched call: an idle io_context has no work left") {
+  asio::io_context ioc;
+  auto w = std::make_shared<deadline_watch>(ioc.get_executor());
+  call_context cc;
+  {
+    watch_guard g(*w, cc, 10s);  // arms a 100 ms tick
+    ioc.poll();
+    CHECK_FALSE(ioc.stopped());  // the tick is pending work
+  }
+  ioc.poll();                    // runs the cancelled tick's handler, nothing else is pending
+  CHECK(ioc.stopped());
+}
