@@ -117,7 +117,9 @@ asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, poll_driver:
   w.last_processed = st.processed;
   if (changed && w.on_progress) w.on_progress(st);
   if (is_terminal_status(st.status)) co_return drv.finish(id, {}, &d, std::move(st));
-  drv.sched_.reschedule(id, clock::now());
+  std::optional<core::poll_scheduler::progress_sample> sample;
+  if (st.processed && st.total) sample = core::poll_scheduler::progress_sample{*st.processed, *st.total};
+  drv.sched_.reschedule(id, clock::now(), sample);
   drv.wake_.cancel();
 }
 

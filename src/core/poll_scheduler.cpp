@@ -23,6 +23,7 @@ bool poll_scheduler::add(id_type id, time_point now, const poll_params& p) {
   e.max_interval = std::chrono::duration_cast<duration>(p.max_interval);
   e.multiplier = static_cast<float>(p.multiplier);
   e.deadline = now + std::chrono::duration_cast<duration>(p.deadline);
+  e.added = now;
   deadlines_.emplace(e.deadline, id);
   schedule(id, e, now + e.interval);
   return true;
@@ -68,13 +69,40 @@ poll_scheduler::duration poll_scheduler::grow(const entry& e) {
   return duration(static_cast<duration::rep>(grown));
 }
 
-bool poll_scheduler::reschedule(id_type id, time_point now, bool /*progressed*/) {
+std::optional<poll_scheduler::time_point> poll_scheduler::estimate_completion(const entry& e, time_point now,
+                                                                                progress_sample sample) {
+  const auto p = sample.processed, total = sample.total;
+  if (total <= 0 || p <= 0 || p >= total || now <= e.added) return std::nullopt;
+  // Rate from the last sample if the counter moved since, else from the start of the wait.
+  time_point t0 = e.added;
+  std::int64_t p0 = 0;
+  if (e.last_processed >= 0 && e.last_processed < p && e.last_at < now) {
+    t0 = e.last_at;
+    p0 = e.last_processed;
+  }
+  const double per_item = static_cast<double>((now - t0).count()) / static_cast<double>(p - p0);
+  const double left = per_item * static_cast<double>(total - p);
+  if (!(left < static_cast<double>((time_point::max() - now).count()))) return std::nullopt;
+  return now + duration(static_cast<duration::rep>(left));
+}
+
+bool poll_scheduler::reschedule(id_type id, time_point now, std::optional<progress_sample> sample) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return false;
   entry& e = it->second;
   if (!e.in_flight) due_.erase(due_key{e.due, e.seq, id});
   e.interval = grow(e);
-  schedule(id, e, now + e.interval);
+  auto due = now + e.interval;
+  if (sample) {
+    if (auto eta = estimate_completion(e, now, *sample)) {
+      const auto margin = (now - e.added) / 100;  // a poll just before the end costs one more
+      const auto earliest = now + e.interval / 8;
+      due = std::min(due, std::max(earliest, *eta + margin));
+    }
+    e.last_at = now;
+    e.last_processed = sample->processed;
+  }
+  schedule(id, e, due);
   return true;
 }
 

@@ -6,7 +6,7 @@
 //
 //   for (id : sched.expired(now)) fail(id, timeout);
 //   wait until sched.next_due(), then acquire one rate-limiter slot;
-//   if (auto id = sched.pop_due(now)) { poll(*id); sched.reschedule(*id, now, progressed)
+//   if (auto id = sched.pop_due(now)) { poll(*id); sched.reschedule(*id, now, progress)
 //                                      or sched.remove(*id) when terminal; }
 //
 // Budget and starvation: the consumer takes ONE due workflow per limiter grant, so polling
@@ -50,7 +50,22 @@ public:
     bool in_flight = false; ///< popped, waiting for reschedule()/remove()
     duration max_interval;  ///< this entry's cap (per-call poll_params)
     float multiplier;       ///< this entry's growth factor
+    time_point added;       ///< when the wait started (about when the workflow was dispatched)
+    time_point last_at;     ///< time of the last progress sample
+    std::int64_t last_processed = -1;  ///< its `processed` counter (-1: no sample yet)
   };
+
+  /// A poll's progress counters (GET /enrichment/status: processed of total).
+  struct progress_sample {
+    std::int64_t processed = 0;
+    std::int64_t total = 0;
+  };
+
+  /// When a workflow reporting `sample` at `now` should be done, extrapolating its progress
+  /// linearly: from the last sample when the counter moved since, else from the start of the
+  /// wait (which includes any queueing, so that estimate is late rather than early).
+  /// nullopt when there is nothing to extrapolate (no progress yet, done, or no total).
+  static std::optional<time_point> estimate_completion(const entry& e, time_point now, progress_sample sample);
 
   explicit poll_scheduler(poll_params p = {}) : params_(p) {}
 
@@ -73,9 +88,11 @@ public:
   std::optional<id_type> pop_due(time_point now);
 
   /// After a poll: interval = min(max_interval, interval * multiplier), due = now + interval.
-  /// `progressed` (the workflow's counters moved) is accepted for future policies; the
-  /// interval grows either way (simple and budget-friendly). Returns false if unknown.
-  bool reschedule(id_type id, time_point now, bool progressed = false);
+  /// With a progress sample, the next poll comes earlier when the workflow should be done
+  /// before that: due = estimated completion (+1% of the elapsed time), but never sooner than
+  /// an eighth of the interval from now, so a wrong estimate costs few extra polls. Polls
+  /// still go through the limiter. Returns false if unknown.
+  bool reschedule(id_type id, time_point now, std::optional<progress_sample> sample = std::nullopt);
 
   /// Removes and returns (in deadline order) the workflows whose deadline is <= now,
   /// in flight or not.

@@ -76,7 +76,7 @@ TEST_CASE("poll_scheduler: interval grows by the multiplier up to the cap") {
     gaps.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(due - now));
     now = due;
     REQUIRE(s.pop_due(now) == std::optional<std::uint64_t>(1));
-    s.reschedule(1, now, false);
+    s.reschedule(1, now);
   }
   const std::vector<std::chrono::milliseconds> expected{1000ms, 1500ms, 2250ms, 3375ms,
                                                         4000ms, 4000ms, 4000ms, 4000ms};
@@ -151,7 +151,7 @@ TEST_CASE("poll_scheduler: no starvation when the budget is scarce (1000 workflo
     const auto waited = static_cast<std::uint64_t>((now - *due) / tick);
     max_wait_ticks = std::max(max_wait_ticks, waited);
     ++polls[*id];
-    s.reschedule(*id, now, false);
+    s.reschedule(*id, now);
   }
   // Every workflow polled; none waited longer than n ticks after becoming due.
   CHECK(polls.size() == n);
@@ -197,7 +197,7 @@ TEST_CASE("poll_scheduler: memory per waiting workflow") {
   MESSAGE("sizeof(entry) = " << sizeof(poll_scheduler::entry)
                              << " B; approx heap per workflow = " << poll_scheduler::approx_bytes_per_entry()
                              << " B");
-  CHECK(sizeof(poll_scheduler::entry) <= 64);  // 40 B + per-entry cap and multiplier
+  CHECK(sizeof(poll_scheduler::entry) <= 96);  // times, interval, cap, multiplier, last progress sample
   CHECK(poll_scheduler::approx_bytes_per_entry() <= 256);
   // Measured: bytes requested from the heap while adding 10000 workflows (includes the hash
   // table's rehash growth, so it over-counts the steady state).
@@ -209,4 +209,63 @@ TEST_CASE("poll_scheduler: memory per waiting workflow") {
   MESSAGE("measured heap bytes requested per workflow (10000 adds) = " << per << " B");
   CHECK(per > 0);
   CHECK(per <= 1024); // target: <= 1 KiB per waiting workflow
+}
+
+// ---- progress-aware scheduling: poll when the workflow should be done, not a backoff later
+
+namespace {
+using sample = poll_scheduler::progress_sample;
+using dur = poll_scheduler::duration;
+dur d(std::chrono::nanoseconds n) { return std::chrono::duration_cast<dur>(n); }
+}
+
+TEST_CASE("poll_scheduler: one sample extrapolates from the start of the wait") {
+  poll_scheduler s;  // initial 1 s, x1.5
+  s.add(1, t0);
+  REQUIRE(s.pop_due(t0 + 1s));
+  s.reschedule(1, t0 + 1s, sample{48, 60});  // 80 % in 1 s: done at 1.25 s
+  // due = 1.25 s + 1 % of the 1 s elapsed, instead of 1 s + 1.5 s
+  CHECK(s.find(1)->due == t0 + d(1250ms + 10ms));
+  CHECK(s.find(1)->interval == d(1500ms));  // the backoff still grows for later polls
+}
+
+TEST_CASE("poll_scheduler: two samples give the current rate") {
+  poll_scheduler s;
+  s.add(1, t0);
+  s.pop_due(t0 + 1s);
+  s.reschedule(1, t0 + 1s, sample{20, 60});  // from the start: done at 3 s; capped by the interval (2.5 s)
+  CHECK(s.find(1)->due == t0 + 2500ms);
+  s.pop_due(t0 + 2s);  // (polled early, e.g. by the caller)
+  s.reschedule(1, t0 + 2s, sample{50, 60});  // 30 per s since the last sample: 10 left -> +1/3 s
+  const auto eta = t0 + 2s + d(std::chrono::nanoseconds(333333333));
+  const auto due = s.find(1)->due;
+  CHECK(due >= eta + 20ms - 1ms);
+  CHECK(due <= eta + 20ms + 1ms);
+}
+
+TEST_CASE("poll_scheduler: no usable progress keeps the backoff; estimates are clamped") {
+  poll_scheduler s;
+  for (poll_scheduler::id_type id : {1, 2, 3, 4, 5}) s.add(id, t0);
+  for (int i = 0; i < 5; ++i) REQUIRE(s.pop_due(t0 + 1s));
+  s.reschedule(1, t0 + 1s, sample{0, 60});   // nothing processed yet
+  s.reschedule(2, t0 + 1s, sample{60, 60});  // counters full but not terminal yet
+  s.reschedule(3, t0 + 1s, sample{5, 0});    // no total
+  s.reschedule(4, t0 + 1s, sample{1, 100});  // done in 100 s: the backoff comes first
+  s.reschedule(5, t0 + 1s, sample{599, 600});  // done in ~2 ms: not sooner than interval / 8
+  CHECK(s.find(1)->due == t0 + 2500ms);
+  CHECK(s.find(2)->due == t0 + 2500ms);
+  CHECK(s.find(3)->due == t0 + 2500ms);
+  CHECK(s.find(4)->due == t0 + 2500ms);
+  CHECK(s.find(5)->due == t0 + 1s + d(1500ms) / 8);
+}
+
+TEST_CASE("poll_scheduler: a stalled counter falls back to the rate since the start") {
+  poll_scheduler s;
+  s.add(1, t0);
+  s.pop_due(t0 + 1s);
+  s.reschedule(1, t0 + 1s, sample{30, 60});  // from the start: done at 2 s
+  CHECK(s.find(1)->due == t0 + 2s + 10ms);
+  s.pop_due(t0 + 2010ms);
+  s.reschedule(1, t0 + 2010ms, sample{30, 60});  // no progress since: 30 in 2.01 s from the start
+  CHECK(s.find(1)->due == t0 + 2010ms + 2010ms + d(20100us));
 }
