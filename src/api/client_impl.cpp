@@ -233,6 +233,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
     log(log_level::info, "retrying " + std::string(verb_text(spec.verb)) + " after " + d.to_string());
     asio::steady_timer pause(strand_, decision.delay);
     co_await pause.async_wait(cc.token());  // an error here is a stop, checked below
+    cc.op_done();
     if (cc.stopped()) co_return call_result{stop_error_of(cc), nullptr};
   }
 }

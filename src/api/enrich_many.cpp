@@ -216,6 +216,7 @@ asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::s
         asio::co_spawn(self->strand_, person_worker(self, st, wcc, all_done), asio::detached);
       }
       co_await all_done->async_wait(cc.token());
+      cc.op_done();
       if (st->workers > 0) {  // the batch was cancelled or timed out: stop the workers, then join them
         for (auto& w : st->worker_ccs) {
           w->timed_out = cc.timed_out;

@@ -87,7 +87,7 @@ enrich_by_task_entity_result parse_entity_result(const json::value& jv, std::str
   r.status = rd.req_string("status");
   r.error = rd.opt_string("error");
   if (const auto* c = rd.find("company"); c && !c->is_null())
-    r.company = parse_company_record(*c, rd.ctx() + ".company");
+    r.company = parse_company_record(*c, std::string(rd.ctx()) + ".company");
   return r;
 }
 
@@ -133,7 +133,7 @@ enrich_company_response tag_invoke(json::value_to_tag<enrich_company_response>, 
   reader rd(jv, "enrich_company_response");
   enrich_company_response r;
   rd.envelope_into(r);
-  r.company = parse_company_record(rd.req_value("company"), rd.ctx() + ".company");
+  r.company = parse_company_record(rd.req_value("company"), std::string(rd.ctx()) + ".company");
   r.credits_charged = rd.req_int("credits_charged");
   return r;
 }
@@ -189,7 +189,7 @@ workflow_status_response tag_invoke(json::value_to_tag<workflow_status_response>
   r.refund_status = rd.opt_string("refund_status");
   r.refund_message = rd.opt_string("refund_message");
   if (const auto* res = rd.find("result"); res && !res->is_null())
-    r.result = parse_single_result(*res, rd.ctx() + ".result");
+    r.result = parse_single_result(*res, std::string(rd.ctx()) + ".result");
   r.credits_charged = rd.opt_int("credits_charged");
   r.credits_refunded = rd.opt_int("credits_refunded");
   return r;

@@ -56,10 +56,27 @@ std::optional<double> to_number(const json::value& v) noexcept {
 
 reader::reader(const json::value& jv, std::string_view ctx) : obj_(expect_object(jv, ctx)), ctx_(ctx) {}
 
-const json::value* reader::find(std::string_view field) const noexcept { return obj_.if_contains(field); }
+// Models read members mostly in the order the server writes them: scanning on from the
+// last hit finds most in one comparison, where object::find compares from the start (small
+// objects are not indexed). Keys are unique after parsing, so scan order does not matter.
+const json::value* reader::find(std::string_view field) const noexcept {
+  const std::size_t n = obj_.size();
+  if (n == 0) return nullptr;
+  if (n > 32) return obj_.if_contains(field);  // large objects are hash-indexed by Boost.JSON
+  const json::key_value_pair* kv = obj_.begin();
+  std::size_t i = hint_ < n ? hint_ : 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    if (kv[i].key() == field) {
+      hint_ = i + 1;
+      return &kv[i].value();
+    }
+    if (++i == n) i = 0;
+  }
+  return nullptr;
+}
 
 const json::value* reader::need(std::string_view f) const {
-  const auto* v = obj_.if_contains(f);
+  const auto* v = find(f);
   if (!v) fail(ctx_, f, "required field is missing");
   return v;
 }
@@ -158,7 +175,7 @@ bool reader::bool_or(std::string_view f, bool dflt) const {
 }
 
 namespace {
-std::vector<std::string> strings_of(const json::array& arr, const std::string& ctx, std::string_view f) {
+std::vector<std::string> strings_of(const json::array& arr, std::string_view ctx, std::string_view f) {
   std::vector<std::string> out;
   out.reserve(arr.size());
   for (std::size_t i = 0; i < arr.size(); ++i) {

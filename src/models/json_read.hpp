@@ -37,7 +37,9 @@ public:
   reader(const boost::json::value& jv, std::string_view ctx);
 
   const boost::json::object& object() const noexcept { return obj_; }
-  const std::string& ctx() const noexcept { return ctx_; }
+  /// Where this object is (for error messages). A view of the string given to the
+  /// constructor: readers are locals that never outlive it.
+  std::string_view ctx() const noexcept { return ctx_; }
   /// The member, or nullptr when absent. Null is returned as a value (is_null()).
   const boost::json::value* find(std::string_view field) const noexcept;
 
@@ -79,7 +81,7 @@ public:
     std::vector<T> out;
     out.reserve(arr.size());
     for (std::size_t i = 0; i < arr.size(); ++i)
-      out.push_back(parse(arr[i], ctx_ + "." + std::string(f) + "[" + std::to_string(i) + "]"));
+      out.push_back(parse(arr[i], std::string(ctx_) + "." + std::string(f) + "[" + std::to_string(i) + "]"));
     return out;
   }
 
@@ -88,7 +90,8 @@ public:
 
 private:
   const boost::json::object& obj_;
-  std::string ctx_;
+  std::string_view ctx_;
+  mutable std::size_t hint_ = 0;  // index after the last member found (see find)
   const boost::json::value* need(std::string_view f) const;
 };
 

@@ -48,7 +48,13 @@ struct call_context {
   }
   void end_attempt() noexcept { attempt_deadline = clock::time_point::max(); }
 
-  /// Completion token for an inner awaited operation: cancellable by this call, errors as tuple.
+  /// Call right after every awaited operation that used token(): an Asio operation leaves
+  /// its cancellation handler in the slot when it completes, and a later emission (a deadline
+  /// noticed between two operations) would reach an operation, or an I/O object, that is gone.
+  void op_done() noexcept { signal.slot().clear(); }
+
+  /// Completion token for an inner awaited operation: cancellable by this call, errors as
+  /// tuple. Follow the co_await with op_done().
   auto token() {
     return boost::asio::bind_cancellation_slot(signal.slot(), boost::asio::as_tuple(boost::asio::use_awaitable));
   }

@@ -113,6 +113,7 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context
   if (!is_ip) {
     asio::ip::tcp::resolver resolver(ex_);
     auto [rec, r] = co_await resolver.async_resolve(url.host, std::to_string(url.port), cc.token());
+    cc.op_done();
     if (rec || cc.attempt_expired) co_return phase_error(rec ? rec : asio::error::operation_aborted, cc);
     results = std::move(r);
   }
@@ -142,6 +143,7 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context
   } else {
     std::tie(cec, std::ignore) = co_await asio::async_connect(lowest(), results, cc.token());
   }
+  cc.op_done();
   if (cec) {
     close();
     co_return phase_error(cec, cc);
@@ -153,6 +155,7 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context
   }
   if (tls_) {
     auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, cc.token());
+    cc.op_done();
     if (hec) {
       close();
       co_return phase_error(hec, cc);
@@ -170,6 +173,7 @@ asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, const 
   const auto out = asio::buffer(request);
   if (tls_) std::tie(wec, std::ignore) = co_await asio::async_write(*tls_, out, cc.token());
   else std::tie(wec, std::ignore) = co_await asio::async_write(*plain_, out, cc.token());
+  cc.op_done();
   if (wec) {
     // The request was not fully handed to the kernel, so the server cannot have a complete request.
     close();
@@ -197,6 +201,7 @@ asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, const 
   error_code rec;
   if (tls_) std::tie(rec, std::ignore) = co_await http::async_read(*tls_, buffer_, parser, cc.token());
   else std::tie(rec, std::ignore) = co_await http::async_read(*plain_, buffer_, parser, cc.token());
+  cc.op_done();
   if (rec) {
     close();
     r.ec = phase_error(rec, cc);
@@ -225,7 +230,9 @@ asio::awaitable<void> connection::graceful_close(std::shared_ptr<connection> c) 
   if (c->tls_ && c->open_) {
     // close_notify gets 1 s; then the socket is closed, which ends the shutdown. The timer's
     // handler shares ownership: it may run after this coroutine is done.
-    asio::steady_timer limit(c->ex_, std::chrono::seconds(1));
+    // On this coroutine's executor (the pool's strand), not the socket's: the handler must
+    // not run concurrently with the shutdown it cuts short.
+    asio::steady_timer limit(co_await asio::this_coro::executor, std::chrono::seconds(1));
     limit.async_wait([c](error_code ec) {
       if (!ec) c->close();
     });
