@@ -159,7 +159,7 @@ public:
     requires detail::not_diagnostics<Token>
   auto async_wait_for_workflow(std::string workflow_id, poll_params poll, progress_function on_progress,
                                Token&& token = {}) {
-    return detail::run<workflow_status_response>(
+    return detail::run_long<workflow_status_response>(
         std::forward<Token>(token), nullptr,
         bind_start<workflow_status_response>(&client::start_wait_for_workflow, std::move(workflow_id), poll,
                                              std::move(on_progress)));
@@ -167,7 +167,7 @@ public:
   template <class Token = use_awaitable_t>
   auto async_wait_for_workflow(std::string workflow_id, poll_params poll, progress_function on_progress,
                                diagnostics& diag, Token&& token = {}) {
-    return detail::run<workflow_status_response>(
+    return detail::run_long<workflow_status_response>(
         std::forward<Token>(token), &diag,
         bind_start<workflow_status_response>(&client::start_wait_for_workflow, std::move(workflow_id), poll,
                                              std::move(on_progress)));
@@ -181,7 +181,7 @@ public:
   template <class Token = use_awaitable_t>
     requires detail::not_diagnostics<Token>
   auto async_enrich_many(std::vector<enrich_person_request> contacts, enrich_many_options opts, Token&& token = {}) {
-    return detail::run<std::vector<enrich_item_result>>(
+    return detail::run_long<std::vector<enrich_item_result>>(
         std::forward<Token>(token), nullptr,
         bind_start<std::vector<enrich_item_result>>(&client::start_enrich_many, std::move(contacts), std::move(opts)));
   }

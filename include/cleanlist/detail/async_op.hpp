@@ -5,11 +5,14 @@
 #include <cleanlist/error.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <memory>
 #include <type_traits>
 #include <utility>
 
@@ -26,29 +29,48 @@ namespace detail {
 template <class T>
 using handler = boost::asio::any_completion_handler<void(error_code, T)>;
 
-template <class T, class Token, class Start>
+/// Type-erases the handler. A handler kept for long (a wait of minutes) and using the default
+/// allocator gets the global heap: Asio's default for it is a per-thread recycling cache whose
+/// blocks come from short-lived socket operations, so a small handler would hold one of those
+/// (~0.5 KiB) for the whole wait.
+template <class T, bool LongLived, class H>
+handler<T> erase(H h) {
+  if constexpr (LongLived && std::is_same_v<boost::asio::associated_allocator_t<H>, std::allocator<void>>)
+    return handler<T>(boost::asio::bind_allocator(std::allocator<void>(), std::move(h)));
+  else
+    return handler<T>(std::move(h));
+}
+
+template <class T, bool LongLived = false, class Token, class Start>
 auto initiate(Token&& token, diagnostics* diag, Start start) {
   return boost::asio::async_initiate<Token, void(error_code, T)>(
-      [](auto h, diagnostics* d, Start s) { s(d, handler<T>(std::move(h))); }, token, diag, std::move(start));
+      [](auto h, diagnostics* d, Start s) { s(d, erase<T, LongLived>(std::move(h))); }, token, diag, std::move(start));
 }
 
 // A named coroutine (not a lambda): g++ 12 mishandles capturing coroutine lambdas.
-template <class T, class Start>
+template <class T, bool LongLived, class Start>
 boost::asio::awaitable<T> checked(Start start, diagnostics* user_diag) {
   diagnostics d;
-  auto [ec, value] = co_await initiate<T>(boost::asio::as_tuple(boost::asio::use_awaitable), &d, std::move(start));
+  auto [ec, value] =
+      co_await initiate<T, LongLived>(boost::asio::as_tuple(boost::asio::use_awaitable), &d, std::move(start));
   if (user_diag) *user_diag = d;
   if (ec) throw api_exception(ec, std::move(d));
   co_return std::move(value);
 }
 
-template <class T, class Token, class Start>
+template <class T, bool LongLived = false, class Token, class Start>
 auto run(Token&& token, diagnostics* diag, Start start) {
   if constexpr (std::is_same_v<std::decay_t<Token>, use_awaitable_t>) {
-    return checked<T>(std::move(start), diag);
+    return checked<T, LongLived>(std::move(start), diag);
   } else {
-    return initiate<T>(std::forward<Token>(token), diag, std::move(start));
+    return initiate<T, LongLived>(std::forward<Token>(token), diag, std::move(start));
   }
+}
+
+/// For operations that wait long (workflows, batches): see erase().
+template <class T, class Token, class Start>
+auto run_long(Token&& token, diagnostics* diag, Start start) {
+  return run<T, true>(std::forward<Token>(token), diag, std::move(start));
 }
 
 template <class Token>
