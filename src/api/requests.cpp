@@ -47,7 +47,11 @@ request_spec make(method m, std::string target, std::string body = {}, bool idem
 request_spec with_id(method m, const std::string& prefix, std::string_view id, std::string_view suffix,
                      std::string body = {}, bool idempotent = true) {
   if (auto bad = validate_path_id(id); !bad.empty()) return request_spec{m, {}, {}, idempotent, bad};
-  return make(m, prefix + protocol::url_encode(id) + std::string(suffix), std::move(body), idempotent);
+  const auto encoded = protocol::url_encode(id);
+  std::string target;
+  target.reserve(prefix.size() + encoded.size() + suffix.size());
+  target.append(prefix).append(encoded).append(suffix);
+  return make(m, std::move(target), std::move(body), idempotent);
 }
 
 template <class Req>

@@ -8,6 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -55,6 +56,12 @@ private:
       ec = http::error::header_limit;
       return;
     }
+    // Only the fields the client reads are stored (each stored field is a heap block):
+    // Connection (keep_alive()), Retry-After and X-Request-Id. The parser itself handles
+    // Content-Length and Transfer-Encoding.
+    if (name != http::field::connection && name != http::field::retry_after &&
+        !beast::iequals(name_string, "x-request-id"))
+      return;
     try {
       get().insert(name, name_string, value);
     } catch (const std::length_error&) {
