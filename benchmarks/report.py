@@ -43,6 +43,12 @@ if st_rps is not None:
           f"{fmt(med('status', 'ours_status', 'peak_rss_kb') / 1024, 1):>14}   (GET status only, like wrk)")
 if st_rps and wrk:
     print(f"ours vs wrk, same endpoint (GET status, one core each, keep-alive): {st_rps / wrk:.2f}x  (target >= 0.5x)")
+    # Each run measures ours then wrk back to back on the same simulator: the per-run ratios
+    # cancel slow drifts of a shared machine that the ratio of medians does not.
+    pairs = [float(a["rps"]) / float(b["rps"])
+             for a, b in zip(runs.get(("status", "ours_status"), []), runs.get(("wrk", "wrk"), []))]
+    if pairs:
+        print("  per-run ratios " + ", ".join(f"{p:.2f}" for p in pairs) + f"; median {statistics.median(pairs):.2f}x")
 if ours_rps and wrk:
     print(f"ours enrich+poll mix vs wrk status-only: {ours_rps / wrk:.2f}x")
 if ours_cpu:

@@ -2,6 +2,7 @@
 # Runs every benchmark several times and prints a table of medians.
 #   benchmarks/run_all.sh [runs=3]
 # Env: N (default 10000) enrichments, CONC (64) concurrency, WAIT_N (100000) waiting workflows,
+#      STATUS_N (250000) GET status requests of ours (wrk runs 5 s),
 #      BUDGET_N (60) contacts under the budget, NAIVE_N (BUDGET_N) for the docs' naive loop,
 #      BUILD_DIR (build/bench), SKIP_BUILD=1 to reuse an existing build.
 # Builds Release in build/bench. The simulator runs in its own process pinned to the last core,
@@ -11,6 +12,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 runs="${1:-3}"
 N="${N:-10000}"; CONC="${CONC:-64}"; WAIT_N="${WAIT_N:-100000}"
+STATUS_N="${STATUS_N:-250000}"   # GET status requests: about as long as wrk's 5 s
 BUDGET_N="${BUDGET_N:-60}"; NAIVE_N="${NAIVE_N:-$BUDGET_N}"
 build="${BUILD_DIR:-$root/build/bench}"
 py=/usr/bin/python3   # Debian's python3 with python3-aiohttp
@@ -59,7 +61,7 @@ for r in $(seq "$runs"); do
   log "== run $r/$runs: CPU-bound (N=$N, concurrency $CONC, limits off)"
   start_sim --no-rate-limit --pending-ms 0 --running-ms 0
   "${pin_client[@]}" "$bench" --mode enrich --n "$N" --concurrency "$CONC" --tag "c$r" | record
-  "${pin_client[@]}" "$bench" --mode status --n $((N * 3)) --concurrency "$CONC" --tag "s$r" | record
+  "${pin_client[@]}" "$bench" --mode status --n "$STATUS_N" --concurrency "$CONC" --tag "s$r" | record
   [ $have_aiohttp = 1 ] && "${pin_client[@]}" $py "$here/peers/bench_aiohttp.py" "$N" "$CONC" "py$r" | record
   [ $have_node = 1 ] && "${pin_client[@]}" node "$here/peers/bench_fetch.mjs" "$N" "$CONC" "js$r" | record
   if [ $have_wrk = 1 ]; then

@@ -175,7 +175,9 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
     out.idempotent = spec.idempotent;
     error_code failure;
 
-    auto lease = co_await pool_.acquire(ep_, cc);
+    transport::pool::lease lease;
+    if (auto idle = pool_.try_take_idle()) lease.conn = std::move(idle);
+    else lease = co_await pool_.acquire(ep_, cc);
     if (lease.ec) {
       out.stage = core::send_stage::not_sent;
       out.ec = failure = lease.ec;

@@ -14,12 +14,7 @@ asio::awaitable<pool::lease> pool::acquire(const endpoint& ep, call_context& cc)
   for (;;) {
     if (shut_) co_return lease{error::shutdown, nullptr};
     if (cc.stopped()) co_return lease{asio::error::operation_aborted, nullptr};
-    while (!idle_.empty()) {
-      auto c = std::move(idle_.back());
-      idle_.pop_back();
-      if (!c->stale()) co_return lease{{}, std::move(c)};
-      --total_;  // closed by the server while idle: drop it, nothing was sent on it
-    }
+    if (auto c = try_take_idle()) co_return lease{{}, std::move(c)};
     if (total_ < max_) {
       ++total_;
       ++created_;
@@ -35,6 +30,16 @@ asio::awaitable<pool::lease> pool::acquire(const endpoint& ep, call_context& cc)
     co_await wakeup_.async_wait(cc.token());  // woken by release()/connect failure, or cancelled
     cc.op_done();
   }
+}
+
+std::unique_ptr<connection> pool::try_take_idle() {
+  while (!shut_ && !idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    if (!c->stale()) return c;
+    --total_;  // closed by the server while idle: drop it, nothing was sent on it
+  }
+  return nullptr;
 }
 
 void pool::release(std::unique_ptr<connection> c) {

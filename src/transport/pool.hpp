@@ -25,6 +25,10 @@ public:
   /// Stale idle connections (closed by the server while idle) are dropped before any byte is sent.
   asio::awaitable<lease> acquire(const endpoint& ep, call_context& cc);
 
+  /// The common case without a coroutine frame: a live idle connection, or nullptr (then
+  /// call acquire()). Stale idle connections are dropped on the way.
+  std::unique_ptr<connection> try_take_idle();
+
   /// Returns a connection; it is kept only if still reusable.
   void release(std::unique_ptr<connection> c);
 
