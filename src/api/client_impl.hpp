@@ -117,63 +117,44 @@ public:
   }
 };
 
-/// Converts a JSON body to T, reporting a schema mismatch as error::bad_response.
-/// The message may quote a field name chosen by the server: `secret` is redacted from it.
-template <class T>
-error_code convert(const boost::json::value& v, T& out, diagnostics& d, std::string_view secret) {
-  try {
-    out = boost::json::value_to<T>(v);
-    return {};
-  } catch (const std::exception& e) {
-    d.problem = e.what();
-    protocol::redact(d.problem, secret);
-    return error::bad_response;
-  }
-}
-
-/// Converts a parsed body the caller no longer needs to T: same result as the const overload,
-/// but the top-level object is moved into T::raw instead of copied.
-template <class T>
-error_code convert(boost::json::value& v, T& out, diagnostics& d, std::string_view secret) {
-  if constexpr (std::is_base_of_v<envelope, T>) {
-    if (v.is_object()) {
-      try {
-        models_detail::raw_move_guard guard(&v.get_object());
-        out = boost::json::value_to<T>(v);
-        if (guard.skipped()) protocol::adopt(out.raw, std::move(v.get_object()));
-        return {};
-      } catch (const std::exception& e) {
-        d.problem = e.what();
-        protocol::redact(d.problem, secret);
-        return error::bad_response;
-      }
-    }
-  }
-  const auto& cv = v;
-  return convert(cv, out, d, secret);
-}
-
-/// Converts a parsed body the caller no longer needs into a new T on the heap: T is built in
-/// place (a response struct is ~1-2 KiB of strings and optionals; moving it hop by hop to the
-/// handler cost more than the allocation) and the top-level object is adopted as T::raw.
-template <class T>
-error_code convert(boost::json::value& v, std::unique_ptr<T>& out, diagnostics& d, std::string_view secret) {
+/// Converts a parsed body the caller no longer needs to T, reporting a schema mismatch as
+/// error::bad_response (the message may quote a field name chosen by the server: `secret` is
+/// redacted from it). The top-level object becomes T::raw without a copy. `store(make)` puts
+/// make()'s T where it belongs and returns it.
+template <class T, class Store>
+error_code convert_with(boost::json::value& v, diagnostics& d, std::string_view secret, Store store) {
   try {
     if constexpr (std::is_base_of_v<envelope, T>) {
       if (v.is_object()) {
         models_detail::raw_move_guard guard(&v.get_object());
-        out.reset(new T(boost::json::value_to<T>(v)));
-        if (guard.skipped()) protocol::adopt(out->raw, std::move(v.get_object()));
+        T& t = store([&] { return boost::json::value_to<T>(v); });
+        if (guard.skipped()) protocol::adopt(t.raw, std::move(v.get_object()));
         return {};
       }
     }
-    out.reset(new T(boost::json::value_to<T>(std::as_const(v))));
+    store([&] { return boost::json::value_to<T>(std::as_const(v)); });
     return {};
   } catch (const std::exception& e) {
     d.problem = e.what();
     protocol::redact(d.problem, secret);
     return error::bad_response;
   }
+}
+
+/// Into an existing T.
+template <class T>
+error_code convert(boost::json::value& v, T& out, diagnostics& d, std::string_view secret) {
+  return convert_with<T>(v, d, secret, [&](auto make) -> T& { return out = make(); });
+}
+
+/// Into a new T on the heap, built in place: a response struct is ~1-2 KiB of strings and
+/// optionals, and moving it hop by hop to the handler cost more than the allocation.
+template <class T>
+error_code convert(boost::json::value& v, std::unique_ptr<T>& out, diagnostics& d, std::string_view secret) {
+  return convert_with<T>(v, d, secret, [&](auto make) -> T& {
+    out.reset(new T(make()));
+    return *out;
+  });
 }
 
 /// Completes `h` with (ec, *value) on the handler's associated executor (falling back to `ex`).
