@@ -20,6 +20,13 @@ enum class enrich_path {
   bulk,              ///< one lead list: CSV import (≤150 KB chunks), estimate, one bulk run, read back
 };
 
+/// A bulk run that was dispatched (and paid for): enough to wait for it and read its results
+/// back later, e.g. after the process was interrupted (enrich_many_options::resume_bulk).
+struct bulk_run {
+  std::string list_id;
+  std::string workflow_id;
+};
+
 struct enrich_many_options {
   enrich_path path = enrich_path::automatic;
   /// automatic: at least this many contacts go through the bulk path. A bulk run costs a
@@ -35,6 +42,13 @@ struct enrich_many_options {
   poll_params poll;
   /// Called on the client's strand after each contact ends (done, total).
   std::function<void(std::size_t, std::size_t)> on_progress;
+  /// bulk path: called on the client's strand as soon as the run is dispatched (credits are
+  /// then reserved). Persist it to finish an interrupted batch without paying twice.
+  std::function<void(const bulk_run&)> on_bulk_started;
+  /// bulk path: wait for this run and read its list back instead of creating a list and
+  /// paying for a new run. Give the same contacts as the batch that started it (each is
+  /// matched to its lead in the list). Requires path == enrich_path::bulk.
+  std::optional<bulk_run> resume_bulk;
 };
 
 /// The outcome of one contact. Either `ec` is set (with `problem`), or `status` is the

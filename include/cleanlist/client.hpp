@@ -185,6 +185,13 @@ public:
         std::forward<Token>(token), nullptr,
         bind_start<std::vector<enrich_item_result>>(&client::start_enrich_many, std::move(contacts), std::move(opts)));
   }
+  template <class Token = use_awaitable_t>
+  auto async_enrich_many(std::vector<enrich_person_request> contacts, enrich_many_options opts, diagnostics& diag,
+                         Token&& token = {}) {
+    return detail::run_long<std::vector<enrich_item_result>>(
+        std::forward<Token>(token), &diag,
+        bind_start<std::vector<enrich_item_result>>(&client::start_enrich_many, std::move(contacts), std::move(opts)));
+  }
 
 #undef CLEANLIST_ASYNC_OP
 #undef CLEANLIST_P

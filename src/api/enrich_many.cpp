@@ -109,10 +109,20 @@ asio::awaitable<bulk_failure> call_into(client::impl& self, api::request_spec sp
 
 std::string_view bulk_scope_of(enrichment_type t) { return to_string(t == enrichment_type::phone_only ? bulk_scope::phone_only : t == enrichment_type::full ? bulk_scope::full : bulk_scope::partial); }
 
+asio::awaitable<bulk_failure> finish_bulk(std::shared_ptr<client::impl> self, std::shared_ptr<batch_state> st,
+                                          const std::vector<std::size_t>& idx, transport::call_context& cc,
+                                          std::string list_id, std::string workflow_id);
+
 asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::shared_ptr<batch_state> st,
                                        const std::vector<std::size_t>& idx, transport::call_context& cc) {
   const api::paths p{self->url_.path, self->url_.legacy_path()};
   list_detail list;
+  enrich_list_response run;
+  if (st->opts.resume_bulk) {  // dispatched (and paid for) by an earlier batch: only wait and read back
+    list.list_id = st->opts.resume_bulk->list_id;
+    run.workflow_id = st->opts.resume_bulk->workflow_id;
+    co_return co_await finish_bulk(self, st, idx, cc, list.list_id, run.workflow_id);
+  }
   create_list_request cr;
   cr.name = st->opts.list_name.empty() ? "cleanlist-cpp batch " + api::new_idempotency_key() : st->opts.list_name;
   if (auto f = co_await call_into(*self, api::create_list(p, cr), cc, list); f.ec) co_return f;
@@ -131,7 +141,6 @@ asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::
     if (auto f = co_await call_into(*self, api::csv_import(p, imp), cc, ir); f.ec) co_return f;
   }
 
-  enrich_list_response run;
   for (int quote_attempt = 0;; ++quote_attempt) {
     estimate_request est;
     est.tool = "enrich_list";
@@ -146,13 +155,26 @@ asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::
     if ((f.ec == error::quote_expired || f.ec == error::quote_mismatch) && quote_attempt == 0) continue;
     co_return f;
   }
+  if (st->opts.on_bulk_started) {
+    bulk_run started;
+    started.list_id = list.list_id;
+    started.workflow_id = run.workflow_id;
+    st->opts.on_bulk_started(started);
+  }
+  co_return co_await finish_bulk(self, st, idx, cc, list.list_id, run.workflow_id);
+}
 
+/// Waits for a dispatched bulk run and fills the batch's results from its list.
+asio::awaitable<bulk_failure> finish_bulk(std::shared_ptr<client::impl> self, std::shared_ptr<batch_state> st,
+                                          const std::vector<std::size_t>& idx, transport::call_context& cc,
+                                          std::string list_id, std::string workflow_id) {
+  const api::paths p{self->url_.path, self->url_.legacy_path()};
   diagnostics d;
-  auto [wec, ws] = co_await self->async_wait(run.workflow_id, st->opts.poll, no_progress, &d, cc.token());
+  auto [wec, ws] = co_await self->async_wait(workflow_id, st->opts.poll, no_progress, &d, cc.token());
   if (wec) co_return bulk_failure{wec, d.problem.empty() ? wec.message() : d.problem};
 
   std::vector<lead_row> leads;
-  list_leads_request lr{list.list_id, 500, {}};
+  list_leads_request lr{list_id, 500, {}};
   for (int page = 0; page < 100000; ++page) {
     leads_page pg;
     if (auto f = co_await call_into(*self, api::list_leads(p, lr), cc, pg); f.ec) co_return f;
@@ -164,7 +186,7 @@ asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::
   api::lead_matcher matcher(leads);
   for (auto i : idx) {
     auto& res = st->results[i];
-    res.workflow_id = run.workflow_id;
+    res.workflow_id = workflow_id;
     if (const lead_row* l = matcher.find(st->contacts[i])) {
       res.status = ws.status;
       fill_from(res, *l);
@@ -241,6 +263,14 @@ void client::start_enrich_many(std::vector<enrich_person_request> contacts, enri
   if (opts.poll.multiplier < 1.0 || opts.poll.deadline.count() <= 0)
     return impl_->fail_now(error::invalid_argument, "enrich_many_options.poll: multiplier >= 1 and deadline > 0 required", d,
                            std::move(h));
+  if (opts.resume_bulk) {
+    if (opts.path != enrich_path::bulk)
+      return impl_->fail_now(error::invalid_argument, "enrich_many_options.resume_bulk requires path == enrich_path::bulk", d,
+                             std::move(h));
+    auto bad = validate_path_id(opts.resume_bulk->list_id);
+    if (bad.empty()) bad = validate_path_id(opts.resume_bulk->workflow_id);
+    if (!bad.empty()) return impl_->fail_now(error::invalid_argument, "enrich_many_options.resume_bulk: " + bad, d, std::move(h));
+  }
   if (!impl_->key_problem_.empty()) return impl_->fail_now(error::invalid_api_key, impl_->key_problem_, d, std::move(h));
   auto st = std::make_shared<batch_state>();
   st->results.resize(contacts.size());

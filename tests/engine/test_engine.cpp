@@ -1,7 +1,10 @@
 // The engine against the simulator: budgets, server back-pressure, faults, scale.
 #include "../integration/test_support.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 
 #include <doctest/doctest.h>
 
@@ -227,4 +230,76 @@ TEST_CASE("many keys in one process: one transport, each key and organisation wi
   CHECK(shared->open_connections() <= tp.max_connections);
   MESSAGE(tenants.size() << " keys, " << total_requests << " requests, " << shared->open_connections()
                          << " shared connections");
+}
+
+namespace {
+
+// Reservations the simulator recorded (one per paid dispatch).
+std::size_t reservations(const cleanlist::testing::simulator& sim) {
+  std::size_t n = 0;
+  const auto ledger = sim.ledger_json();
+  for (const auto& org : ledger.at("orgs").as_array())
+    for (const auto& e : org.at("ledger").as_array())
+      if (e.at("kind").as_string() == "reserve") ++n;
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("an interrupted bulk batch is finished from its bulk_run without paying again") {
+  cleanlist::testing::simulator sim(fast_sim());
+  asio::io_context ioc;
+  cl::client c(ioc.get_executor(), client_for(sim));
+  const auto contacts = people(12, "resume");
+
+  // First batch: interrupted (cancelled) right after the run is dispatched and paid for.
+  asio::cancellation_signal stop;
+  std::optional<cl::bulk_run> started;
+  auto o = fast_options(cl::enrich_path::bulk);
+  o.poll.initial = 10s;  // still waiting when the cancellation lands
+  o.on_bulk_started = [&](const cl::bulk_run& r) {
+    started = r;
+    asio::post(ioc, [&] { stop.emit(asio::cancellation_type::terminal); });
+  };
+  auto first = run(ioc, c.async_enrich_many(contacts, o, asio::bind_cancellation_slot(stop.slot(), asio::use_awaitable)));
+  REQUIRE(started);
+  CHECK_FALSE(started->list_id.empty());
+  CHECK_FALSE(started->workflow_id.empty());
+  REQUIRE(first.size() == contacts.size());
+  for (const auto& r : first) CHECK(r.ec == asio::error::operation_aborted);
+  const auto paid = reservations(sim);
+  CHECK(paid >= 1);
+
+  // Second batch: resumes the same run; nothing new is reserved, every contact gets its result.
+  auto o2 = fast_options(cl::enrich_path::bulk);
+  o2.resume_bulk = started;
+  bool called = false;
+  o2.on_bulk_started = [&](const cl::bulk_run&) { called = true; };
+  auto second = run(ioc, c.async_enrich_many(contacts, o2));
+  REQUIRE(second.size() == contacts.size());
+  for (std::size_t i = 0; i < second.size(); ++i) {
+    CAPTURE(i);
+    CHECK_MESSAGE(second[i].ok(), second[i].problem);
+    CHECK(second[i].workflow_id == started->workflow_id);
+  }
+  CHECK_FALSE(called);
+  CHECK(reservations(sim) == paid);
+}
+
+TEST_CASE("resume_bulk is refused before any request unless the path is bulk and the ids are valid") {
+  cleanlist::testing::simulator sim(fast_sim());
+  asio::io_context ioc;
+  cl::client c(ioc.get_executor(), client_for(sim));
+  const auto before = sim.stats().requests;
+  auto o = fast_options(cl::enrich_path::automatic);
+  o.resume_bulk = cl::bulk_run{"list-1", "bulk-enrich-1"};
+  cl::diagnostics d;
+  auto [ec, r] = run(ioc, c.async_enrich_many(people(3, "x"), o, d, asio::as_tuple(asio::use_awaitable)));
+  CHECK(ec == cl::error::invalid_argument);
+  CHECK(d.problem.find("resume_bulk") != std::string::npos);
+  o.path = cl::enrich_path::bulk;
+  o.resume_bulk = cl::bulk_run{"list/../x", "bulk-enrich-1"};
+  auto [ec2, r2] = run(ioc, c.async_enrich_many(people(3, "x"), o, d, asio::as_tuple(asio::use_awaitable)));
+  CHECK(ec2 == cl::error::invalid_argument);
+  CHECK(sim.stats().requests == before);
 }
