@@ -78,6 +78,11 @@ public:
                                                                               token);
   }
 
+  /// Takes a slot now if one is free and nobody waits before (FIFO); false otherwise (then
+  /// use async_acquire). Call on the limiter's executor. No queue node, no handler, no post:
+  /// the common case of a request within budget costs a clock read and a lock.
+  bool try_acquire();
+
   /// Server feedback (429/503 with Retry-After): no grant for this key nor its organisation
   /// before now + d. Applies to every current and future waiter.
   void on_server_retry_after(std::chrono::milliseconds d);

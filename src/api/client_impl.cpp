@@ -157,15 +157,16 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
   double last_retry_cost = 0;
   for (int attempt = 1;; ++attempt) {
     d.clear();
-    if ((attempt > 1 || !slot_taken) && limiter_bypass()) {
+    if (attempt > 1 || !slot_taken) {
       if (cc.stopped()) co_return call_result{stop_error_of(cc), nullptr};
-    } else if (attempt > 1 || !slot_taken) {
-      auto t0 = std::chrono::steady_clock::now();
-      auto [lec] = co_await limiter_.async_acquire(cc.token());
-      stats_.limiter_wait_ns +=
-          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
-      if (cc.stopped()) co_return call_result{stop_error_of(cc), nullptr};
-      if (lec) co_return call_result{lec, nullptr};
+      if (!limiter_.try_acquire()) {  // over budget, paused by the server, or others queued first
+        auto t0 = std::chrono::steady_clock::now();
+        auto [lec] = co_await limiter_.async_acquire(cc.token());
+        stats_.limiter_wait_ns +=
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+        if (cc.stopped()) co_return call_result{stop_error_of(cc), nullptr};
+        if (lec) co_return call_result{lec, nullptr};
+      }
     }
     if (shut_) co_return call_result{error::shutdown, nullptr};
 
@@ -216,10 +217,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
 
     std::uniform_real_distribution<double> u01(0.0, 1.0);
     auto decision = core::decide_retry(out, attempt, params_.retry, budget_, u01(rng_));
-    if (decision.pause_budget) {
-      paused_until_ = std::max(paused_until_, std::chrono::steady_clock::now() + decision.pause_for);
-      limiter_.on_server_retry_after(decision.pause_for);
-    }
+    if (decision.pause_budget) limiter_.on_server_retry_after(decision.pause_for);
     if (!decision.retry) {
       if (auto e = decision.error()) {
         if (decision.outcome_unknown) {

@@ -59,17 +59,6 @@ public:
   std::chrono::milliseconds shortest_timeout() const {
     return std::min({params_.connect_timeout, params_.request_timeout, params_.overall_timeout});
   }
-  /// Latest server pause handed to the limiter (Retry-After); see limiter_bypass().
-  std::chrono::steady_clock::time_point paused_until_{};
-
-  /// True when the limiter would grant at once and nothing else: it is disabled (no
-  /// client-side budget; a shared org budget is not consulted either), no server pause
-  /// (Retry-After) is in force and nobody waits in its queue (FIFO). Saves the queue node,
-  /// the type-erased handler and the posted completion of every request.
-  bool limiter_bypass() const {
-    return !params_.rate_limit.enabled && std::chrono::steady_clock::now() >= paused_until_ &&
-           limiter_.stats().waiting == 0;
-  }
 
   struct counters {
     std::atomic<std::uint64_t> requests{0}, retries{0}, rate_limited{0}, outcome_unknown{0}, in_flight{0},

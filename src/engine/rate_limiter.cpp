@@ -44,6 +44,18 @@ public:
     if (queue_.size() == 1) pump();
   }
 
+  bool try_acquire() {
+    if (!queue_.empty()) return false;  // FIFO: whoever waits goes first
+    const auto now = clock::now();
+    {
+      std::lock_guard lk(org_->mu);
+      const std::array<core::window_budget*, 2> budgets{&key_, &org_->budget};
+      if (!core::try_grant_all(budgets, now)) return false;
+    }
+    ++stats_.granted;
+    return true;
+  }
+
   void cancel_one(std::uint64_t id) {
     auto it = queue_.find(id);
     if (it == queue_.end()) return; // already granted or cancelled
@@ -186,6 +198,8 @@ void rate_limiter::initiate_acquire::operator()(
     boost::asio::any_completion_handler<completion_signature> handler) const {
   impl->acquire(std::move(handler));
 }
+
+bool rate_limiter::try_acquire() { return impl_->try_acquire(); }
 
 void rate_limiter::on_server_retry_after(std::chrono::milliseconds d) { impl_->on_server_retry_after(d); }
 

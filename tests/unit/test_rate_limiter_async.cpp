@@ -247,3 +247,21 @@ TEST_CASE("rate_limiter: works with coroutines (default token)") {
   CHECK(count == 3);
   CHECK(clk::now() - start >= 50ms);
 }
+
+TEST_CASE("try_acquire takes a free slot at once, and never one a waiter or the budget holds") {
+  boost::asio::io_context ioc;
+  rate_limiter lim(ioc.get_executor(), small(2, 1000, 10s));
+  CHECK(lim.try_acquire());
+  CHECK(lim.try_acquire());
+  CHECK_FALSE(lim.try_acquire());  // the window's budget is spent
+  CHECK(lim.stats().granted == 2);
+
+  rate_limiter queued(ioc.get_executor(), small(1, 1000, 10s));
+  queued.on_server_retry_after(50ms);
+  int got = 0;
+  queued.async_acquire([&](error_code ec) { if (!ec) ++got; });
+  CHECK_FALSE(queued.try_acquire());  // paused by the server, and a waiter is ahead (FIFO)
+  ioc.run_for(5s);
+  CHECK(got == 1);
+  CHECK_FALSE(queued.try_acquire());  // the waiter took the only slot
+}
