@@ -5,18 +5,18 @@
 #
 # usage: tests/fuzz/run_fuzz.sh [seconds per target, default 30]
 # env:   CLEANLIST_FUZZ_BUILD (build dir, default <repo>/build-fuzz)
-#        CLEANLIST_SHARED_DIR (folder holding api/cleanlist-openapi-v2.json, default <repo>/../shared)
+#        CLEANLIST_API_DIR    (folder holding cleanlist-openapi-v2.json, default <repo>/api)
 #        CLEANLIST_FUZZ_JOBS  (ninja -j, default 1)
 set -euo pipefail
 secs="${1:-30}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 build="${CLEANLIST_FUZZ_BUILD:-$root/build-fuzz}"
-shared="${CLEANLIST_SHARED_DIR:-$root/../shared}"
+api_dir="${CLEANLIST_API_DIR:-$root/api}"
 
 command -v clang++ >/dev/null || { echo "run_fuzz.sh: clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
-CC=clang CXX=clang++ cmake -S "$here" -B "$build" "${gen[@]}" -DCLEANLIST_SHARED_DIR="$shared" >/dev/null
+CC=clang CXX=clang++ cmake -S "$here" -B "$build" "${gen[@]}" -DCLEANLIST_API_DIR="$api_dir" >/dev/null
 cmake --build "$build" -j "${CLEANLIST_FUZZ_JOBS:-1}"
 
 status=0
