@@ -1,5 +1,6 @@
 // The simulator's state: accounts, routing, authentication, rate limits, faults, accessors.
 #include "testing/sim_internal.hpp"
+#include "testing/sim_schema.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -185,7 +186,7 @@ void validate_body(const json::value* v, const std::vector<fspec>& spec, bool fo
         if (std::find(f.enums.begin(), f.enums.end(), s) == f.enums.end())
           e.add(loc2("body", f.name), "enum", enum_msg(f.enums), *p);
       } else {
-        check_size(f, static_cast<std::int64_t>(p->as_string().size()), true, *p, loc2("body", f.name), e);
+        check_size(f, static_cast<std::int64_t>(utf8_length(p->as_string())), true, *p, loc2("body", f.name), e);
       }
       break;
     case ty::integer:
@@ -720,6 +721,19 @@ void handlers::dispatch(sim_state& s, ctx& c) {
     return error(s, c, 403, "insufficient_scope",
                  "This call requires the '" + std::string(scope) + "' scope, which is not granted to the authenticating credential.",
                  "Re-issue the API key with the required scope, or use a key that has it.", std::move(extra));
+  }
+  // The contract: the request body and query against the embedded OpenAPI v2 schema (v1: with
+  // the documented relaxations), as FastAPI validates them after authentication (sim_contract.cpp).
+  if (!c.legacy) {
+    std::string tmpl(c.prefix);
+    tmpl += info(c.r).tmpl;
+    if (takes_body(c.rq.method, tmpl) && !parse_body(s, c)) return;
+    auto errs = check_request(c.rq.method, tmpl, c.query, c.body.is_null() ? nullptr : &c.body);
+    if (!errs.empty()) {
+      verrs e;
+      for (auto& x : errs) e.a.emplace_back(x.to_json());
+      return write_422(c.rs, e);
+    }
   }
   switch (c.r) {
   case route::whoami: return whoami(s, c);

@@ -148,6 +148,7 @@ try:
         for g in ("tool", "key", "day", "error"):
             op("GET", prefix, "/usage", f"/usage?days=30&group_by={g}")
         # ---- lead lists
+        v1 = prefix == "/api/v1/public"
         s, lst = op("POST", prefix, "/lead-lists", "/lead-lists", {"name": f"Conformance {prefix}", "description": "x"})
         list_id = lst["list_id"]
         op("POST", prefix, "/lead-lists", "/lead-lists", {"name": f"conformance {prefix}"}, expect_ok=False)
@@ -179,7 +180,16 @@ try:
         # ---- enrichment
         s, person = op("POST", prefix, "/enrichment/person", "/enrichment/person",
                        {"email": "jane@acme.io", "lead_list_id": list_id, "enrichment_type": "full"})
-        op("POST", prefix, "/enrichment/person", "/enrichment/person", {"first_name": "A", "last_name": "B", "domain": "b.io"})
+        # without lead_list_id ("MCP Results" list): the quickstart's form, v1 only; v2 requires it
+        person_b = {"first_name": "A", "last_name": "B", "domain": "b.io"}
+        if v1:
+            op("POST", prefix, "/enrichment/person", "/enrichment/person", person_b)
+        else:
+            status, parsed, text = call("POST", prefix + "/enrichment/person", person_b)
+            if status != 422 or ["body", "lead_list_id"] not in [d["loc"] for d in parsed["detail"]]:
+                fail(f"POST {prefix}/enrichment/person without lead_list_id: expected 422 missing, got {status}: {text[:200]}")
+            check_422("person without lead_list_id", status, parsed)
+            op("POST", prefix, "/enrichment/person", "/enrichment/person", dict(person_b, lead_list_id=list_id))
         op("POST", prefix, "/enrichment/company", "/enrichment/company", {"domain": "acme.io"})
         q = estimate(prefix, {"tool": "enrich_by_task", "task_id": page_task, "data_points": ["Email"]})
         s, bt = op("POST", prefix, "/enrichment/by-task", "/enrichment/by-task",
