@@ -177,3 +177,22 @@ TEST_CASE("/api/v1/api-keys: body validation, expiry, the 10-active-key limit, f
   CHECK(g.code() == "feature_gated");
   CHECK(gm.get("/api-keys").status == 200);
 }
+
+TEST_CASE("a user's JWT requests share one rate-limit window (per_key_limit) and count in the org window") {
+  auto p = fast_params();
+  p.rate_limits = true;
+  p.per_key_limit = 3;
+  p.per_org_limit = 5;
+  ct::simulator sim(p);
+  client jwt(sim.base_url(), sim.default_jwt());
+  client key(sim.base_url(), sim.default_api_key());
+  for (int i = 0; i < 3; ++i) REQUIRE(jwt.get("/whoami").status == 200);
+  auto limited = jwt.get("/whoami");
+  CHECK(limited.status == 429);
+  CHECK(S(limited.json().at("error"), "limit_scope") == "api_key");
+  CHECK(key.get("/whoami").status == 200); // the key has its own window
+  CHECK(key.get("/whoami").status == 200);
+  auto org = key.get("/whoami"); // 3 (JWT) + 2 (key) = the org's 5
+  CHECK(org.status == 429);
+  CHECK(S(org.json().at("error"), "limit_scope") == "organization");
+}

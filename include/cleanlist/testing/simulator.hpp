@@ -1,7 +1,8 @@
 #pragma once
 // cleanlist::testing::simulator — a local, in-process Cleanlist API server for tests, examples
 // and benchmarks. It serves the 24 operations of the v2 schema under both /api/v1/public and
-// /api/v2, plus the legacy v1-only endpoints, over HTTPS (throw-away CA generated at start) or
+// /api/v2, plus the legacy v1-only endpoints and the Clerk-JWT-only key management
+// (/api/v1/api-keys), over HTTPS (throw-away CA generated at start) or
 // plain HTTP, with accounts, credits, quotes, workflows progressing over time, rate limits and
 // injectable faults. Everything random is deterministic from `simulator_params::seed`.
 //
