@@ -103,8 +103,10 @@ std::string lead_field(const lead_rec& l, std::string_view col) {
 }
 
 const std::vector<std::string>& default_columns() {
-  static const std::vector<std::string> c{"first_name", "last_name", "full_name", "email", "phone",
-                                          "title", "company", "company_domain", "location", "linkedin_url"};
+  // ExportCsvRequest.columns: "When omitted, the default set is used: lead_id, first_name,
+  // last_name, email, title, company, domain, linkedin_url, phone, location."
+  static const std::vector<std::string> c{"lead_id", "first_name", "last_name", "email", "title",
+                                          "company", "domain", "linkedin_url", "phone", "location"};
   return c;
 }
 
@@ -222,7 +224,7 @@ std::string csv_escape(const std::string& v) {
   return r;
 }
 
-constexpr std::size_t csv_max_raw = 150 * 1024;
+constexpr std::size_t csv_max_raw = 150000; // "150 KB", the safe (decimal) reading
 constexpr std::size_t csv_max_rows = 1000;
 constexpr std::size_t lists_cap = 1000;
 constexpr std::int64_t approval_threshold = 500;
@@ -408,8 +410,11 @@ workflow_rec& handlers::new_workflow(sim_state& s, ctx& c, wf_kind kind, std::st
   w.failed_whole = kind == wf_kind::person && !w.leads.empty() && w.leads[0].out.workflow_fails;
   w.ok_prefix.resize(w.leads.size() + 1);
   w.ok_prefix[0] = 0;
-  for (std::size_t i = 0; i < w.leads.size(); ++i)
+  for (std::size_t i = 0; i < w.leads.size(); ++i) {
     w.ok_prefix[i + 1] = w.ok_prefix[i] + (lead_ok(w.type, w.leads[i].out) ? 1u : 0u);
+    w.errored += w.leads[i].out.workflow_fails ? 1 : 0;
+  }
+  plan_cancel(w, s.params_.seed, s.params_.p_cancel, s.params_.pending_for, s.params_.running_for);
   s.ledger(s.orgs_[static_cast<std::size_t>(c.org)], "reserve", -reserved, w.id);
   if (kind != wf_kind::legacy) w.task_id = bind_cohort(s, c, w.id);
   s.unsettled_.push_back(w.id);
@@ -450,7 +455,11 @@ wf_view view_of(const workflow_rec& w, sim_clock::time_point now, std::chrono::m
   auto e = now - w.start;
   wf_view v{};
   v.total = static_cast<std::int64_t>(w.leads.size());
-  if (e < pending) {
+  if (w.cancel_at && now >= *w.cancel_at) {
+    v.status = "cancelled";
+    v.terminal = true;
+    v.processed = std::min(v.total, w.cancel_processed);
+  } else if (e < pending) {
     v.status = "pending";
   } else if (e < pending + running) {
     v.status = "running";
@@ -462,7 +471,7 @@ wf_view view_of(const workflow_rec& w, sim_clock::time_point now, std::chrono::m
   } else {
     v.terminal = true;
     v.processed = v.total;
-    v.status = w.failed_whole ? "failed" : "completed";
+    v.status = final_status(w);
   }
   if (w.failed_whole) {
     v.completed = 0;
@@ -474,12 +483,63 @@ wf_view view_of(const workflow_rec& w, sim_clock::time_point now, std::chrono::m
 }
 } // namespace
 
+const char* final_status(const workflow_rec& w) {
+  if (w.kind == wf_kind::person) return w.failed_whole ? "failed" : "completed";
+  if (!w.leads.empty() && w.errored == static_cast<std::int64_t>(w.leads.size())) return "failed";
+  return w.errored > 0 ? "completed_with_errors" : "completed";
+}
+
+void plan_cancel(workflow_rec& w, std::uint64_t seed, double p_cancel, std::chrono::milliseconds pending,
+                 std::chrono::milliseconds running) {
+  const auto total = static_cast<std::int64_t>(w.leads.size());
+  std::int64_t k = -1;
+  for (std::int64_t i = 0; i < total; ++i)
+    if (w.leads[static_cast<std::size_t>(i)].out.cancels) { k = i; break; }
+  if (k < 0 && p_cancel > 0) {
+    std::uint64_t h = hash_str(seed ^ 0xca9ce1ULL, w.id);
+    double r = static_cast<double>(h >> 11) * (1.0 / 9007199254740992.0);
+    if (r >= p_cancel) return;
+    k = total > 0 ? static_cast<std::int64_t>(splitmix64(h) % static_cast<std::uint64_t>(total)) : 0;
+  }
+  if (k < 0) return;
+  if (w.kind == wf_kind::person) k = 0; // cancelled at the end of its pending phase
+  const auto all = std::chrono::duration_cast<std::chrono::microseconds>(running).count();
+  const auto at_us = total > 0 ? (all * k + total - 1) / total : 0; // processed(t) < k before it
+  w.cancel_processed = k;
+  w.cancel_at = w.start + pending + std::chrono::microseconds(at_us);
+}
+
+sim_clock::time_point sim_state::end_of(const workflow_rec& w) const {
+  auto end = w.start + params_.pending_for + params_.running_for;
+  return w.cancel_at && *w.cancel_at < end ? *w.cancel_at : end;
+}
+
+bool sim_state::cancel_workflow(std::string_view workflow_id) {
+  std::lock_guard lk(mtx_);
+  auto it = workflows_.find(workflow_id);
+  if (it == workflows_.end()) return false;
+  auto& w = it->second;
+  auto now = sim_clock::now();
+  if (w.settled || now >= end_of(w)) {
+    settle_if_due(w, now);
+    return false;
+  }
+  auto v = view_of(w, now, params_.pending_for, params_.running_for);
+  w.cancel_processed = v.processed;
+  w.cancel_at = now;
+  settle_if_due(w, now);
+  return true;
+}
+
 void sim_state::settle_if_due(workflow_rec& w, sim_clock::time_point now) {
   if (w.settled) return;
-  if (now - w.start < params_.pending_for + params_.running_for) return;
+  if (now < end_of(w)) return;
+  const bool cancelled = w.cancel_at && *w.cancel_at <= now;
+  const std::size_t n = cancelled ? static_cast<std::size_t>(std::min<std::int64_t>(w.cancel_processed, static_cast<std::int64_t>(w.leads.size())))
+                                  : w.leads.size();
   std::int64_t charged = 0;
   if (!w.failed_whole)
-    for (auto& l : w.leads) charged += lead_charge(w.type, l.out);
+    for (std::size_t i = 0; i < n; ++i) charged += lead_charge(w.type, w.leads[i].out);
   if (charged > w.reserved) charged = w.reserved; // capped at the reservation (= quote cap)
   w.charged = charged;
   w.refunded = w.reserved - charged;
@@ -491,7 +551,8 @@ void sim_state::settle_if_due(workflow_rec& w, sim_clock::time_point now) {
   auto lit = lists_.find(w.list_id);
   list_rec* list = (lit != lists_.end() && !lit->second.deleted) ? &lit->second : nullptr;
   if (w.failed_whole) return;
-  for (auto& wl : w.leads) {
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& wl = w.leads[i];
     if (!lead_ok(w.type, wl.out)) continue;
     bool want_email = w.type != "phone_only" && w.type != "phone-only" && w.type != "none";
     bool want_phone = w.type == "phone_only" || w.type == "phone-only" || w.type == "full";
@@ -503,6 +564,7 @@ void sim_state::settle_if_due(workflow_rec& w, sim_clock::time_point now) {
     if (!target) {
       lead_rec l = wl.input;
       l.id = new_uuid();
+      l.org = w.org;
       wl.lead_id = l.id;
       target = &leads_.emplace(l.id, std::move(l)).first->second;
       if (list && !list->lead_set.count(target->id)) {
@@ -537,7 +599,6 @@ void handlers::whoami(sim_state& s, ctx& c) {
   s.settle_all(c.now);
   const auto& u = s.users_[static_cast<std::size_t>(c.user)];
   const auto& o = s.orgs_[static_cast<std::size_t>(c.org)];
-  const auto& k = s.keys_[static_cast<std::size_t>(c.key)];
   json::object r;
   r.reserve(14);
   r["timestamp_ms"] = epoch_ms();
@@ -549,9 +610,9 @@ void handlers::whoami(sim_state& s, ctx& c) {
   r["user_name"] = str_or_null(u.name);
   r["organization_id"] = o.id;
   r["organization_name"] = str_or_null(o.name);
-  r["auth_type"] = "api_key";
+  r["auth_type"] = c.jwt ? "clerk_jwt" : "api_key";
   json::array sc;
-  for (auto& x : k.scopes) sc.emplace_back(x);
+  for (auto& x : c.jwt ? all_scope_names() : s.keys_[static_cast<std::size_t>(c.key)].scopes) sc.emplace_back(x);
   r["scopes"] = std::move(sc);
   static const std::string_view tiers[] = {"free", "starter", "pro", "enterprise"};
   std::string_view tier = "free";
@@ -707,21 +768,7 @@ void handlers::estimate(sim_state& s, ctx& c) {
 void handlers::api_keys(sim_state& s, ctx& c) {
   const auto& u = s.users_[static_cast<std::size_t>(c.user)];
   json::array keys;
-  for (int ki : u.keys) {
-    const auto& k = s.keys_[static_cast<std::size_t>(ki)];
-    json::object o;
-    o["key_id"] = k.key_id;
-    o["key_prefix"] = "clapi_";
-    o["key_last4"] = k.key.size() >= 4 ? k.key.substr(k.key.size() - 4) : k.key;
-    o["name"] = k.name;
-    json::array sc;
-    for (auto& x : k.scopes) sc.emplace_back(x);
-    o["scopes"] = std::move(sc);
-    o["created_at"] = k.created_at;
-    o["last_used_at"] = k.last_used_s ? json::value(iso_utc(std::chrono::system_clock::time_point(std::chrono::seconds(k.last_used_s)))) : json::value(nullptr);
-    o["is_active"] = true;
-    keys.emplace_back(std::move(o));
-  }
+  for (int ki : u.keys) keys.emplace_back(key_json(s, s.keys_[static_cast<std::size_t>(ki)]));
   json::object r;
   r["keys"] = std::move(keys);
   ok(c, std::move(r), 200, false);
@@ -971,6 +1018,27 @@ void handlers::leads_add(sim_state& s, ctx& c) {
     }
   }
   std::int64_t added = 0, dup = 0, created = 0;
+  if (by_ids) {
+    // Mode A adds already-materialised leads of the caller's organisation; any other id (unknown,
+    // or another tenant's: indistinguishable) refuses the whole request, nothing is added.
+    json::array unknown;
+    std::int64_t n_unknown = 0;
+    for (auto& id : str_array(c.body, "lead_ids")) {
+      auto it = s.leads_.find(id);
+      if (it != s.leads_.end() && it->second.org == c.org) continue;
+      ++n_unknown;
+      if (unknown.size() < 20) unknown.emplace_back(id);
+    }
+    if (n_unknown) {
+      json::object details;
+      details["unknown_lead_ids"] = std::move(unknown);
+      details["unknown_count"] = n_unknown;
+      return error(s, c, 404, "not_found",
+                   std::to_string(n_unknown) + " of the lead_ids " + (n_unknown == 1 ? "is" : "are") + " not a lead of this workspace; nothing was added.",
+                   "Pass lead_id values from GET /lead-lists/{list_id}/leads, or use mode B (task_id) for search results.",
+                   json::object{{"details", std::move(details)}});
+    }
+  }
   auto add_one = [&](const std::string& lead_id) {
     if (l->lead_set.count(lead_id)) { ++dup; return; }
     l->leads.push_back(lead_id);
@@ -978,13 +1046,7 @@ void handlers::leads_add(sim_state& s, ctx& c) {
     ++added;
   };
   if (by_ids) {
-    for (auto& id : str_array(c.body, "lead_ids")) {
-      if (!s.leads_.count(id)) {
-        s.leads_.emplace(id, stub_lead(id));
-        ++created;
-      }
-      add_one(id);
-    }
+    for (auto& id : str_array(c.body, "lead_ids")) add_one(id);
   } else {
     auto it = s.cohorts_.find(str_or(c.body, "task_id"));
     if (it == s.cohorts_.end() || it->second.org != c.org || it->second.entity_ids.empty())
@@ -1008,6 +1070,7 @@ void handlers::leads_add(sim_state& s, ctx& c) {
       if (!s.leads_.count(lead_id)) {
         lead_rec ld = idx < ch.people.size() ? ch.people[idx] : lead_rec{};
         ld.id = lead_id;
+        ld.org = c.org;
         s.leads_.emplace(lead_id, std::move(ld));
         ++created;
       }
@@ -1019,7 +1082,7 @@ void handlers::leads_add(sim_state& s, ctx& c) {
   r["list_id"] = l->id;
   r["added"] = added;
   r["skipped_duplicates"] = dup;
-  r["created"] = created;
+  r["created"] = by_ids ? json::value(nullptr) : json::value(created); // null for mode A (schema)
   r["credits_charged"] = 0;
   ok(c, std::move(r), 200, false);
   if (!idem_key.empty()) s.idem_[idem_key] = {c.now, c.rs.status, c.rs.body};
@@ -1050,10 +1113,9 @@ void handlers::csv_import(sim_state& s, ctx& c) {
   if (!parse_body(s, c)) return;
   static const std::vector<fspec> spec{
       {.name = "csv_content_base64", .type = ty::str, .required = true, .nullable = false},
-      {.name = "column_mapping", .type = ty::map_str, .required = true, .nullable = false,
-       .enums = {"first_name", "last_name", "full_name", "email", "phone", "mobile_phone", "work_phone", "linkedin_url",
-                 "company_name", "company_domain", "job_title", "city", "state", "country"},
-       .lo = 1},
+      // keys are open: canonical names, the reference's aliases (title, company, domain,
+      // location, ...) and anything else (ignored once its header is checked)
+      {.name = "column_mapping", .type = ty::map_str, .required = true, .nullable = false, .lo = 1},
       {.name = "dispatch_enrichment", .type = ty::boolean, .nullable = false},
       {.name = "enrichment_type", .type = ty::str, .enums = {"partial", "phone_only", "full"}},
       {.name = "quote_id"}, {.name = "idempotency_key"}};
@@ -1064,7 +1126,8 @@ void handlers::csv_import(sim_state& s, ctx& c) {
   auto* l = access_list(s, c, c.path_param);
   if (!l) return error(s, c, 404, "not_found", "Lead list not found.", "Check the list_id.");
   bool dispatch = bool_or(b, "dispatch_enrichment", true);
-  const auto& k = s.keys_[static_cast<std::size_t>(c.key)];
+  static const key_rec jwt_session{}; // a JWT carries all scopes
+  const auto& k = c.jwt ? jwt_session : s.keys_[static_cast<std::size_t>(c.key)];
   if (dispatch && !k.all_scopes && std::find(k.scopes.begin(), k.scopes.end(), "enrich:write") == k.scopes.end()) {
     json::object details;
     details["required_scope"] = "enrich:write";
@@ -1130,19 +1193,22 @@ void handlers::csv_import(sim_state& s, ctx& c) {
       std::string v = idx < rows[r].size() ? rows[r][idx] : std::string();
       if (f == "first_name") ld.first_name = v;
       else if (f == "last_name") ld.last_name = v;
-      else if (f == "full_name") ld.full_name = v;
+      else if (f == "full_name" || f == "name") ld.full_name = v;
       else if (f == "email") ld.email = v;
       else if (f == "phone" || f == "mobile_phone" || f == "work_phone") { if (ld.phone.empty()) ld.phone = v; }
-      else if (f == "linkedin_url") ld.linkedin_url = v;
-      else if (f == "company_name") ld.company = v;
-      else if (f == "company_domain") ld.domain = v;
-      else if (f == "job_title") ld.title = v;
+      else if (f == "linkedin_url" || f == "linkedin") ld.linkedin_url = v;
+      else if (f == "company_name" || f == "company") ld.company = v;
+      else if (f == "company_domain" || f == "domain") ld.domain = v;
+      else if (f == "job_title" || f == "title") ld.title = v;
+      else if (f == "location") ld.location = v;
       else if (f == "city") city = v;
       else if (f == "state") state = v;
       else if (f == "country") country = v;
+      // any other key: its header was checked, its values are ignored
     }
-    for (auto* part : {&city, &state, &country})
-      if (!part->empty()) ld.location += (ld.location.empty() ? "" : ", ") + *part;
+    if (ld.location.empty())
+      for (auto* part : {&city, &state, &country})
+        if (!part->empty()) ld.location += (ld.location.empty() ? "" : ", ") + *part;
     if (ld.full_name.empty() && (!ld.first_name.empty() || !ld.last_name.empty()))
       ld.full_name = ld.first_name + (ld.first_name.empty() || ld.last_name.empty() ? "" : " ") + ld.last_name;
     bool named = (!ld.first_name.empty() && !ld.last_name.empty()) || !ld.full_name.empty();
@@ -1171,11 +1237,11 @@ void handlers::csv_import(sim_state& s, ctx& c) {
   std::vector<wf_lead> wl;
   for (auto& ld : imported) {
     ld.id = s.new_uuid();
+    ld.org = c.org;
     wf_lead w;
     w.lead_id = ld.id;
     w.identity = person_identity(ld.email, ld.linkedin_url, ld.first_name, ld.last_name, ld.company.empty() ? ld.domain : ld.company);
     w.out = predict_outcome(s.params_.seed, w.identity);
-    w.out.workflow_fails = false;
     w.input = ld;
     wl.push_back(std::move(w));
     l->leads.push_back(ld.id);
@@ -1388,7 +1454,6 @@ void handlers::enrich_by_task(sim_state& s, ctx& c) {
       wl.identity = person_identity(wl.input.email, wl.input.linkedin_url, wl.input.first_name, wl.input.last_name,
                                     wl.input.company.empty() ? wl.input.domain : wl.input.company, id);
       wl.out = predict_outcome(s.params_.seed, wl.identity);
-      wl.out.workflow_fails = false;
       leads.push_back(std::move(wl));
       results.emplace_back(json::object{{"entity_id", id}, {"status", "queued"}});
     }
@@ -1480,7 +1545,6 @@ void handlers::enrich_bulk(sim_state& s, ctx& c) {
     wl.identity = person_identity(wl.input.email, wl.input.linkedin_url, wl.input.first_name, wl.input.last_name,
                                   wl.input.company.empty() ? wl.input.domain : wl.input.company, id);
     wl.out = predict_outcome(s.params_.seed, wl.identity);
-    wl.out.workflow_fails = false;
     leads.push_back(std::move(wl));
   }
   auto total = static_cast<std::int64_t>(leads.size());
@@ -1553,6 +1617,7 @@ void handlers::status_body(sim_state& s, ctx& c, workflow_rec& w) {
   if (!w.failed_whole)
     for (std::int64_t i = 0; i < v.processed; ++i) {
       const auto& o = w.leads[static_cast<std::size_t>(i)].out;
+      if (o.workflow_fails) continue; // a failed lead found nothing
       emails += (want_email && o.email_found) ? 1 : 0;
       phones += (want_phone && o.phone_found) ? 1 : 0;
     }
@@ -1595,7 +1660,7 @@ void handlers::status_body(sim_state& s, ctx& c, workflow_rec& w) {
   if (w.kind == wf_kind::person && v.terminal) {
     const auto& wl = w.leads[0];
     const lead_rec& in = wl.input;
-    bool okr = !w.failed_whole && lead_ok(w.type, wl.out);
+    bool okr = !w.failed_whole && v.processed > 0 && lead_ok(w.type, wl.out);
     bool we = okr && w.type != "phone_only" && wl.out.email_found;
     bool wp = okr && w.type != "partial" && wl.out.phone_found;
     jw r(out);
@@ -1935,6 +2000,7 @@ void handlers::l_bulk(sim_state& s, ctx& c) {
   for (auto& ct : contacts) {
     lead_rec ld;
     ld.id = s.new_uuid();
+    ld.org = c.org;
     ld.first_name = str_or(ct, "first_name");
     ld.last_name = str_or(ct, "last_name");
     if (!ld.first_name.empty() || !ld.last_name.empty()) ld.full_name = ld.first_name + " " + ld.last_name;
@@ -1947,7 +2013,6 @@ void handlers::l_bulk(sim_state& s, ctx& c) {
     wl.task_id = s.new_uuid();
     wl.identity = person_identity(ld.email, ld.linkedin_url, ld.first_name, ld.last_name, ld.company.empty() ? ld.domain : ld.company);
     wl.out = predict_outcome(s.params_.seed, wl.identity);
-    wl.out.workflow_fails = false;
     wl.input = ld;
     ++s.enrich_posts_[wl.identity];
     task_ids.emplace_back(wl.task_id);
@@ -1974,11 +2039,13 @@ void handlers::l_bulk(sim_state& s, ctx& c) {
 }
 
 namespace {
-json::object legacy_item(std::uint64_t seed, const workflow_rec& w, const wf_lead& wl, bool done) {
+// state: 'd' processed, 'p' still processing, 'c' never processed (the run was cancelled)
+json::object legacy_item(std::uint64_t seed, const workflow_rec& w, const wf_lead& wl, char state) {
   json::object o;
   o["task_id"] = wl.task_id;
+  const bool done = state == 'd';
   bool okl = done && lead_ok(w.type, wl.out);
-  o["status"] = done ? (okl ? "completed" : "failed") : "processing";
+  o["status"] = done ? (okl ? "completed" : "failed") : state == 'c' ? "cancelled" : "processing";
   bool we = okl && w.type != "phone_only" && w.type != "none" && wl.out.email_found;
   bool wp = okl && (w.type == "phone_only" || w.type == "full") && wl.out.phone_found;
   o["primary_email"] = we ? json::value(found_email(wl.input)) : json::value(nullptr);
@@ -2015,19 +2082,20 @@ void handlers::l_status(sim_state& s, ctx& c) {
   s.settle_if_due(w, c.now);
   auto v = view_of(w, c.now, s.params_.pending_for, s.params_.running_for);
   if (tid) {
-    auto item = legacy_item(s.params_.seed, w, w.leads[index], static_cast<std::int64_t>(index) < v.processed);
+    auto item = legacy_item(s.params_.seed, w, w.leads[index],
+                            static_cast<std::int64_t>(index) < v.processed ? 'd' : v.terminal ? 'c' : 'p');
     item["workflow_id"] = w.id;
     return ok(c, std::move(item), 200, false);
   }
   json::object r;
   r["workflow_id"] = w.id;
-  r["status"] = v.terminal ? "completed" : "processing";
+  r["status"] = v.terminal ? v.status : "processing";
   r["enrichment_type"] = w.type;
   r["lead_list_id"] = w.list_id;
   std::int64_t emails = 0, phones = 0;
   json::array results;
   for (std::int64_t i = 0; i < v.processed; ++i) {
-    auto item = legacy_item(s.params_.seed, w, w.leads[static_cast<std::size_t>(i)], true);
+    auto item = legacy_item(s.params_.seed, w, w.leads[static_cast<std::size_t>(i)], 'd');
     emails += item["primary_email"].is_null() ? 0 : 1;
     phones += item["personal_phone_numbers"].as_array().empty() ? 0 : 1;
     results.emplace_back(std::move(item));
@@ -2077,11 +2145,15 @@ std::optional<std::string> sim_state::webhook_payload(const std::string& workflo
   auto& w = it->second;
   auto now = sim_clock::now();
   settle_if_due(w, now);
+  const bool cancelled = w.cancel_at && *w.cancel_at <= now;
+  const std::size_t n = cancelled ? static_cast<std::size_t>(std::min<std::int64_t>(w.cancel_processed, static_cast<std::int64_t>(w.leads.size())))
+                                  : w.leads.size();
   std::int64_t ok = 0, emails = 0, phones = 0;
   json::array results;
   constexpr std::size_t limit = 250;
-  for (auto& wl : w.leads) {
-    auto item = legacy_item(params_.seed, w, wl, true);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& wl = w.leads[i];
+    auto item = legacy_item(params_.seed, w, wl, 'd');
     ok += lead_ok(w.type, wl.out) ? 1 : 0;
     emails += item["primary_email"].is_null() ? 0 : 1;
     phones += item["personal_phone_numbers"].as_array().empty() ? 0 : 1;
@@ -2093,11 +2165,12 @@ std::optional<std::string> sim_state::webhook_payload(const std::string& workflo
   p["workflow_id"] = w.id;
   p["lead_list_id"] = w.list_id;
   p["enrichment_type"] = w.type;
-  p["status"] = "completed";
-  p["summary"] = json::object{{"total", total}, {"successful", ok}, {"failed", total - ok}, {"emails_found", emails}, {"phones_found", phones}};
+  p["status"] = cancelled ? "cancelled" : final_status(w);
+  const auto processed = static_cast<std::int64_t>(n);
+  p["summary"] = json::object{{"total", total}, {"successful", ok}, {"failed", processed - ok}, {"emails_found", emails}, {"phones_found", phones}};
   p["results"] = std::move(results);
   p["results_limit"] = static_cast<std::int64_t>(limit);
-  p["results_truncated"] = total > static_cast<std::int64_t>(limit) ? total - static_cast<std::int64_t>(limit) : 0;
+  p["results_truncated"] = processed > static_cast<std::int64_t>(limit) ? processed - static_cast<std::int64_t>(limit) : 0;
   p["results_endpoint"] = "/api/v1/public/enrich/status?workflow_id=" + w.id;
   p["completed_at"] = w.completed_at.empty() ? iso_utc(std::chrono::system_clock::now()) : w.completed_at;
   return json::serialize(p);
@@ -2193,6 +2266,17 @@ void sim_state::handle_admin(const sim_request& rq, sim_response& rs) {
     if (id.empty()) return bad(404, "unknown org");
     rs.body = json::serialize(json::object{{"task_id", id}});
     return;
+  }
+  if (path == "/__admin/cancel" && rq.method == "POST") {
+    std::string id(str_or(body, "workflow_id"));
+    if (id.empty()) return bad(400, "workflow_id is required");
+    if (cancel_workflow(id)) {
+      rs.body = json::serialize(json::object{{"workflow_id", id}, {"cancelled", true}});
+      return;
+    }
+    std::lock_guard lk(mtx_);
+    if (workflows_.find(id) == workflows_.end()) return bad(404, "unknown workflow");
+    return bad(409, "workflow already terminal");
   }
   if (path == "/__admin/credits" && rq.method == "POST") {
     std::string org(str_or(body, "org_id", default_org_id()));

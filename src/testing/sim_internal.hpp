@@ -29,6 +29,7 @@ struct sim_state::ctx {
   std::string_view path_param; ///< list_id / workflow_id / smart_agent_task_id
   std::vector<std::pair<std::string, std::string>> query;
   int key = -1, user = -1, org = -1;
+  bool jwt = false; ///< authenticated by a Clerk JWT (key == -1, all scopes)
   json::value body;
 };
 
@@ -86,6 +87,14 @@ bool lead_ok(std::string_view type, const person_outcome& o);
 std::string cursor_encode(std::int64_t offset);
 std::optional<std::int64_t> cursor_decode(std::string_view c);
 std::string route_template(int idx); ///< usage bucket name of usage_route[idx]
+const std::vector<std::string>& all_scope_names(); ///< the 12 documented scopes
+bool jwt_shaped(std::string_view token); ///< three non-empty base64url parts
+std::string make_jwt(std::uint64_t seed, std::string_view user_id, std::string_view org_id);
+/// Terminal status of a run that was not cancelled: completed / completed_with_errors / failed.
+const char* final_status(const workflow_rec& w);
+/// Plans a p_cancel / `+cancel` cancellation for a new workflow (sets cancel_at).
+void plan_cancel(workflow_rec& w, std::uint64_t seed, double p_cancel, std::chrono::milliseconds pending,
+                 std::chrono::milliseconds running);
 
 } // namespace cleanlist::testing::detail
 
@@ -148,6 +157,11 @@ struct handlers {
   static void l_bulk(sim_state& s, ctx& c);
   static void l_status(sim_state& s, ctx& c);
   static void l_deliveries(sim_state& s, ctx& c);
+  // key management (/api/v1/api-keys, sim_handlers_admin.cpp)
+  static void mgmt_create_key(sim_state& s, ctx& c);
+  static void mgmt_list_keys(sim_state& s, ctx& c);
+  static void mgmt_revoke_key(sim_state& s, ctx& c);
+  static json::object key_json(sim_state& s, const key_rec& k);
 };
 
 } // namespace cleanlist::testing::detail

@@ -39,8 +39,10 @@ const char* usage_text =
     "  --fault-malformed P  --fault-stall P\n"
     "  --fault-path S       faults only on targets containing S\n"
     "  --accounts FILE      accounts JSON: {\"orgs\":[{org_id,name,tier,features,credits,\n"
-    "                       users:[{user_id,email,name,keys:[{key,scopes}]}]}]}\n"
-    "  --admin              enable /__admin/{stats,ledger,enrich-posts,faults,cohort,credits}\n"
+    "                       users:[{user_id,email,name,keys:[{key,scopes}],jwts:[..]}]}]}\n"
+    "  --admin              enable /__admin/{stats,ledger,enrich-posts,faults,cohort,credits,cancel}\n"
+    "  --p-cancel P         share of workflows that end cancelled (default 0)\n"
+    "  --print-jwt          also print the default account's Clerk JWT (third line)\n"
     "  --threads N          server threads (default 1)\n"
     "  --help               this text\n";
 
@@ -85,7 +87,8 @@ std::vector<ct::organisation_config> load_accounts(const std::string& path) {
       for (auto& uv : us->as_array()) {
         if (!uv.is_object()) continue;
         const auto& u = uv.as_object();
-        ct::user_config uc{str(u, "user_id"), str(u, "email"), str(u, "name"), {}};
+        ct::user_config uc{str(u, "user_id"), str(u, "email"), str(u, "name"), {}, {}};
+        if (auto* js = u.if_contains("jwts")) uc.jwts = strings(*js);
         if (auto* ks = u.if_contains("keys"); ks && ks->is_array())
           for (auto& kv : ks->as_array()) {
             if (kv.is_string()) uc.keys.push_back({std::string(kv.as_string()), {}});
@@ -109,7 +112,7 @@ std::vector<ct::organisation_config> load_accounts(const std::string& path) {
 int main(int argc, char** argv) {
   ct::simulator_params p;
   std::string ca_out;
-  bool p_latency_given = false;
+  bool p_latency_given = false, print_jwt = false;
   auto need = [&](int& i) -> std::string {
     if (i + 1 >= argc) die(std::string("missing value for ") + argv[i]);
     return argv[++i];
@@ -157,6 +160,8 @@ int main(int argc, char** argv) {
       else if (a == "--fault-path") p.faults.only_path = need(i);
       else if (a == "--accounts") p.orgs = load_accounts(need(i));
       else if (a == "--admin") p.admin_endpoint = true;
+      else if (a == "--p-cancel") p.p_cancel = prob(i);
+      else if (a == "--print-jwt") print_jwt = true;
       else if (a == "--threads") p.threads = static_cast<int>(num(i));
       else die("unknown option " + a);
     }
@@ -168,7 +173,9 @@ int main(int argc, char** argv) {
       f << sim.ca_pem();
       if (!f) die("cannot write " + ca_out);
     }
-    std::cout << sim.base_url() << "\n" << sim.default_api_key() << std::endl;
+    std::cout << sim.base_url() << "\n" << sim.default_api_key() << "\n";
+    if (print_jwt) std::cout << sim.default_jwt() << "\n";
+    std::cout << std::flush;
 
     boost::asio::io_context ioc;
     boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);

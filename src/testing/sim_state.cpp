@@ -244,14 +244,14 @@ void validate_body(const json::value* v, const std::vector<fspec>& spec, bool fo
 
 // ---------------------------------------------------------------- construction
 
-namespace {
-const std::vector<std::string>& all_scopes() {
+const std::vector<std::string>& all_scope_names() {
   static const std::vector<std::string> s{
       "people:read", "companies:read", "lists:read", "lists:write", "enrich:read", "enrich:write",
       "credits:read", "export:read", "sync:write", "smart_agents:read", "smart_agents:write",
       "admin:api_keys"};
   return s;
 }
+namespace {
 std::string hex_of(std::uint64_t v, int digits) {
   static constexpr char hex[] = "0123456789abcdef";
   std::string s(static_cast<std::size_t>(digits), '0');
@@ -277,6 +277,7 @@ sim_state::sim_state(const simulator_params& p)
     u.email = "dev@example.com";
     u.name = "Sim Developer";
     u.keys.push_back({"clapi_sim_" + hex_of(splitmix64(p.seed), 16) + hex_of(splitmix64(p.seed + 1), 16), {}});
+    u.jwts.push_back(make_jwt(p.seed, u.user_id, o.org_id));
     o.users.push_back(std::move(u));
     orgs.push_back(std::move(o));
   }
@@ -298,6 +299,10 @@ sim_state::sim_state(const simulator_params& p)
       u.name = uc.name;
       u.org = org_idx;
       int user_idx = static_cast<int>(users_.size());
+      for (auto& j : uc.jwts) {
+        u.jwts.push_back(j);
+        jwt_index_.emplace(j, user_idx);
+      }
       for (auto& kc : uc.keys) {
         key_rec k;
         k.key = kc.key;
@@ -305,7 +310,7 @@ sim_state::sim_state(const simulator_params& p)
         k.name = "Simulator key " + std::to_string(keys_.size() + 1);
         k.created_at = now_iso;
         k.all_scopes = kc.scopes.empty();
-        k.scopes = kc.scopes.empty() ? all_scopes() : kc.scopes;
+        k.scopes = kc.scopes.empty() ? all_scope_names() : kc.scopes;
         k.user = user_idx;
         k.org = org_idx;
         key_index_.emplace(k.key, static_cast<int>(keys_.size()));
@@ -608,6 +613,7 @@ void sim_state::handle(const sim_request& rq, sim_response& rs) {
     path = target.substr(0, q);
     query = target.substr(q + 1);
   }
+  if (path == "/api/v1/api-keys" || path.starts_with("/api/v1/api-keys/")) return handle_key_mgmt(rq, path, rs);
   std::string_view rest;
   bool v1 = false;
   if (path.starts_with("/api/v1/public")) { c.prefix = path.substr(0, 14); rest = path.substr(14); v1 = true; }
@@ -622,39 +628,46 @@ void sim_state::handle(const sim_request& rq, sim_response& rs) {
   std::lock_guard lk(mtx_);
   // ---- authentication
   std::string_view auth = rq.authorization;
-  int key = -1;
+  const std::int64_t now_s = epoch_ms() / 1000;
+  int key = -1, jwt_user = -1;
   if (auth.starts_with("Bearer ")) {
     auto token = auth.substr(7);
     if (token.starts_with("clapi_")) {
-      if (auto it = key_index_.find(token); it != key_index_.end()) key = it->second;
+      if (auto it = key_index_.find(token); it != key_index_.end() && keys_[static_cast<std::size_t>(it->second)].active(now_s))
+        key = it->second;
+    } else if (jwt_shaped(token)) {
+      if (auto it = jwt_index_.find(token); it != jwt_index_.end()) jwt_user = it->second;
     }
   }
-  if (key < 0) {
+  if (key < 0 && jwt_user < 0) {
     if (c.legacy) return handlers::legacy_error(c, 401, "Not authenticated");
     return handlers::error(*this, c, 401, "unauthenticated",
                            auth.empty() ? "No API key was sent." : "The API key is missing, malformed, expired or revoked.",
                            "Send 'Authorization: Bearer clapi_...' with an active key.");
   }
   c.key = key;
-  key_rec& k = keys_[static_cast<std::size_t>(key)];
-  c.user = k.user;
-  c.org = k.org;
-  org_rec& o = orgs_[static_cast<std::size_t>(k.org)];
+  c.jwt = key < 0;
+  key_rec* kp = c.jwt ? nullptr : &keys_[static_cast<std::size_t>(key)];
+  c.user = c.jwt ? jwt_user : kp->user;
+  c.org = users_[static_cast<std::size_t>(c.user)].org;
+  org_rec& o = orgs_[static_cast<std::size_t>(c.org)];
+  // a JWT session has its own window per user (limit per_key_limit), like a key
+  window_counter& kwin = c.jwt ? users_[static_cast<std::size_t>(c.user)].jwt_win : kp->win;
 
   // ---- rate limits (fixed windows per key and per organisation)
   {
     const std::int64_t elapsed = now_ms_since_start(now);
     const std::int64_t win = std::max<std::int64_t>(1, params_.window.count());
     const std::int64_t idx = elapsed / win;
-    if (k.win.index != idx) k.win = {idx, 0};
+    if (kwin.index != idx) kwin = {idx, 0};
     if (o.win.index != idx) o.win = {idx, 0};
-    if (k.win.count >= params_.per_key_limit || o.win.count >= params_.per_org_limit) {
+    if (kwin.count >= params_.per_key_limit || o.win.count >= params_.per_org_limit) {
       if (params_.rate_limits) {
         limited_.fetch_add(1, std::memory_order_relaxed);
         std::int64_t ms = (idx + 1) * win - elapsed;
         if (ms < 1) ms = 1;
         rs.retry_after_s = static_cast<int>((ms + 999) / 1000);
-        bool key_bound = k.win.count >= params_.per_key_limit;
+        bool key_bound = kwin.count >= params_.per_key_limit;
         if (c.legacy) return handlers::legacy_error(c, 429, "Rate limit exceeded. Retry after " + std::to_string(rs.retry_after_s) + " seconds.");
         json::object extra;
         extra["limit_scope"] = key_bound ? "api_key" : "organization";
@@ -668,11 +681,10 @@ void sim_state::handle(const sim_request& rq, sim_response& rs) {
       }
       above_limit_.fetch_add(1, std::memory_order_relaxed);
     }
-    ++k.win.count;
+    ++kwin.count;
     ++o.win.count;
   }
-  const std::int64_t now_s = epoch_ms() / 1000;
-  k.last_used_s = now_s;
+  if (kp) kp->last_used_s = now_s;
 
   handlers::dispatch(*this, c);
 
@@ -684,7 +696,7 @@ void sim_state::handle(const sim_request& rq, sim_response& rs) {
       if (err) ++u.errors;
     };
     bump(o.usage_route[(c.prefix.size() == 7 ? 32 : 0) + static_cast<std::size_t>(c.r)]);
-    bump(k.usage);
+    if (kp) bump(kp->usage);
     bump(o.usage_day[now_s / 86400]);
     if (err) bump(o.usage_error[std::to_string(rs.status)]);
     ++o.usage_total;
@@ -698,7 +710,6 @@ std::string route_template(int idx) {
 
 // Scope / feature gates and the handler call.
 void handlers::dispatch(sim_state& s, ctx& c) {
-  const auto& k = s.keys_[static_cast<std::size_t>(c.key)];
   const auto& o = s.orgs_[static_cast<std::size_t>(c.org)];
   if (!o.api_access && c.r != route::whoami) {
     if (c.legacy) return legacy_error(c, 403, "Your plan does not include API access.");
@@ -709,6 +720,8 @@ void handlers::dispatch(sim_state& s, ctx& c) {
                  "Upgrade to Pro or higher at app.cleanlist.ai/billing.", std::move(extra));
   }
   std::string_view scope = info(c.r).scope;
+  static const key_rec jwt_session{}; // all_scopes
+  const auto& k = c.jwt ? jwt_session : s.keys_[static_cast<std::size_t>(c.key)];
   if (!scope.empty() && !k.all_scopes &&
       std::find(k.scopes.begin(), k.scopes.end(), scope) == k.scopes.end()) {
     json::object details;
@@ -806,6 +819,11 @@ std::string sim_state::default_api_key() const {
   return {};
 }
 std::string sim_state::default_org_id() const { return orgs_.empty() ? std::string() : orgs_[0].id; }
+std::string sim_state::default_jwt() const {
+  if (orgs_.empty() || orgs_[0].users.empty()) return {};
+  const auto& u = users_[static_cast<std::size_t>(orgs_[0].users[0])];
+  return u.jwts.empty() ? std::string() : u.jwts[0];
+}
 
 boost::json::value sim_state::ledger_json() {
   std::lock_guard lk(mtx_);
@@ -843,6 +861,10 @@ boost::json::value sim_state::ledger_json() {
     jw["credits_charged"] = w.charged;
     jw["credits_refunded"] = w.refunded;
     jw["failed"] = w.failed_whole;
+    const bool cancelled = w.settled && w.cancel_at && *w.cancel_at <= now;
+    jw["cancelled"] = cancelled;
+    jw["status"] = !w.settled ? "active" : cancelled ? "cancelled" : final_status(w);
+    jw["errored_leads"] = w.errored;
     wfs.emplace_back(std::move(jw));
   }
   root["workflows"] = std::move(wfs);

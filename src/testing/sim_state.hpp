@@ -87,12 +87,18 @@ struct key_rec {
   bool all_scopes = true;
   int user = 0, org = 0;
   window_counter win;
+  bool revoked = false;
+  std::int64_t expires_s = 0; ///< epoch seconds, 0 = never
+  std::string expires_at;     ///< ISO-8601 as given at creation ("" = never)
+  bool active(std::int64_t now_s) const { return !revoked && (expires_s == 0 || now_s < expires_s); }
 };
 
 struct user_rec {
   std::string id, email, name;
   int org = 0;
   std::vector<int> keys;
+  std::vector<std::string> jwts;
+  window_counter jwt_win; ///< the user's JWT sessions share one window (per_key_limit)
   std::string default_list, mcp_list; ///< lazily created protected lists
 };
 
@@ -113,6 +119,7 @@ struct org_rec {
 struct lead_rec {
   std::string id, first_name, last_name, full_name, email, phone, title, company, domain, location,
       linkedin_url, provider, email_status;
+  int org = -1; ///< owning organisation (mode-A adds accept only the caller's own leads)
 };
 
 struct list_rec {
@@ -164,6 +171,11 @@ struct workflow_rec {
   std::vector<std::uint32_t> ok_prefix; ///< ok_prefix[i] = successes among the first i leads
   std::int64_t reserved = 0, charged = 0, refunded = 0;
   bool settled = false, failed_whole = false;
+  std::int64_t errored = 0; ///< leads whose enrichment fails (outcome.workflow_fails)
+  /// Cancellation (tag, p_cancel or cancel_workflow): at cancel_at the run stops with
+  /// cancel_processed leads processed; nullopt = runs to its end.
+  std::optional<sim_clock::time_point> cancel_at;
+  std::int64_t cancel_processed = 0;
   std::string completed_at;
   std::string result_lead_id; ///< person: lead persisted at settlement
   std::vector<delivery_rec> deliveries; ///< legacy webhook attempts
@@ -236,6 +248,8 @@ public:
   std::string create_cohort(std::string_view org_id, std::string_view kind, int n);
   std::string default_api_key() const;
   std::string default_org_id() const;
+  std::string default_jwt() const;
+  bool cancel_workflow(std::string_view workflow_id);
   bool admin_enabled() const { return params_.admin_endpoint; }
 
   struct ctx; // per-request context (defined in the .cpp)
@@ -251,6 +265,9 @@ private:
   void settle_if_due(workflow_rec& w, sim_clock::time_point now);
   void settle_agent_if_due(agent_run_rec& r, sim_clock::time_point now);
   void settle_all(sim_clock::time_point now);
+  sim_clock::time_point end_of(const workflow_rec& w) const; ///< terminal time (cancel or run end)
+  /// /api/v1/api-keys (Clerk JWT only), called by handle() without the lock.
+  void handle_key_mgmt(const sim_request& rq, std::string_view path, sim_response& rs);
   int find_org(std::string_view org_id) const;
   std::string create_cohort_unlocked(int org, std::string_view kind, int n);
 
@@ -265,6 +282,7 @@ private:
   std::vector<user_rec> users_;
   std::vector<key_rec> keys_;
   str_map<int> key_index_;
+  str_map<int> jwt_index_; ///< JWT -> user
   str_map<list_rec> lists_;
   std::vector<std::string> list_order_;
   str_map<lead_rec> leads_;

@@ -38,7 +38,11 @@ person_outcome predict_outcome(std::uint64_t seed, std::string_view identity) {
   auto at = identity.find('@');
   std::string_view local = at == std::string_view::npos ? identity : identity.substr(0, at);
   auto tagged = [&](std::string_view tag) { return local.find(tag) != std::string_view::npos; };
-  if (tagged("+fail")) { o.workflow_fails = true; return o; }
+  if (tagged("+fail") || tagged("+error")) { o.workflow_fails = true; return o; }
+  if (tagged("+cancel")) {
+    o.cancels = true;
+    return o;
+  }
   if (tagged("+none")) return o;
   if (tagged("+all")) { o.email_found = o.phone_found = true; return o; }
   if (tagged("+email")) { o.email_found = true; return o; }

@@ -544,6 +544,8 @@ std::string simulator::base_url(std::string_view prefix) const { return impl_->s
 const std::string& simulator::ca_pem() const { return impl_->ca; }
 std::string simulator::default_api_key() const { return impl_->state.default_api_key(); }
 std::string simulator::default_org_id() const { return impl_->state.default_org_id(); }
+std::string simulator::default_jwt() const { return impl_->state.default_jwt(); }
+bool simulator::cancel_workflow(std::string_view workflow_id) { return impl_->state.cancel_workflow(workflow_id); }
 sim_stats simulator::stats() const { return impl_->state.stats(); }
 void simulator::set_faults(fault_params f) { impl_->state.set_faults(std::move(f)); }
 std::int64_t simulator::credits(std::string_view org_id) const { return impl_->state.credits(org_id); }

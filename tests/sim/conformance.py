@@ -132,7 +132,7 @@ try:
         import time
         for _ in range(200):
             s, b = op("GET", prefix, "/enrichment/status/{workflow_id}", f"/enrichment/status/{wf}")
-            if s != 200 or b.get("status") in ("completed", "failed", "cancelled"):
+            if s != 200 or b.get("status") in ("completed", "completed_with_errors", "failed", "cancelled"):
                 return b
             time.sleep(0.02)
         fail(f"workflow {wf} did not finish")
@@ -240,7 +240,10 @@ try:
         ex = example("PublicLeadListUpdate")
         cases.append(("PublicLeadListUpdate", "PATCH", "/lead-lists/{list_id}", f"/lead-lists/{live_list}", ex, ex))
         ex = example("AddByLeadIds")
-        cases.append(("AddByLeadIds", "POST", "/lead-lists/{list_id}/leads", f"/lead-lists/{live_list}/leads", ex, ex))
+        # As published, the example's lead ids are not leads of this workspace: 404, nothing added.
+        cases.append(("AddByLeadIds", "POST", "/lead-lists/{list_id}/leads", f"/lead-lists/{live_list}/leads", ex, ex, 404))
+        cases.append(("AddByLeadIds (ids of the workspace)", "POST", "/lead-lists/{list_id}/leads",
+                      f"/lead-lists/{live_list}/leads", ex, dict(ex, lead_ids=live_leads, idempotency_key=ex["idempotency_key"] + prefix)))
         ex = example("AddByCohort")
         cases.append(("AddByCohort", "POST", "/lead-lists/{list_id}/leads", f"/lead-lists/{live_list}/leads", ex,
                       dict(ex, task_id=live_task, entity_ids=live_leads, idempotency_key=ex["idempotency_key"] + prefix)))

@@ -11,9 +11,9 @@ ct::simulator_params limited(int key_limit, int org_limit, std::chrono::millisec
   p.per_org_limit = org_limit;
   p.window = window;
   ct::organisation_config o{"org_rl", "RL", "pro", {"API_ACCESS"}, 100000, {}};
-  o.users.push_back({"u1", "u1@rl.io", "U1", {{"clapi_rl_k1", {}}, {"clapi_rl_k2", {}}, {"clapi_rl_k3", {}}}});
+  o.users.push_back({"u1", "u1@rl.io", "U1", {{"clapi_rl_k1", {}}, {"clapi_rl_k2", {}}, {"clapi_rl_k3", {}}}, {}});
   ct::organisation_config o2{"org_rl2", "RL2", "pro", {"API_ACCESS"}, 100000, {}};
-  o2.users.push_back({"u2", "u2@rl.io", "U2", {{"clapi_rl_other", {}}}});
+  o2.users.push_back({"u2", "u2@rl.io", "U2", {{"clapi_rl_other", {}}}, {}});
   p.orgs = {o, o2};
   return p;
 }

@@ -45,7 +45,7 @@ inline json::value wait_terminal(client& c, const std::string& wf, std::chrono::
     REQUIRE(r.status == 200);
     last = r.json();
     auto st = S(last, "status");
-    if (st == "completed" || st == "failed" || st == "cancelled") return last;
+    if (st == "completed" || st == "completed_with_errors" || st == "failed" || st == "cancelled") return last;
     std::this_thread::sleep_for(20ms);
   }
   FAIL("workflow did not finish: " << json::serialize(last));

@@ -1,7 +1,8 @@
 #pragma once
 // cleanlist::testing::simulator — a local, in-process Cleanlist API server for tests, examples
 // and benchmarks. It serves the 24 operations of the v2 schema under both /api/v1/public and
-// /api/v2, plus the legacy v1-only endpoints, over HTTPS (throw-away CA generated at start) or
+// /api/v2, plus the legacy v1-only endpoints and the Clerk-JWT-only key management
+// (/api/v1/api-keys), over HTTPS (throw-away CA generated at start) or
 // plain HTTP, with accounts, credits, quotes, workflows progressing over time, rate limits and
 // injectable faults. Everything random is deterministic from `simulator_params::seed`.
 //
@@ -46,6 +47,10 @@ struct api_key_config {
 struct user_config {
   std::string user_id, email, name;
   std::vector<api_key_config> keys;
+  /// Clerk session JWTs accepted as `Authorization: Bearer <jwt>` for this user (three
+  /// non-empty base64url parts `xxx.yyy.zzz`). A JWT carries all scopes and is the only
+  /// credential accepted by the key-management endpoints `/api/v1/api-keys`.
+  std::vector<std::string> jwts;
 };
 
 struct organisation_config {
@@ -74,6 +79,11 @@ struct simulator_params {
   int threads = 1; ///< threads running the own io_context (first constructor only)
   /// Legacy webhooks: first retry after this, doubled per attempt, 5 attempts in all.
   std::chrono::milliseconds webhook_backoff{1000};
+  /// Share (0..1) of workflows (single-person, bulk, by-task, CSV, legacy) that end `cancelled`,
+  /// drawn per workflow id (deterministic from the seed and the dispatch order). A drawn
+  /// single-person workflow is cancelled at the end of its pending phase; a bulk run partway
+  /// through its running phase. See also the `+cancel` tag and simulator::cancel_workflow.
+  double p_cancel = 0;
 };
 
 struct sim_stats {
@@ -88,12 +98,20 @@ struct sim_stats {
 struct person_outcome {
   bool email_found = false;
   bool phone_found = false;
-  bool workflow_fails = false; ///< the whole single-person workflow ends `failed`, nothing charged
+  /// The enrichment of this identity fails (~3 % by hash, or the `+fail` / `+error` tags): a
+  /// single-person workflow ends `failed`; in a bulk run (bulk, by-task, CSV, legacy) only this
+  /// lead fails — counted in `failed`, not charged, not enriched — and the run ends
+  /// `completed_with_errors` (or `failed` when every lead of the run fails).
+  bool workflow_fails = false;
+  /// `+cancel` tag: a single-person workflow ends `cancelled` at the end of its pending phase; a
+  /// bulk run containing this lead ends `cancelled` when it reaches it (earlier leads processed).
+  bool cancels = false;
 };
 
 /// The outcome the simulator with `seed` gives to `identity` (see enrich_posts_for for the
-/// identity rule). Magic tags in an email's local part override the hash: "+fail" (workflow
-/// fails), "+none" (nothing found), "+all" (email and phone), "+email", "+phone".
+/// identity rule). Magic tags in an email's local part override the hash: "+fail" or "+error"
+/// (the lead fails), "+cancel" (the workflow is cancelled), "+none" (nothing found), "+all"
+/// (email and phone), "+email", "+phone".
 person_outcome predict_outcome(std::uint64_t seed, std::string_view identity);
 
 /// Identity of a person as the simulator counts it: lower-cased email, else linkedin_url,
@@ -118,6 +136,13 @@ public:
   std::string base_url(std::string_view prefix = "/api/v1/public") const;
   const std::string& ca_pem() const; ///< PEM of the throw-away CA (empty when !tls)
   std::string default_api_key() const; ///< first key of the first user of the first org
+  /// First Clerk JWT of the first user of the first org (for the default account: a
+  /// deterministic JWT derived from the seed); empty when that user has none.
+  std::string default_jwt() const;
+  /// Cancels a non-terminal workflow (any kind, by workflow id) now: its status is `cancelled`
+  /// at the next poll, counters frozen at what was processed, credits settled (processed and
+  /// found leads charged, the rest refunded). False if unknown or already terminal.
+  bool cancel_workflow(std::string_view workflow_id);
   std::string default_org_id() const;
   sim_stats stats() const;
   void set_faults(fault_params f); ///< takes effect for the next requests
