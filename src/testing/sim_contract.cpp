@@ -14,13 +14,18 @@ namespace {
 constexpr std::string_view v1_prefix = "/api/v1/public";
 constexpr std::string_view v2_prefix = "/api/v2";
 
-// The v1 relaxation that is a schema change, applied to a copy of the document (README,
+// The v1 relaxations that are schema changes, applied to a copy of the document (README,
 // "Decisions"): EnrichPersonRequest.lead_list_id is optional (quickstart: omitted -> the "MCP
-// Results" list). The bulk alias lead_list_id -> list_id is a rename, see check_request.
+// Results" list), and CsvImportRequest.column_mapping keys are open (the reference's own
+// examples map title, company, domain, location, which the v2 schema's closed key set
+// refuses). The bulk alias lead_list_id -> list_id is a rename, see check_request.
 json::value v1_document() {
   json::value doc = json::parse(embedded_openapi_v2());
-  auto& req = doc.at("components").at("schemas").at("EnrichPersonRequest").as_object()["required"].as_array();
+  auto& schemas = doc.at("components").at("schemas").as_object();
+  auto& req = schemas.at("EnrichPersonRequest").as_object()["required"].as_array();
   req.erase(std::remove(req.begin(), req.end(), json::value("lead_list_id")), req.end());
+  schemas.at("CsvImportRequest").as_object().at("properties").as_object().at("column_mapping").as_object().erase(
+      "propertyNames");
   return doc;
 }
 

@@ -64,6 +64,12 @@ TEST_CASE("column_mapping keys are open: aliases fill the lead, unknown keys are
                       {"dispatch_enrichment", false}});
   CHECK(miss.status == 400);
   CHECK(miss.code() == "missing_column");
+  // /api/v2 follows the official schema: its column_mapping keys are a closed set.
+  client v2(sim.base_url("/api/v2"), sim.default_api_key());
+  auto closed = v2.post("/lead-lists/" + list + "/csv-import",
+                        {{"csv_content_base64", b64(csv)}, {"column_mapping", {{"email", "Email"}, {"title", "Title"}}},
+                         {"dispatch_enrichment", false}});
+  CHECK(closed.status == 422);
 }
 
 TEST_CASE("add-leads mode A: unknown lead ids are refused with 404, all or nothing, naming no other tenant's data") {
