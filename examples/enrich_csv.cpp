@@ -397,7 +397,7 @@ struct run_state {
 /// now instead of sending the contact again.
 asio::awaitable<void> resume_worker(run_state* st, asio::cancellation_signal* cancel) {
   cl::poll_params poll;
-  poll.initial = 0ms;
+  poll.initial = 1ms;  // finished long ago, most likely: ask at once
   poll.max_interval = 10s;
   while (st->resume_next < st->resume.size() && !st->interrupted) {
     auto [key, wf] = st->resume[st->resume_next++];

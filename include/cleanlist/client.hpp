@@ -51,6 +51,7 @@ struct client_stats {
   std::chrono::nanoseconds limiter_wait{0};  ///< total time spent waiting for the rate limiter
   std::uint64_t in_flight = 0;            ///< operations started and not completed
   std::uint64_t waiting_workflows = 0;    ///< workflows being waited for
+  std::uint64_t unknown_statuses = 0;     ///< polls that returned a status the library does not know
 };
 
 /// Progress callback of async_wait_for_workflow: the latest status response.
@@ -144,13 +145,15 @@ public:
   CLEANLIST_ASYNC_OP(legacy_status_response, async_legacy_status, start_legacy_status, CLEANLIST_P(legacy_status_request req), CLEANLIST_A(std::move(req)))
   CLEANLIST_ASYNC_OP(webhook_deliveries_response, async_webhook_deliveries, start_webhook_deliveries, CLEANLIST_P(std::string workflow_id), CLEANLIST_A(std::move(workflow_id)))
 
-  // ---- pagination helpers: walk every page ----
+  // ---- pagination helpers: walk every page (client_params::overall_timeout bounds each page) ----
   CLEANLIST_ASYNC_OP(std::vector<list_summary>, async_list_all_lists, start_list_all_lists, CLEANLIST_P(list_lists_request req), CLEANLIST_A(std::move(req)))
   CLEANLIST_ASYNC_OP(std::vector<lead_row>, async_list_all_leads, start_list_all_leads, CLEANLIST_P(list_leads_request req), CLEANLIST_A(std::move(req)))
   CLEANLIST_ASYNC_OP(std::vector<boost::json::object>, async_export_all_json, start_export_all_json, CLEANLIST_P(export_json_request req), CLEANLIST_A(std::move(req)))
 
   // ---- waiting for workflows ----
-  /// Polls GET /enrichment/status/{id} until a terminal status (completed, failed, cancelled),
+  /// Polls GET /enrichment/status/{id} until a terminal status (completed, completed_with_errors,
+  /// failed, cancelled, or one of client_params::extra_terminal_statuses; an unknown status
+  /// is reported through on_progress, stats().unknown_statuses and the log, and polled on),
   /// with intervals from `poll` (short first, growing, capped) and `poll.deadline` as the overall
   /// deadline (error::timeout; the workflow keeps running server-side). Polls go through the
   /// client's rate limiter. `on_progress` (optional) is called on the client's strand whenever

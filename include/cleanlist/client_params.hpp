@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cleanlist {
 
@@ -39,6 +40,10 @@ struct client_params {
   std::chrono::milliseconds overall_timeout{120000};  ///< one operation including retries and rate-limit waits
 
   std::size_t max_connections = 4;  ///< keep-alive connection pool size
+  /// A pooled connection idle longer than this is closed instead of reused: NATs and load
+  /// balancers drop idle flows silently, and a request written on such a connection gets no
+  /// answer (for a non-idempotent POST: outcome_unknown). Zero: never reuse a connection.
+  std::chrono::milliseconds idle_timeout{20000};
   tls_params tls;
   std::string user_agent = "cleanlist-cpp/0.1";
 
@@ -55,6 +60,12 @@ struct client_params {
   std::shared_ptr<class http_transport> shared_transport;
 
   log_function logger;  ///< optional
+  /// Workflow statuses to treat as terminal besides completed, completed_with_errors, failed
+  /// and cancelled (the API documents the set as open). A status that is neither terminal
+  /// nor one the library knows (pending, queued, running, processing) keeps being polled,
+  /// but is reported: progress callback, client_stats::unknown_statuses, a warning in the log
+  /// and the timeout's diagnostics.
+  std::vector<std::string> extra_terminal_statuses;
 
   /// Defaults overridden by CLEANLIST_API_KEY, CLEANLIST_BASE_URL and CLEANLIST_CA_FILE.
   static client_params from_env();

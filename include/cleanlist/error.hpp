@@ -52,6 +52,12 @@ enum class error {
   service_unavailable,    ///< 503
   gateway_timeout,        ///< 504
   api_error,              ///< any other non-2xx answer
+
+  // ---- a workflow's outcome (async_enrich_many items) ----
+  workflow_failed = 200,  ///< the workflow ended `failed` (credits refunded, see the status)
+  workflow_cancelled,     ///< the workflow ended `cancelled` before this contact was enriched
+  lead_not_enriched,      ///< the run ended `completed_with_errors` and this lead was not enriched
+                          ///< (failed, or nothing found: the API does not say which per lead)
 };
 
 const boost::system::error_category& error_category() noexcept;

@@ -74,14 +74,27 @@ public:
   /// cancelled waiter takes no slot: the next waiter gets it. Never completes inline.
   template <class CompletionToken = boost::asio::use_awaitable_t<>>
   auto async_acquire(CompletionToken&& token = CompletionToken{}) {
-    return boost::asio::async_initiate<CompletionToken, completion_signature>(initiate_acquire{impl_.get()},
+    return boost::asio::async_initiate<CompletionToken, completion_signature>(initiate_acquire{impl_.get(), nullptr},
+                                                                              token);
+  }
+  /// Same; on success `*granted_at` (which must outlive the operation) receives the time the
+  /// slot was recorded at, for release().
+  template <class CompletionToken = boost::asio::use_awaitable_t<>>
+  auto async_acquire(std::chrono::steady_clock::time_point* granted_at, CompletionToken&& token = CompletionToken{}) {
+    return boost::asio::async_initiate<CompletionToken, completion_signature>(initiate_acquire{impl_.get(), granted_at},
                                                                               token);
   }
 
   /// Takes a slot now if one is free and nobody waits before (FIFO); false otherwise (then
   /// use async_acquire). Call on the limiter's executor. No queue node, no handler, no post:
   /// the common case of a request within budget costs a clock read and a lock.
-  bool try_acquire();
+  /// `granted_at` (optional) receives the time the slot was recorded at, for release().
+  bool try_acquire(std::chrono::steady_clock::time_point* granted_at = nullptr);
+
+  /// Gives back a slot granted at `granted_at` whose request was never sent (e.g. the
+  /// connection it was to go out on had been closed meanwhile). The slot goes to the next
+  /// waiter. Call on the limiter's executor.
+  void release(std::chrono::steady_clock::time_point granted_at);
 
   /// Server feedback (429/503 with Retry-After): no grant for this key nor its organisation
   /// before now + d. Applies to every current and future waiter.
@@ -104,6 +117,7 @@ public:
 private:
   struct initiate_acquire {
     detail::rate_limiter_impl* impl;
+    std::chrono::steady_clock::time_point* granted_at;
     void operator()(boost::asio::any_completion_handler<completion_signature> handler) const;
   };
 

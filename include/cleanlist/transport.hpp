@@ -14,6 +14,7 @@ struct transport_params {
   std::string base_url = "https://api.cleanlist.ai/api/v1/public";  ///< scheme, host and port are what matter
   tls_params tls;
   std::size_t max_connections = 16;
+  std::chrono::milliseconds idle_timeout{20000};  ///< see client_params::idle_timeout
 };
 
 class http_transport {

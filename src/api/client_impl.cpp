@@ -46,7 +46,7 @@ namespace {
 std::shared_ptr<http_transport::state> transport_for(const asio::any_io_executor& ex, const client_params& p,
                                                 const protocol::base_url& url) {
   if (!p.shared_transport)
-    return std::make_shared<http_transport::state>(ex, p.base_url, p.tls, p.max_connections);
+    return std::make_shared<http_transport::state>(ex, p.base_url, p.tls, p.max_connections, p.idle_timeout);
   auto st = p.shared_transport->get_state();
   if (!st->same_origin(url))
     throw std::invalid_argument("cleanlist: client_params::shared_transport serves another scheme/host/port than base_url");
@@ -148,41 +148,103 @@ core::send_stage to_core(transport::stage s) {
 
 error_code call_scope::stop_error() const { return stop_error_of(cc); }
 
+namespace {
+
+// What a stopped call (deadline, cancellation) reports. A non-idempotent request that may
+// already have been processed is outcome_unknown: reporting the stop (timeout is transient)
+// would invite the caller to send it again and pay twice.
+call_result stopped_result(client::impl& self, const transport::call_context& cc, diagnostics& d, bool maybe_processed) {
+  const auto stop = stop_error_of(cc);
+  if (!maybe_processed) return call_result{stop, nullptr};
+  ++self.stats_.outcome_unknown;
+  d.problem = "stopped (" + stop.message() +
+              ") after the request was written: the server may have processed it; not sent again because it is not "
+              "idempotent";
+  return call_result{error::outcome_unknown, nullptr};
+}
+
+} // namespace
+
 asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec, transport::call_context& cc,
-                                                   diagnostics& d, bool slot_taken) {
-  if (shut_) co_return call_result{error::shutdown, nullptr};
+                                                   diagnostics& d, std::optional<grant_time> pre_granted) {
+  if (shut_) {
+    if (pre_granted) limiter_.release(*pre_granted);
+    co_return call_result{error::shutdown, nullptr};
+  }
   // Attempt deadlines need the watch; a call_scope usually watches the call already.
   transport::watch_guard watched(*transport_->watch, cc, shortest_timeout());
   const auto req = serialize_request(*this, spec);
   double last_retry_cost = 0;
+  // An earlier attempt may have been processed: from then on a non-idempotent request can
+  // only end with its answer or outcome_unknown.
+  bool maybe_processed = false;
+  auto give_back = [this](std::optional<grant_time>& g) {
+    if (g) limiter_.release(*g);
+    g.reset();
+  };
   for (int attempt = 1;; ++attempt) {
     d.clear();
-    if (attempt > 1 || !slot_taken) {
-      if (cc.stopped()) co_return call_result{stop_error_of(cc), nullptr};
-      if (!limiter_.try_acquire()) {  // over budget, paused by the server, or others queued first
-        auto t0 = std::chrono::steady_clock::now();
-        auto [lec] = co_await limiter_.async_acquire(cc.token());
+    if (cc.stopped()) {
+      give_back(pre_granted);
+      co_return stopped_result(*this, cc, d, maybe_processed && !spec.idempotent);
+    }
+
+    // 1. A connection in hand first, then the rate limiter's slot: the request is written
+    //    right after its grant, never after a pool wait or a connect that would let it reach
+    //    the server later than the limiter counted it.
+    transport::pool::lease lease;
+    if (auto idle = pool_.try_take_idle()) {
+      lease.conn = std::move(idle);
+    } else {
+      give_back(pre_granted);  // a slot taken before this wait would age before the write
+      lease = co_await pool_.acquire(ep_, cc);
+    }
+    std::optional<grant_time> grant = std::exchange(pre_granted, std::nullopt);
+    if (!lease.ec && !grant) {
+      grant_time at{};
+      if (limiter_.try_acquire(&at)) {
+        grant = at;
+      } else {  // over budget, paused by the server, or others queued first
+        const auto t0 = std::chrono::steady_clock::now();
+        auto [lec] = co_await limiter_.async_acquire(&at, cc.token());
+        cc.op_done();
         stats_.limiter_wait_ns +=
             std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
-        if (cc.stopped()) co_return call_result{stop_error_of(cc), nullptr};
-        if (lec) co_return call_result{lec, nullptr};
+        if (!lec) grant = at;
+        if (lec || cc.stopped() || shut_) {
+          give_back(grant);
+          pool_.release(std::move(lease.conn));
+          if (shut_) co_return call_result{error::shutdown, nullptr};
+          if (cc.stopped()) co_return stopped_result(*this, cc, d, maybe_processed && !spec.idempotent);
+          co_return call_result{lec, nullptr};
+        }
+        // The connection waited with us: if the server closed it meanwhile, nothing is sent
+        // on it; the slot goes back and the attempt starts over.
+        if (lease.conn->stale()) {
+          give_back(grant);
+          pool_.discard(std::move(lease.conn));
+          --attempt;
+          continue;
+        }
       }
     }
-    if (shut_) co_return call_result{error::shutdown, nullptr};
+    if (shut_ || cc.stopped()) {  // stopped between connect and write: nothing sent
+      give_back(grant);
+      pool_.release(std::move(lease.conn));
+      if (shut_) co_return call_result{error::shutdown, nullptr};
+      co_return stopped_result(*this, cc, d, maybe_processed && !spec.idempotent);
+    }
 
-    ++stats_.requests;
-    if (attempt > 1) ++stats_.retries;
     core::attempt_outcome out;
     out.idempotent = spec.idempotent;
+    out.replay_safe = spec.replay_safe;
     error_code failure;
-
-    transport::pool::lease lease;
-    if (auto idle = pool_.try_take_idle()) lease.conn = std::move(idle);
-    else lease = co_await pool_.acquire(ep_, cc);
     if (lease.ec) {
       out.stage = core::send_stage::not_sent;
       out.ec = failure = lease.ec;
     } else {
+      ++stats_.requests;
+      if (attempt > 1) ++stats_.retries;
       auto xr = co_await lease.conn->exchange(ep_, req, cc);
       pool_.release(std::move(lease.conn));
       out.stage = to_core(xr.where);
@@ -208,33 +270,43 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
           out.ec = c.ec;
           out.http_status = 0;
         }
+        if (maybe_processed && spec.replay_safe && c.ec == error::quote_already_used) {
+          // The replay's quote was already redeemed: the earlier attempt was processed (and
+          // paid for), its answer lost. The API offers no way to find that run's id.
+          ++stats_.outcome_unknown;
+          d.problem = "processed: an earlier attempt was accepted (the replay was refused, its single-use quote "
+                      "already redeemed) but its answer was lost; the run's workflow id is unknown. Do not pay for "
+                      "it again.";
+          co_return call_result{error::outcome_unknown, nullptr};
+        }
       } else {
         out.ec = failure = xr.ec;
       }
     }
-    if (cc.stopped()) co_return call_result{stop_error_of(cc), nullptr};
+    if (!core::provably_not_processed(out)) maybe_processed = true;
+    if (cc.stopped()) co_return stopped_result(*this, cc, d, maybe_processed && !spec.idempotent);
     if (d.http_status == 0) d.problem = "transport error: " + failure.message();
 
     std::uniform_real_distribution<double> u01(0.0, 1.0);
     auto decision = core::decide_retry(out, attempt, params_.retry, budget_, u01(rng_));
     if (decision.pause_budget) limiter_.on_server_retry_after(decision.pause_for);
     if (!decision.retry) {
-      if (auto e = decision.error()) {
-        if (decision.outcome_unknown) {
-          ++stats_.outcome_unknown;
-          d.problem = "request sent, no complete answer (" + failure.message() +
-                      "); not retried because it is not idempotent";
-        }
-        failure = e;
+      if (auto e = decision.error()) failure = e;
+      if (maybe_processed && !spec.idempotent) {
+        // Whatever the last answer, an earlier (or this) attempt may have been processed.
+        ++stats_.outcome_unknown;
+        d.problem = "request sent, outcome unknown (" + (d.http_status ? d.to_string() : failure.message()) +
+                    "); not sent again because it is not idempotent";
+        failure = error::outcome_unknown;
       }
       co_return call_result{failure, nullptr};
     }
-    last_retry_cost = (core::is_timeout_error(out.ec) || out.stage == core::send_stage::sent_no_response) ? params_.retry.timeout_cost : params_.retry.retry_cost;
+    last_retry_cost = decision.cost;  // refunded in full by the success it leads to
     log(log_level::info, "retrying " + std::string(verb_text(spec.verb)) + " after " + d.to_string());
     asio::steady_timer pause(strand_, decision.delay);
     co_await pause.async_wait(cc.token());  // an error here is a stop, checked below
     cc.op_done();
-    if (cc.stopped()) co_return call_result{stop_error_of(cc), nullptr};
+    if (cc.stopped()) co_return stopped_result(*this, cc, d, maybe_processed && !spec.idempotent);
   }
 }
 
@@ -256,6 +328,7 @@ client_stats client::stats() const {
   s.outcome_unknown = c.outcome_unknown;
   s.in_flight = c.in_flight;
   s.waiting_workflows = c.waiting_workflows;
+  s.unknown_statuses = c.unknown_statuses;
   s.limiter_wait = std::chrono::nanoseconds(c.limiter_wait_ns.load());
   s.connections_created = impl_->pool_.connections_created();
   return s;

@@ -12,6 +12,7 @@
 #include <cleanlist/rate_limit.hpp>
 
 #include <boost/asio/append.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -62,10 +63,18 @@ public:
 
   struct counters {
     std::atomic<std::uint64_t> requests{0}, retries{0}, rate_limited{0}, outcome_unknown{0}, in_flight{0},
-        waiting_workflows{0};
+        waiting_workflows{0}, unknown_statuses{0};
     std::atomic<std::int64_t> limiter_wait_ns{0};
   } stats_;
   poll_driver driver_{strand_, user_ex_, stats_.waiting_workflows};
+
+  /// Documented terminal statuses plus the user's extra ones.
+  bool is_terminal(std::string_view status) const {
+    if (is_terminal_status(status)) return true;
+    for (const auto& s : params_.extra_terminal_statuses)
+      if (s == status) return true;
+    return false;
+  }
 
   std::string path(std::string_view rel) const { return url_.path + std::string(rel); }
   std::string legacy_path(std::string_view rel) const { return url_.legacy_path() + std::string(rel); }
@@ -74,10 +83,14 @@ public:
     if (params_.logger) params_.logger(lvl, msg);
   }
 
-  /// One operation: limiter, pool, retries, classification. Runs on the strand.
-  /// `slot_taken`: the caller already holds a limiter slot for the first attempt.
+  using grant_time = std::chrono::steady_clock::time_point;
+
+  /// One operation: pool, limiter, retries, classification. Runs on the strand.
+  /// `pre_granted`: the caller already holds a limiter slot (granted at that time) for the
+  /// first attempt; it is given back if no connection is idle at once (the request would
+  /// otherwise reach the server later than its grant).
   asio::awaitable<call_result> execute(const api::request_spec& spec, transport::call_context& cc, diagnostics& d,
-                                       bool slot_taken = false);
+                                       std::optional<grant_time> pre_granted = std::nullopt);
 
   /// Waits for a workflow through the shared poll driver (call on the strand).
   template <class Token>

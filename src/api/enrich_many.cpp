@@ -58,6 +58,21 @@ void fill_from(enrich_item_result& r, const Row& row) {
 
 // ---- person by person ----
 
+// A workflow's terminal status as the item's outcome: failed and cancelled workflows are
+// errors (their status and credits are kept in the item).
+void set_outcome(batch_state& st, std::size_t i, const std::string& status) {
+  auto& r = st.results[i];
+  r.status = status;
+  if (status == "failed") {
+    r.ec = error::workflow_failed;
+    r.problem = "the workflow ended failed";
+  } else if (status == "cancelled") {
+    r.ec = error::workflow_cancelled;
+    r.problem = "the workflow was cancelled";
+  }
+  st.finished(i);
+}
+
 asio::awaitable<void> person_worker(std::shared_ptr<client::impl> self, std::shared_ptr<batch_state> st,
                                     std::shared_ptr<transport::call_context> cc, std::shared_ptr<asio::steady_timer> all_done) {
   const api::paths p{self->url_.path, self->url_.legacy_path()};
@@ -71,27 +86,33 @@ asio::awaitable<void> person_worker(std::shared_ptr<client::impl> self, std::sha
     enrich_person_response started;
     error_code ec = r.ec ? r.ec : convert(r.json, started, d, self->params_.api_key);
     if (ec) {
-      if (!cc->stopped()) fail_item(*st, i, ec, d.problem.empty() ? ec.message() : d.problem);
+      // outcome_unknown also when the batch was stopped: the contact may have been charged.
+      if (!cc->stopped() || ec == error::outcome_unknown) fail_item(*st, i, ec, d.problem.empty() ? ec.message() : d.problem);
       continue;
     }
     auto& res = st->results[i];
-    res.workflow_id = started.workflow_id;
+    res.workflow_id = started.workflow_id;  // dispatched (and reserved): an error from here on keeps it
     res.credits_reserved = started.credits_reserved;
+    if (cc->stopped()) break;  // stopped between the POST and the wait: the item keeps its workflow id
     auto [wec, ws] = co_await self->async_wait(started.workflow_id, st->opts.poll, no_progress, &d, cc->token());
+    cc->op_done();
     if ((ec = wec)) {
       if (!cc->stopped()) fail_item(*st, i, ec, d.problem.empty() ? ec.message() : d.problem);
       continue;
     }
-    res.status = ws.status;
     res.credits_charged = ws.credits_charged;
     res.credits_refunded = ws.credits_refunded;
     if (ws.result) fill_from(res, *ws.result);
-    st->finished(i);
+    set_outcome(*st, i, ws.status);
   }
   if (--st->workers == 0) all_done->cancel();
 }
 
 // ---- bulk ----
+
+error_code call_scope_stop_error(const transport::call_context& cc) {
+  return cc.timed_out ? error_code(error::timeout) : error_code(asio::error::operation_aborted);
+}
 
 struct bulk_failure {
   error_code ec;
@@ -126,6 +147,12 @@ asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::
   create_list_request cr;
   cr.name = st->opts.list_name.empty() ? "cleanlist-cpp batch " + api::new_idempotency_key() : st->opts.list_name;
   if (auto f = co_await call_into(*self, api::create_list(p, cr), cc, list); f.ec) co_return f;
+  if (list.reused && list.lead_count > 0)
+    // A bulk run enriches the whole list: its earlier leads would be quoted and paid again.
+    co_return bulk_failure{error::conflict, "enrich_many_options.list_name names an existing list with " +
+                                                std::to_string(list.lead_count) +
+                                                " leads: a bulk run would enrich (and charge) all of them again; use "
+                                                "a new name, or resume_bulk to finish an earlier run"};
 
   std::vector<const enrich_person_request*> rows;
   rows.reserve(idx.size());
@@ -151,6 +178,12 @@ asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::
     enrich_list_request er{list.list_id, parse_bulk_scope(bulk_scope_of(st->opts.type)), quote.quote_id};
     auto f = co_await call_into(*self, api::enrich_list(p, er), cc, run);
     if (!f.ec) break;
+    if (f.ec == error::outcome_unknown) {
+      // The run may be (or, with "processed", is) dispatched and paid for, and the API gives
+      // no way to find its workflow id: stop here, never quote and pay again.
+      f.problem += " [list " + list.list_id + ": its leads show the run's results once it ends]";
+      co_return f;
+    }
     // A quote that expired before use (or a list that changed) is renewed once.
     if ((f.ec == error::quote_expired || f.ec == error::quote_mismatch) && quote_attempt == 0) continue;
     co_return f;
@@ -169,8 +202,12 @@ asio::awaitable<bulk_failure> finish_bulk(std::shared_ptr<client::impl> self, st
                                           const std::vector<std::size_t>& idx, transport::call_context& cc,
                                           std::string list_id, std::string workflow_id) {
   const api::paths p{self->url_.path, self->url_.legacy_path()};
+  // Dispatched and paid for: whatever happens next, each item names the run it belongs to.
+  for (auto i : idx) st->results[i].workflow_id = workflow_id;
   diagnostics d;
+  if (cc.stopped()) co_return bulk_failure{call_scope_stop_error(cc), "stopped after the run was dispatched"};
   auto [wec, ws] = co_await self->async_wait(workflow_id, st->opts.poll, no_progress, &d, cc.token());
+  cc.op_done();
   if (wec) co_return bulk_failure{wec, d.problem.empty() ? wec.message() : d.problem};
 
   std::vector<lead_row> leads;
@@ -187,12 +224,25 @@ asio::awaitable<bulk_failure> finish_bulk(std::shared_ptr<client::impl> self, st
   for (auto i : idx) {
     auto& res = st->results[i];
     res.workflow_id = workflow_id;
-    if (const lead_row* l = matcher.find(st->contacts[i])) {
-      res.status = ws.status;
-      fill_from(res, *l);
-      st->finished(i);
-    } else {
+    const lead_row* l = matcher.find(st->contacts[i]);
+    if (!l) {
       fail_item(*st, i, error::api_error, "contact not found in the enriched list (skipped by the CSV import?)");
+      continue;
+    }
+    fill_from(res, *l);
+    // A lead the run enriched carries its provider. In a completed run the others simply had
+    // nothing found; in a run that ended with errors or was cancelled they may have failed
+    // or not been reached: the API does not say which, and they were not charged.
+    const bool enriched = l->provider.has_value() && !l->provider->empty();
+    if (ws.status == "failed" || (!enriched && ws.status == "cancelled")) {
+      set_outcome(*st, i, ws.status);
+    } else if (!enriched && ws.status == "completed_with_errors") {
+      res.status = ws.status;
+      fail_item(*st, i, error::lead_not_enriched,
+                "the run completed with errors and this lead was not enriched (failed or nothing found); not charged");
+    } else {
+      res.status = enriched ? "completed" : ws.status;
+      st->finished(i);
     }
   }
   co_return bulk_failure{};
@@ -225,7 +275,8 @@ asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::s
       auto f = co_await run_bulk(self, st, bulk_idx, cc);
       if (f.ec)
         for (auto i : bulk_idx)
-          if (!is_set(st->results[i])) fail_item(*st, i, cc.stopped() ? scope.stop_error() : f.ec, f.problem);
+          if (!is_set(st->results[i]))
+            fail_item(*st, i, cc.stopped() && f.ec != error::outcome_unknown ? scope.stop_error() : f.ec, f.problem);
     }
 
     if (!st->person_idx.empty() && !cc.stopped()) {
@@ -252,7 +303,18 @@ asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::s
     for (std::size_t i = 0; i < st->results.size(); ++i)
       if (!is_set(st->results[i])) fail_item(*st, i, stop, cc.timed_out ? "batch deadline expired" : "batch cancelled");
   }
-  if (user_diag) *user_diag = std::move(d);
+  if (user_diag) {
+    // The batch itself succeeded; its diagnostics summarise the items.
+    std::size_t failed = 0, unknown = 0;
+    for (const auto& r : st->results) {
+      failed += r.ec ? 1 : 0;
+      unknown += r.ec == error::outcome_unknown ? 1 : 0;
+    }
+    d.problem = std::to_string(st->results.size() - failed) + " of " + std::to_string(st->results.size()) +
+                " contacts enriched, " + std::to_string(failed) + " with an error (" + std::to_string(unknown) +
+                " outcome_unknown)";
+    *user_diag = std::move(d);
+  }
   asio::dispatch(self->user_ex_, asio::append(std::move(h), error_code{}, std::move(st->results)));
 }
 
@@ -260,9 +322,8 @@ asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::s
 
 void client::start_enrich_many(std::vector<enrich_person_request> contacts, enrich_many_options opts,
                                diagnostics* d, H<std::vector<enrich_item_result>> h) {
-  if (opts.poll.multiplier < 1.0 || opts.poll.deadline.count() <= 0)
-    return impl_->fail_now(error::invalid_argument, "enrich_many_options.poll: multiplier >= 1 and deadline > 0 required", d,
-                           std::move(h));
+  if (auto bad = validate(opts.poll); !bad.empty())
+    return impl_->fail_now(error::invalid_argument, "enrich_many_options." + bad, d, std::move(h));
   if (opts.resume_bulk) {
     if (opts.path != enrich_path::bulk)
       return impl_->fail_now(error::invalid_argument, "enrich_many_options.resume_bulk requires path == enrich_path::bulk", d,

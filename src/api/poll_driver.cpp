@@ -9,7 +9,7 @@ using clock = std::chrono::steady_clock;
 
 poll_driver::poll_driver(const asio::any_io_executor& strand, asio::any_io_executor user_ex,
                          std::atomic<std::uint64_t>& waiting_counter)
-    : wake_(strand, asio::steady_timer::time_point::max()), user_ex_(std::move(user_ex)), waiting_counter_(waiting_counter) {}
+    : wake_(strand, asio::steady_timer::time_point::max()), acquire_deadline_(strand), user_ex_(std::move(user_ex)), waiting_counter_(waiting_counter) {}
 
 void poll_driver::add(std::shared_ptr<client::impl> self, std::string workflow_id, const poll_params& pp,
                       progress_function on_progress, diagnostics* diag, detail::handler<workflow_status_response> h) {
@@ -22,8 +22,11 @@ void poll_driver::add(std::shared_ptr<client::impl> self, std::string workflow_i
   }
   if (diag) diag->clear();
   waiters_.emplace(id, waiter{std::move(workflow_id), std::move(on_progress), diag, std::move(h), {}, {}});
-  sched_.add(id, clock::now(), pp);
+  const auto now = clock::now();
+  sched_.add(id, now, pp);
   waiting_counter_ = waiters_.size();
+  // A wait with an earlier deadline than the loop's limiter wait: re-plan now.
+  if (acquiring_ && now + pp.deadline < acquire_until_) acquire_stop_.emit(asio::cancellation_type::terminal);
   if (!running_) {
     running_ = true;
     asio::co_spawn(self->strand_, run_poll_driver(self), asio::detached);
@@ -56,15 +59,19 @@ void poll_driver::shutdown() {
   for (auto id : ids) finish(id, error::shutdown, &d, {});
 }
 
-// The one loop: sleep until something is due (or a deadline), take a limiter slot, give it
-// to the workflow due longest, start its poll without waiting for the answer.
+// The one loop: sleep until something is due (or a deadline), take a limiter slot (waiting
+// no later than the next deadline), give it to the workflow due longest, start its poll
+// without waiting for the answer.
 asio::awaitable<void> run_poll_driver(std::shared_ptr<client::impl> self) {
   auto& drv = self->driver_;
   while (!drv.waiters_.empty() && !self->shut_) {
     auto now = clock::now();
     for (auto id : drv.sched_.expired(now)) {
       diagnostics d;
-      d.problem = "workflow still not terminal at the poll deadline";
+      const auto& w = drv.waiters_.at(id);
+      d.problem = "workflow still not terminal at the poll deadline (last status: " +
+                  (w.last_status.empty() ? std::string("none received") : "\"" + w.last_status + "\"") +
+                  (w.unknown_status_logged ? ", a status the library does not know" : "") + ")";
       drv.finish(id, error::timeout, &d, {});
     }
     auto due = drv.sched_.next_due();
@@ -77,23 +84,42 @@ asio::awaitable<void> run_poll_driver(std::shared_ptr<client::impl> self) {
       co_await drv.wake_.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
-    auto [ec] = co_await self->limiter_.async_acquire(asio::as_tuple(asio::use_awaitable));
-    if (ec || self->shut_) break;
+    const std::uint64_t gen = ++drv.acquire_gen_;
+    drv.acquire_until_ = drv.sched_.next_deadline().value_or(clock::time_point::max());
+    drv.acquire_deadline_.expires_at(drv.acquire_until_);
+    drv.acquire_deadline_.async_wait([self, gen](const error_code& ec) {
+      if (!ec && gen == self->driver_.acquire_gen_) self->driver_.acquire_stop_.emit(asio::cancellation_type::terminal);
+    });
+    drv.acquiring_ = true;
+    client::impl::grant_time granted{};
+    auto [ec] = co_await self->limiter_.async_acquire(
+        &granted, asio::bind_cancellation_slot(drv.acquire_stop_.slot(), asio::as_tuple(asio::use_awaitable)));
+    drv.acquiring_ = false;
+    ++drv.acquire_gen_;
+    drv.acquire_stop_.slot().clear();
+    drv.acquire_deadline_.cancel();
+    if (self->shut_) break;
+    if (ec) continue;  // stopped at a deadline (or re-planned): expire what is due, then wait again
     // Chosen only now that the slot is ours: the workflow due longest gets it.
-    if (auto id = drv.sched_.pop_due(clock::now())) asio::co_spawn(self->strand_, poll_once(self, *id), asio::detached);
+    if (auto id = drv.sched_.pop_due(clock::now())) asio::co_spawn(self->strand_, poll_once(self, *id, granted), asio::detached);
+    else self->limiter_.release(granted);  // the waiter it was for is gone (cancelled)
   }
   drv.running_ = false;
   if (self->shut_) drv.shutdown();
 }
 
-asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, poll_driver::id_type id) {
+asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, poll_driver::id_type id,
+                                clock::time_point granted_at) {
   auto& drv = self->driver_;
   auto it = drv.waiters_.find(id);
-  if (it == drv.waiters_.end()) co_return;
+  if (it == drv.waiters_.end()) {
+    self->limiter_.release(granted_at);
+    co_return;
+  }
   const auto spec = api::workflow_status(api::paths{self->url_.path, self->url_.legacy_path()}, it->second.workflow_id);
   transport::call_context cc;
   diagnostics d;
-  auto r = co_await self->execute(spec, cc, d, /*slot_taken=*/true);
+  auto r = co_await self->execute(spec, cc, d, granted_at);
   it = drv.waiters_.find(id);  // it may have been cancelled meanwhile
   if (it == drv.waiters_.end()) co_return;
   workflow_status_response st;
@@ -115,8 +141,25 @@ asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, poll_driver:
   const bool changed = st.status != w.last_status || st.processed != w.last_processed;
   w.last_status = st.status;
   w.last_processed = st.processed;
-  if (changed && w.on_progress) w.on_progress(st);
-  if (is_terminal_status(st.status)) co_return drv.finish(id, {}, &d, std::move(st));
+  if (self->is_terminal(st.status)) {
+    if (changed && w.on_progress) w.on_progress(st);
+    co_return drv.finish(id, {}, &d, std::move(st));
+  }
+  if (!is_known_status(st.status)) {
+    // The set is open: keep polling, but never silently.
+    ++self->stats_.unknown_statuses;
+    if (!w.unknown_status_logged) {
+      w.unknown_status_logged = true;
+      self->log(log_level::warning, "workflow " + w.workflow_id + " reports status \"" + st.status +
+                                        "\", which the library does not know: still polling (add it to "
+                                        "client_params::extra_terminal_statuses if it is terminal)");
+    }
+  }
+  if (changed && w.on_progress) {
+    w.on_progress(st);
+    it = drv.waiters_.find(id);  // the callback may have cancelled this wait
+    if (it == drv.waiters_.end()) co_return;
+  }
   std::optional<core::poll_scheduler::progress_sample> sample;
   if (st.processed && st.total) sample = core::poll_scheduler::progress_sample{*st.processed, *st.total};
   drv.sched_.reschedule(id, clock::now(), sample);

@@ -18,7 +18,8 @@ namespace cleanlist {
 
 class poll_driver;
 boost::asio::awaitable<void> run_poll_driver(std::shared_ptr<client::impl> self);
-boost::asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, std::uint64_t id);
+boost::asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, std::uint64_t id,
+                                       std::chrono::steady_clock::time_point granted_at);
 
 class poll_driver {
 public:
@@ -45,13 +46,15 @@ private:
     std::string last_status;
     std::optional<std::int64_t> last_processed;
     std::uint8_t failures = 0;  // consecutive failed polls (each already retried by the client)
+    bool unknown_status_logged = false;
   };
   /// A wait survives this many consecutive failed polls (5xx, timeouts, lost answers) before failing.
   static constexpr std::uint8_t max_poll_failures = 5;
   using id_type = core::poll_scheduler::id_type;
 
   friend boost::asio::awaitable<void> run_poll_driver(std::shared_ptr<client::impl> self);
-  friend boost::asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, id_type id);
+  friend boost::asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, id_type id,
+                                                std::chrono::steady_clock::time_point granted_at);
 
   void finish(id_type id, error_code ec, diagnostics* d, workflow_status_response status);
   void cancel(id_type id);
@@ -59,6 +62,13 @@ private:
   core::poll_scheduler sched_;
   std::unordered_map<id_type, waiter> waiters_;
   boost::asio::steady_timer wake_;  // the loop sleeps here until the next due time or a change
+  // The loop's limiter wait is bounded by the next poll deadline (a server pause or a busy
+  // key must not keep an expired wait from ending): this timer stops it then.
+  boost::asio::steady_timer acquire_deadline_;
+  boost::asio::cancellation_signal acquire_stop_;
+  std::uint64_t acquire_gen_ = 0;
+  bool acquiring_ = false;
+  std::chrono::steady_clock::time_point acquire_until_{};
   boost::asio::any_io_executor user_ex_;  // where handlers without an executor run
   std::atomic<std::uint64_t>& waiting_counter_;  // client_stats::waiting_workflows
   id_type next_id_ = 1;

@@ -16,6 +16,9 @@ struct request_spec {
   std::string body;        ///< JSON body, empty for none
   bool idempotent = true;  ///< safe to send again after an ambiguous failure
   std::string invalid;     ///< non-empty: refused client-side with this message, nothing sent
+  /// Not idempotent, but it carries a single-use quote: a replay after an ambiguous failure
+  /// cannot be processed twice (the server answers 409 quote_already_used if the first was).
+  bool replay_safe = false;
 };
 
 /// Paths of one client: the modern base path and the legacy (v1-only) one.

@@ -43,6 +43,14 @@ request_spec make(method m, std::string target, std::string body = {}, bool idem
   return request_spec{m, std::move(target), std::move(body), idempotent, {}};
 }
 
+// A quote-protected POST: not idempotent (a lost answer may hide a paid run), but replaying
+// it is harmless, the quote being single-use.
+request_spec quote_protected(request_spec spec) {
+  spec.idempotent = false;
+  spec.replay_safe = true;
+  return spec;
+}
+
 // A request carrying a path id: refused client-side if the id could escape its path segment.
 request_spec with_id(method m, const std::string& prefix, std::string_view id, std::string_view suffix,
                      std::string body = {}, bool idempotent = true) {
@@ -130,12 +138,14 @@ request_spec enrich_company(const paths& p, const enrich_company_request& r) {
 }
 
 request_spec enrich_by_task(const paths& p, const enrich_by_task_request& r) {
-  // Quote-protected: a replay of a processed request is refused (quote_already_used), never charged twice.
-  return checked(r, make(method::post, p.base + "/enrichment/by-task", json_body(r), r.quote_id.has_value()));
+  // With a quote: a replay of a processed request is refused (quote_already_used), never
+  // charged twice. Without one: a plain non-idempotent POST.
+  auto spec = checked(r, make(method::post, p.base + "/enrichment/by-task", json_body(r), false));
+  return r.quote_id ? quote_protected(std::move(spec)) : spec;
 }
 
 request_spec enrich_list(const paths& p, const enrich_list_request& r) {
-  return checked(r, make(method::post, p.base + "/enrichment/bulk", json_body(r), true));
+  return quote_protected(checked(r, make(method::post, p.base + "/enrichment/bulk", json_body(r), false)));
 }
 
 request_spec workflow_status(const paths& p, std::string_view id) {
@@ -143,7 +153,7 @@ request_spec workflow_status(const paths& p, std::string_view id) {
 }
 
 request_spec run_smart_agent(const paths& p, const run_smart_agent_request& r) {
-  return checked(r, make(method::post, p.base + "/smart-agents/run", json_body(r), true));
+  return quote_protected(checked(r, make(method::post, p.base + "/smart-agents/run", json_body(r), false)));
 }
 
 request_spec list_smart_agents(const paths& p, const list_smart_agents_request& r) {

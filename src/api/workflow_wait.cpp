@@ -8,10 +8,7 @@ namespace cleanlist {
 void client::start_wait_for_workflow(std::string id, poll_params pp, progress_function f, diagnostics* d,
                                      H<workflow_status_response> h) {
   if (auto bad = validate_path_id(id); !bad.empty()) return impl_->fail_now(error::invalid_argument, bad, d, std::move(h));
-  if (pp.multiplier < 1.0 || pp.initial.count() < 0 || pp.max_interval.count() <= 0 || pp.deadline.count() <= 0)
-    return impl_->fail_now(error::invalid_argument,
-                           "poll_params: multiplier >= 1, initial >= 0, max_interval > 0 and deadline > 0 required", d,
-                           std::move(h));
+  if (auto bad = validate(pp); !bad.empty()) return impl_->fail_now(error::invalid_argument, bad, d, std::move(h));
   if (!impl_->key_problem_.empty()) return impl_->fail_now(error::invalid_api_key, impl_->key_problem_, d, std::move(h));
   asio::dispatch(impl_->strand_, [self = impl_, id = std::move(id), pp, f = std::move(f), d, h = std::move(h)]() mutable {
     if (self->shut_) return self->fail_now(error::shutdown, "client shut down", d, std::move(h));

@@ -38,7 +38,7 @@ classification classify(const attempt_outcome& o) noexcept {
     c.eligible = true;
     return c;
   case send_stage::sent_no_response:
-    if (!o.idempotent) {
+    if (!o.idempotent && !o.replay_safe) {
       // Possibly processed (and charged): a retry could create a second workflow.
       c.outcome_unknown = true;
       c.reason = stop_reason::outcome_unknown;
@@ -56,7 +56,7 @@ classification classify(const attempt_outcome& o) noexcept {
     return c;
   }
   if (o.retryable == false) return c; // the API said so
-  if (o.idempotent) {
+  if (o.idempotent || o.replay_safe) {
     c.eligible = is_status_retryable_idempotent(s) || (o.retryable == true && s >= 400);
   } else {
     c.eligible = is_status_retryable_non_idempotent(s);
@@ -131,6 +131,12 @@ bool is_permanent_local_error(error_code ec) noexcept {
   return false;
 }
 
+bool provably_not_processed(const attempt_outcome& o) noexcept {
+  if (o.stage == send_stage::not_sent) return true;
+  if (o.stage == send_stage::sent_no_response) return false;
+  return is_status_retryable_non_idempotent(o.http_status) || (o.http_status >= 200 && o.http_status < 500);
+}
+
 bool is_timeout_error(error_code ec) noexcept {
   if (!ec) return false;
   if (ec == make_error_code(cleanlist::error::timeout)) return true;
@@ -157,7 +163,9 @@ retry_decision decide_retry(const attempt_outcome& o, int attempt, const retry_p
   if (throttled) {
     d.pause_budget = true;
     // The server's word holds for every request of the key even when this one gives up.
-    d.pause_for = o.retry_after ? std::max(milliseconds(0), *o.retry_after) : d.delay;
+    // Capped: an over-long Retry-After fails this call (below) instead of pausing every
+    // request of the key and its organisation for longer than any caller accepts to wait.
+    d.pause_for = o.retry_after ? std::min(std::max(milliseconds(0), *o.retry_after), p.max_retry_after) : d.delay;
   }
 
   if (!c.eligible) {

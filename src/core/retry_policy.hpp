@@ -23,6 +23,11 @@ enum class send_stage {
 
 struct attempt_outcome {
   bool idempotent = true;
+  /// Not idempotent, but a replay cannot be processed twice: it carries a single-use token
+  /// (a quote) that the server refuses once redeemed (409 quote_already_used). After an
+  /// ambiguous failure such a request is replayed once; the refusal then proves the first
+  /// attempt was processed (reported as outcome_unknown by the caller).
+  bool replay_safe = false;
   send_stage stage = send_stage::response;
   error_code ec{};                                  ///< transport / client error (not_sent, sent_no_response)
   int http_status = 0;                              ///< when stage == response
@@ -96,6 +101,11 @@ bool is_permanent_local_error(error_code ec) noexcept;
 /// True for timeouts (cost timeout_cost in the budget).
 bool is_timeout_error(error_code ec) noexcept;
 
+/// True when the attempt's outcome proves the server did not process the request: nothing
+/// was written, or a 429/503 (refused before processing). Anything else leaves a
+/// non-idempotent request ambiguous.
+bool provably_not_processed(const attempt_outcome& o) noexcept;
+
 /// Decides what to do after attempt number `attempt` (1-based) ended with `o`.
 /// `rand01` is uniform in [0,1) (jitter). Spends budget tokens only when retry == true.
 ///
@@ -106,11 +116,15 @@ bool is_timeout_error(error_code ec) noexcept;
 ///    408, 429, 500, 502, 503, 504; also on any other status the API marks `retryable: true`.
 ///  * non-idempotent: retried only on not_sent, 429 and 503 (the server rejects those before
 ///    processing); sent_no_response -> outcome_unknown (never retried); other 5xx not retried.
+///  * replay-safe (single-use quote): retried like an idempotent request; the caller maps a
+///    409 quote_already_used after an ambiguous attempt to outcome_unknown.
 ///  * other 4xx and 501/505/5xx outside the list: not retried.
 ///  * user cancellation (operation_aborted) and local validation errors: not retried.
 ///  * delay: rand01 * min(max_delay, base * 2^(attempt-1)); with Retry-After,
 ///    min(max(retry_after, jittered), max_retry_after); Retry-After > max_retry_after -> no retry.
-///  * 429 and 503 set pause_budget (even when not retried) so the limiter pauses the key.
+///  * 429 and 503 set pause_budget (even when not retried) so the limiter pauses the key, for
+///    Retry-After capped at max_retry_after: a caller never freezes its key (and organisation)
+///    for longer than it accepts to wait itself.
 retry_decision decide_retry(const attempt_outcome& o, int attempt, const retry_params& p,
                             retry_budget& budget, double rand01);
 

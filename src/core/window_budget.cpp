@@ -15,11 +15,11 @@ window_budget::time_point window_budget::earliest(time_point now) const noexcept
   return t;
 }
 
-void window_budget::grant(time_point t) noexcept {
+window_budget::time_point window_budget::grant(time_point t) noexcept {
   if (total_ > 0 && t < last_) t = last_;
   last_ = t;
   ++total_;
-  if (log_.empty()) return; // unlimited
+  if (log_.empty()) return t; // unlimited
   if (count_ < log_.size()) {
     log_[(head_ + count_) % log_.size()] = t;
     ++count_;
@@ -27,6 +27,19 @@ void window_budget::grant(time_point t) noexcept {
     log_[head_] = t; // overwrite the oldest; the next one becomes the oldest
     head_ = (head_ + 1) % log_.size();
   }
+  return t;
+}
+
+bool window_budget::release(time_point t) noexcept {
+  if (log_.empty()) return false;
+  // Newest first: a grant given back is almost always one of the last few.
+  for (std::size_t k = count_; k-- > 0;) {
+    if (log_[(head_ + k) % log_.size()] != t) continue;
+    for (std::size_t j = k; j + 1 < count_; ++j) log_[(head_ + j) % log_.size()] = log_[(head_ + j + 1) % log_.size()];
+    --count_;
+    return true;
+  }
+  return false;
 }
 
 void window_budget::set_not_before(time_point t) noexcept { not_before_ = std::max(not_before_, t); }
@@ -71,10 +84,19 @@ acquire_plan plan_acquire(std::span<window_budget* const> budgets, steady_time n
 }
 
 bool try_grant_all(std::span<window_budget* const> budgets, steady_time now) noexcept {
-  if (!plan_acquire(budgets, now).ready(now)) return false;
+  return try_grant_all_at(budgets, now).has_value();
+}
+
+std::optional<steady_time> try_grant_all_at(std::span<window_budget* const> budgets, steady_time now) noexcept {
+  if (!plan_acquire(budgets, now).ready(now)) return std::nullopt;
+  // Each budget clamps to its own last grant: record the latest of those in all of them, so
+  // one time identifies the grant everywhere (release()).
+  steady_time t = now;
   for (window_budget* b : budgets)
-    if (b != nullptr) b->grant(now);
-  return true;
+    if (b != nullptr && b->total_grants() > 0) t = std::max(t, b->last_grant());
+  for (window_budget* b : budgets)
+    if (b != nullptr) b->grant(t);
+  return t;
 }
 
 } // namespace cleanlist::core

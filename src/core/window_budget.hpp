@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -52,8 +53,14 @@ public:
   bool can_grant(time_point now) const noexcept { return earliest(now) <= now; }
 
   /// Records a grant at t. Callers grant at t >= earliest(t); a t earlier than the last
-  /// recorded grant is clamped to it so the log stays sorted.
-  void grant(time_point t) noexcept;
+  /// recorded grant is clamped to it so the log stays sorted. Returns the time recorded.
+  time_point grant(time_point t) noexcept;
+
+  /// Gives back a grant recorded at t (the value grant() returned) that was never used: the
+  /// request it was for did not go out. Safe whenever called: a grant given while the log was
+  /// full only ever displaced a record already older than span(). False if no record at t
+  /// remains (it aged out of the log: nothing to give back).
+  bool release(time_point t) noexcept;
 
   /// Server feedback (429/503 Retry-After): no grant before t. Only moves forward.
   void set_not_before(time_point t) noexcept;
@@ -73,6 +80,8 @@ public:
   /// Grants recorded in (now - span(), now] (bounded by limit(); for stats and tests).
   std::size_t recent_grants(time_point now) const noexcept;
   std::uint64_t total_grants() const noexcept { return total_; }
+  /// Time of the last grant recorded (meaningful when total_grants() > 0).
+  time_point last_grant() const noexcept { return last_; }
 
 private:
   time_point oldest() const noexcept { return log_[head_]; }
@@ -105,5 +114,10 @@ acquire_plan plan_acquire(std::span<window_budget* const> budgets, steady_time n
 /// If all budgets allow a grant at `now`, records it in all of them and returns true;
 /// otherwise records nothing and returns false (all-or-nothing).
 bool try_grant_all(std::span<window_budget* const> budgets, steady_time now) noexcept;
+
+/// Same, returning the time recorded in every budget (nullopt: nothing recorded). The budgets
+/// record the same time when they were granted together (each clamps to its last grant, so
+/// the latest of those is recorded in all).
+std::optional<steady_time> try_grant_all_at(std::span<window_budget* const> budgets, steady_time now) noexcept;
 
 } // namespace cleanlist::core

@@ -36,24 +36,36 @@ public:
         // Disabled: no client-side limit at all (a shared org budget is not consulted).
         org_(org && p.enabled ? std::move(org) : make_org_budget(p)) {}
 
-  void acquire(handler_type h) {
+  void acquire(handler_type h, clock::time_point* granted_at) {
     const std::uint64_t id = next_id_++;
     auto slot = boost::asio::get_associated_cancellation_slot(h);
-    queue_.emplace(id, waiter{std::move(h), clock::now()});
+    queue_.emplace(id, waiter{std::move(h), clock::now(), granted_at});
     if (slot.is_connected()) slot.emplace<cancel_handler>(weak_from_this(), id);
     if (queue_.size() == 1) pump();
   }
 
-  bool try_acquire() {
+  bool try_acquire(clock::time_point* granted_at) {
     if (!queue_.empty()) return false;  // FIFO: whoever waits goes first
     const auto now = clock::now();
     {
       std::lock_guard lk(org_->mu);
       const std::array<core::window_budget*, 2> budgets{&key_, &org_->budget};
-      if (!core::try_grant_all(budgets, now)) return false;
+      const auto t = core::try_grant_all_at(budgets, now);
+      if (!t) return false;
+      if (granted_at) *granted_at = *t;
     }
     ++stats_.granted;
     return true;
+  }
+
+  void release(clock::time_point granted_at) {
+    {
+      std::lock_guard lk(org_->mu);
+      key_.release(granted_at);
+      org_->budget.release(granted_at);
+    }
+    if (stats_.granted > 0) --stats_.granted;
+    pump();  // the freed place may let the queue head through now
   }
 
   void cancel_one(std::uint64_t id) {
@@ -104,6 +116,7 @@ private:
   struct waiter {
     handler_type handler;
     clock::time_point enqueued;
+    clock::time_point* granted_at = nullptr;  // in the waiting caller's frame, written before completion
   };
 
   struct cancel_handler {
@@ -120,22 +133,21 @@ private:
     while (!queue_.empty()) {
       const auto now = clock::now();
       core::acquire_plan plan;
+      std::optional<clock::time_point> granted;
       {
         std::lock_guard lk(org_->mu);
         const std::array<core::window_budget*, 2> budgets{&key_, &org_->budget};
         plan = core::plan_acquire(budgets, now);
-        if (plan.ready(now)) {
-          key_.grant(now);
-          org_->budget.grant(now);
-        }
+        if (plan.ready(now)) granted = core::try_grant_all_at(budgets, now);
       }
-      if (!plan.ready(now)) {
+      if (!granted) {
         arm(plan.at);
         return;
       }
       auto it = queue_.begin();
       waiter w = std::move(it->second);
       queue_.erase(it);
+      if (w.granted_at) *w.granted_at = *granted;
       const auto waited = now - w.enqueued;
       ++stats_.granted;
       // "waited": the grant was not possible when the request arrived (queued behind others
@@ -196,10 +208,12 @@ rate_limiter::executor_type rate_limiter::get_executor() const noexcept { return
 
 void rate_limiter::initiate_acquire::operator()(
     boost::asio::any_completion_handler<completion_signature> handler) const {
-  impl->acquire(std::move(handler));
+  impl->acquire(std::move(handler), granted_at);
 }
 
-bool rate_limiter::try_acquire() { return impl_->try_acquire(); }
+bool rate_limiter::try_acquire(std::chrono::steady_clock::time_point* granted_at) { return impl_->try_acquire(granted_at); }
+
+void rate_limiter::release(std::chrono::steady_clock::time_point granted_at) { impl_->release(granted_at); }
 
 void rate_limiter::on_server_retry_after(std::chrono::milliseconds d) { impl_->on_server_retry_after(d); }
 

@@ -35,7 +35,12 @@ std::optional<bulk_scope> parse_bulk_scope(std::string_view s) noexcept {
 }
 
 bool is_terminal_status(std::string_view status) noexcept {
-  return status == "completed" || status == "failed" || status == "cancelled";
+  return status == "completed" || status == "completed_with_errors" || status == "failed" || status == "cancelled";
+}
+
+bool is_known_status(std::string_view status) noexcept {
+  return is_terminal_status(status) || status == "pending" || status == "queued" || status == "running" ||
+         status == "processing";
 }
 
 std::string base64_encode(std::string_view data) {

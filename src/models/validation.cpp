@@ -95,6 +95,14 @@ std::string validate_path_id(std::string_view id) {
   return p.empty() ? std::string() : "path id: " + p;
 }
 
+std::string validate(const poll_params& p) {
+  if (p.initial.count() <= 0) return "poll_params.initial must be > 0";
+  if (!(p.multiplier >= 1.0)) return "poll_params.multiplier must be >= 1";
+  if (p.max_interval.count() <= 0) return "poll_params.max_interval must be > 0";
+  if (p.deadline.count() <= 0) return "poll_params.deadline must be > 0";
+  return {};
+}
+
 // ---------------------------------------------------------------- workspace
 
 std::string validate(const estimate_request& r) {

@@ -7,8 +7,10 @@
 
 namespace cleanlist::transport {
 
-pool::pool(asio::any_io_executor strand, asio::any_io_executor io_ex, std::size_t max_connections)
-    : ex_(strand), io_ex_(std::move(io_ex)), max_(max_connections == 0 ? 1 : max_connections), wakeup_(strand, asio::steady_timer::time_point::max()) {}
+pool::pool(asio::any_io_executor strand, asio::any_io_executor io_ex, std::size_t max_connections,
+           std::chrono::milliseconds idle_timeout)
+    : ex_(strand), io_ex_(std::move(io_ex)), max_(max_connections == 0 ? 1 : max_connections),
+      idle_timeout_(idle_timeout), wakeup_(strand, asio::steady_timer::time_point::max()) {}
 
 asio::awaitable<pool::lease> pool::acquire(const endpoint& ep, call_context& cc) {
   for (;;) {
@@ -33,13 +35,24 @@ asio::awaitable<pool::lease> pool::acquire(const endpoint& ep, call_context& cc)
 }
 
 std::unique_ptr<connection> pool::try_take_idle() {
-  while (!shut_ && !idle_.empty()) {
+  if (shut_ || idle_.empty()) return nullptr;
+  const auto now = std::chrono::steady_clock::now();
+  while (!idle_.empty()) {
     auto c = std::move(idle_.back());
     idle_.pop_back();
-    if (!c->stale()) return c;
-    --total_;  // closed by the server while idle: drop it, nothing was sent on it
+    // Idle too long: possibly dropped silently by a NAT or load balancer on the way, which
+    // stale() cannot see. Closed by the server, or bytes left unread: not reusable either.
+    if (now - c->idle_since < idle_timeout_ && !c->stale()) return c;
+    --total_;  // nothing was sent on it
+    wakeup_.cancel_one();  // its place is free for a waiter
   }
   return nullptr;
+}
+
+void pool::discard(std::unique_ptr<connection> c) {
+  if (!c) return;
+  c->close();
+  release(std::move(c));
 }
 
 void pool::release(std::unique_ptr<connection> c) {

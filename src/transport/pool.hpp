@@ -14,7 +14,8 @@ namespace cleanlist::transport {
 class pool {
 public:
   /// `strand`: where the pool lives; `io_ex`: what its sockets are bound to (see connection).
-  pool(asio::any_io_executor strand, asio::any_io_executor io_ex, std::size_t max_connections);
+  pool(asio::any_io_executor strand, asio::any_io_executor io_ex, std::size_t max_connections,
+       std::chrono::milliseconds idle_timeout = std::chrono::seconds(20));
 
   struct lease {
     boost::system::error_code ec;
@@ -32,6 +33,9 @@ public:
   /// Returns a connection; it is kept only if still reusable.
   void release(std::unique_ptr<connection> c);
 
+  /// Returns a connection that must not be reused (closed by the peer, protocol state unknown).
+  void discard(std::unique_ptr<connection> c);
+
   /// Gracefully closes idle connections (bounded) and wakes waiters with error::shutdown.
   void shutdown();
 
@@ -43,6 +47,7 @@ private:
   asio::any_io_executor ex_;
   asio::any_io_executor io_ex_;
   std::size_t max_;
+  std::chrono::milliseconds idle_timeout_;
   std::atomic<std::size_t> total_{0};  // written on the strand, read by stats from any thread
   std::atomic<std::uint64_t> created_{0};  // read by stats() from any thread
   bool shut_ = false;

@@ -13,7 +13,8 @@
 namespace cleanlist {
 
 struct http_transport::state {
-  state(boost::asio::any_io_executor ex, const std::string& base_url, const tls_params& tls, std::size_t max_connections);
+  state(boost::asio::any_io_executor ex, const std::string& base_url, const tls_params& tls, std::size_t max_connections,
+        std::chrono::milliseconds idle_timeout);
 
   /// A strand over the user's executor: every client and pool operation runs on it. Held as
   /// an any_io_executor (see make_serial_executor).

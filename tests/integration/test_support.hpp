@@ -41,6 +41,12 @@ inline void all_faults(cleanlist::testing::fault_params& f) {
 }
 
 /// The simulator's identity key of a contact (what enrich_posts_for counts).
+/// The contact's workflow ran to its end on the server: a result, or a workflow the server
+/// itself ended `failed` (the simulator fails ~3 % of single-person workflows).
+inline bool ended_on_server(const cleanlist::enrich_item_result& r) {
+  return r.ok() || (r.ec == cleanlist::error::workflow_failed && r.status == "failed");
+}
+
 inline std::string identity_of(const cleanlist::enrich_person_request& r) {
   return cleanlist::testing::person_identity(r.email.value_or(""), r.linkedin_url.value_or(""), r.first_name.value_or(""),
                                              r.last_name.value_or(""),

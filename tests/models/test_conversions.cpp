@@ -29,6 +29,10 @@ TEST_CASE("is_terminal_status") {
   CHECK(is_terminal_status("completed"));
   CHECK(is_terminal_status("failed"));
   CHECK(is_terminal_status("cancelled"));
+  CHECK(is_terminal_status("completed_with_errors"));  // the quickstart's own loop ends on it
+  CHECK(is_known_status("running"));
+  CHECK(is_known_status("completed_with_errors"));
+  CHECK_FALSE(is_known_status("paused"));
   CHECK_FALSE(is_terminal_status("pending"));
   CHECK_FALSE(is_terminal_status("running"));
   CHECK_FALSE(is_terminal_status("processing"));

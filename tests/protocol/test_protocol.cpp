@@ -164,6 +164,16 @@ TEST_CASE("request building follows the schema") {
   CHECK(bb.at("list_id") == "L1");
   CHECK(bb.at("scope") == "phone-only");
   CHECK(bb.at("quote_id") == "qte_1");
+  // Quote-protected: never blindly idempotent (a lost answer may hide a paid run), but replay-safe.
+  CHECK_FALSE(bulk.idempotent);
+  CHECK(bulk.replay_safe);
+  cl::enrich_by_task_request bt;
+  bt.task_id = "cl-task_1";
+  CHECK_FALSE(api::enrich_by_task(p, bt).replay_safe);  // no quote: a plain non-idempotent POST
+  CHECK_FALSE(api::enrich_by_task(p, bt).idempotent);
+  bt.quote_id = "qte_2";
+  CHECK(api::enrich_by_task(p, bt).replay_safe);
+  CHECK_FALSE(api::enrich_by_task(p, bt).idempotent);
 
   auto leads = api::list_leads(p, cl::list_leads_request{"L 1", 50, std::string("c/x")});
   CHECK(leads.invalid.empty() == false);  // a space is not allowed in a path id

@@ -100,13 +100,17 @@ TEST_CASE("decide_retry: Retry-After honoured, combined with jitter, capped") {
   CHECK(d.retry);
   CHECK(d.delay == p.max_retry_after);
 
-  // Above the cap: no retry, but the limiter is still told to pause.
+  // Above the cap: no retry; the limiter is still told to pause, but only for what a caller
+  // accepts to wait (a year-long Retry-After must not freeze the key and its organisation).
   o.retry_after = p.max_retry_after + 1ms;
   d = decide_retry(o, 1, p, b, 0.5);
   CHECK_FALSE(d.retry);
   CHECK(d.reason == stop_reason::retry_after_too_long);
   CHECK(d.pause_budget);
-  CHECK(d.pause_for == p.max_retry_after + 1ms);
+  CHECK(d.pause_for == p.max_retry_after);
+  o.retry_after = std::chrono::hours(24 * 365);
+  d = decide_retry(o, 1, p, b, 0.5);
+  CHECK(d.pause_for == p.max_retry_after);
 
   // The capped delay never exceeds max_retry_after even when jitter would.
   retry_params q;
@@ -259,4 +263,38 @@ TEST_CASE("retry_budget: costs, refunds, exhaustion") {
   decide_retry(response(200, true), 1, p, b, 0.1);
   decide_retry(transport(send_stage::sent_no_response, false, boost::asio::error::connection_reset), 1, p, b, 0.1);
   CHECK(b.available() == doctest::Approx(20));
+}
+
+TEST_CASE("decide_retry: a replay-safe (quote-protected) POST is replayed after a lost answer") {
+  retry_params p;
+  retry_budget b(p);
+  attempt_outcome o;
+  o.idempotent = false;
+  o.stage = send_stage::sent_no_response;
+  o.ec = make_error_code(cleanlist::error::timeout);
+  auto d = decide_retry(o, 1, p, b, 0.5);
+  CHECK_FALSE(d.retry);
+  CHECK(d.outcome_unknown);  // a plain non-idempotent POST is never replayed
+  o.replay_safe = true;
+  d = decide_retry(o, 1, p, b, 0.5);
+  CHECK(d.retry);  // the single-use quote makes a second processing impossible
+  CHECK_FALSE(d.outcome_unknown);
+  CHECK(d.cost == p.timeout_cost);
+}
+
+TEST_CASE("provably_not_processed") {
+  attempt_outcome o;
+  o.stage = send_stage::not_sent;
+  CHECK(provably_not_processed(o));
+  o.stage = send_stage::sent_no_response;
+  CHECK_FALSE(provably_not_processed(o));
+  o.stage = send_stage::response;
+  for (int s : {400, 401, 404, 409, 422, 429, 503}) {
+    o.http_status = s;
+    CHECK(provably_not_processed(o));
+  }
+  for (int s : {500, 502, 504}) {
+    o.http_status = s;
+    CHECK_FALSE(provably_not_processed(o));
+  }
 }

@@ -316,3 +316,42 @@ TEST_CASE("plan_acquire / try_grant_all: limiting budget and all-or-nothing") {
   CHECK(plan.at == t0);
   CHECK(plan.limiting == 1);
 }
+
+TEST_CASE("window_budget: a grant given back frees its place, never more") {
+  window_budget b(3, 1000ms, 0ms);
+  b.grant(t0);
+  const tp g1 = b.grant(t0 + 10ms);
+  b.grant(t0 + 20ms);
+  CHECK(b.earliest(t0 + 20ms) == t0 + 1000ms);
+  CHECK(b.release(g1));               // the request granted at +10 ms never went out
+  CHECK(b.can_grant(t0 + 20ms));      // its place is free again
+  CHECK_FALSE(b.release(t0 + 15ms));  // nothing was granted then
+  b.grant(t0 + 30ms);
+  CHECK(b.earliest(t0 + 30ms) == t0 + 1000ms);  // t0 is still the oldest of three
+
+  // Full log: a grant displaces a record already older than the span; giving the new grant
+  // back must not let a fourth request into any interval of the span.
+  window_budget f(2, 1000ms, 0ms);
+  f.grant(t0);
+  f.grant(t0 + 500ms);
+  const tp late = f.grant(t0 + 1000ms);  // t0 displaced (exactly one span old)
+  CHECK(f.release(late));
+  std::vector<tp> sent{t0, t0 + 500ms};
+  const tp next = f.earliest(t0 + 1000ms);
+  f.grant(next);
+  sent.push_back(next);
+  CHECK(max_in_any_interval(sent, 1000ms) <= 2);
+}
+
+TEST_CASE("try_grant_all_at: one time recorded in every budget, releasable everywhere") {
+  window_budget key(2, 1000ms, 0ms), org(3, 1000ms, 0ms);
+  std::array<window_budget*, 2> both{&key, &org};
+  org.grant(t0 + 50ms);  // another key of the organisation, later than this key's clock
+  auto g = cleanlist::core::try_grant_all_at(both, t0 + 40ms);
+  REQUIRE(g);
+  CHECK(*g == t0 + 50ms);  // clamped to the latest grant of either budget
+  CHECK(key.release(*g));
+  CHECK(org.release(*g));
+  CHECK(org.recent_grants(t0 + 60ms) == 1);
+  CHECK(key.recent_grants(t0 + 60ms) == 0);
+}

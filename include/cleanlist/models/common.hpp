@@ -55,8 +55,14 @@ std::optional<enrichment_type> parse_enrichment_type(std::string_view s) noexcep
 /// Exact parse: "partial", "full", "phone-only" (the underscore form is NOT accepted, as the schema).
 std::optional<bulk_scope> parse_bulk_scope(std::string_view s) noexcept;
 
-/// Workflow `status` is an open set; true for the terminal values completed, failed, cancelled.
+/// Workflow `status` is an open set; true for the documented terminal values completed,
+/// completed_with_errors (some leads failed), failed and cancelled. See also
+/// client_params::extra_terminal_statuses.
 bool is_terminal_status(std::string_view status) noexcept;
+
+/// True for the statuses the library knows: the terminal ones and pending, queued, running,
+/// processing. Any other status is reported when a wait meets it (it keeps being polled).
+bool is_known_status(std::string_view status) noexcept;
 
 /// Plain RFC 4648 base64 (standard alphabet, '=' padding, no line breaks).
 std::string base64_encode(std::string_view data);

@@ -9,6 +9,7 @@
 #include <cleanlist/models/legacy.hpp>
 #include <cleanlist/models/smart_agents.hpp>
 #include <cleanlist/models/workspace.hpp>
+#include <cleanlist/poll.hpp>
 
 #include <string>
 #include <string_view>
@@ -19,6 +20,10 @@ namespace cleanlist {
 /// "..", and free of '/', '\\', '?', '#', '%', whitespace and control characters.
 /// Empty string = valid; otherwise "path id: <problem>".
 std::string validate_path_id(std::string_view id);
+
+/// Polling parameters: initial > 0 (a zero first interval never grows and would spend the
+/// key's whole budget on one wait), multiplier >= 1, max_interval > 0, deadline > 0.
+std::string validate(const poll_params& p);
 
 std::string validate(const estimate_request& r);
 std::string validate(const usage_request& r);
