@@ -307,11 +307,11 @@ bool retry_on_rerun(const cl::enrich_item_result& r) {
 outcome outcome_of(const cl::enrich_item_result& r) {
   outcome o;
   o.workflow_id = r.workflow_id;
+  o.status = r.status;  // also for a workflow that ended failed/cancelled, or a lead not enriched
   if (r.ec) {
     o.error = r.problem.empty() ? r.ec.message() : r.problem;
     return o;
   }
-  o.status = r.status;
   o.email = r.email.value_or("");
   o.email_status = r.email_status.value_or("");
   o.phone = r.phone.value_or("");

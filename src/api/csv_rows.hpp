@@ -11,7 +11,7 @@
 namespace cleanlist::api {
 
 /// CSV import cap of the API (raw bytes per request).
-inline constexpr std::size_t max_csv_bytes = 150 * 1024;
+inline constexpr std::size_t max_csv_bytes = 150000;  // "150 KB", the safe reading
 
 /// True when the contact can be imported by CSV (email, linkedin_url, or names + company/domain).
 bool csv_eligible(const enrich_person_request& c);

@@ -395,6 +395,7 @@ fault_decision sim_state::decide_fault(std::string_view target) {
     if (p > 0 && r < acc) { d.kind = k; break; }
   }
   if (f.p_latency > 0 && r2 < f.p_latency) d.latency = f.latency;
+  d.retry_after = f.retry_after;
   return d;
 }
 
@@ -403,7 +404,7 @@ void sim_state::set_faults(fault_params f) {
   faults_params_ = std::move(f);
 }
 
-void sim_state::injected_error(const sim_request& rq, int status, sim_response& rs) {
+void sim_state::injected_error(const sim_request& rq, int status, sim_response& rs, std::chrono::milliseconds retry_after) {
   rs.reset();
   rs.status = status;
   rs.request_id = new_request_id();
@@ -419,7 +420,8 @@ void sim_state::injected_error(const sim_request& rq, int status, sim_response& 
   case 503: code = "service_unavailable"; problem = "Service temporarily unavailable (injected)."; break;
   default: code = "gateway_timeout"; problem = "Upstream timed out (injected)."; break;
   }
-  if (status == 429) rs.retry_after_s = 1;
+  const auto retry_after_ms = std::max<std::int64_t>(0, retry_after.count());
+  if (status == 429) rs.retry_after_s = static_cast<int>((retry_after_ms + 999) / 1000);
   json::object o;
   if (legacy) {
     o["detail"] = problem;
@@ -430,7 +432,7 @@ void sim_state::injected_error(const sim_request& rq, int status, sim_response& 
     e["cause"] = "fault injection";
     e["fix"] = retryable ? "Retry with back-off." : "Retry later or contact support.";
     e["retryable"] = retryable;
-    e["retry_after_ms"] = status == 429 ? json::value(1000) : json::value(nullptr);
+    e["retry_after_ms"] = status == 429 ? json::value(retry_after_ms) : json::value(nullptr);
     std::string docs = "https://docs.cleanlist.ai/errors/" + std::string(code);
     std::replace(docs.begin() + 30, docs.end(), '_', '-');
     e["docs_url"] = docs;

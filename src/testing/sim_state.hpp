@@ -53,6 +53,7 @@ enum class fault_kind {
 struct fault_decision {
   fault_kind kind = fault_kind::none;
   std::chrono::milliseconds latency{0};
+  std::chrono::milliseconds retry_after{1000};  ///< of an injected 429
 };
 
 // Transparent string hashing for string_view look-ups.
@@ -224,7 +225,7 @@ public:
   /// Export downloads (/__exports/...), no auth.
   void handle_export_download(const sim_request& rq, sim_response& rs);
   /// Injected error status for a fault, in the shape of the surface of `target`.
-  void injected_error(const sim_request& rq, int status, sim_response& rs);
+  void injected_error(const sim_request& rq, int status, sim_response& rs, std::chrono::milliseconds retry_after);
 
   /// Legacy webhooks: the server installs a scheduler; the state calls it (mutex held, must not
   /// block) when a legacy workflow with a webhook_url is dispatched.

@@ -266,11 +266,11 @@ private:
     switch (fault_.kind) {
     case fk::reset_before: return reset();
     case fk::stall: srv_->keep_stalled(this->shared_from_this()); return;
-    case fk::s429: st.injected_error(make_request(), 429, rs_); break;
-    case fk::s500: st.injected_error(make_request(), 500, rs_); break;
-    case fk::s502: st.injected_error(make_request(), 502, rs_); break;
-    case fk::s503: st.injected_error(make_request(), 503, rs_); break;
-    case fk::s504: st.injected_error(make_request(), 504, rs_); break;
+    case fk::s429: st.injected_error(make_request(), 429, rs_, fault_.retry_after); break;
+    case fk::s500: st.injected_error(make_request(), 500, rs_, fault_.retry_after); break;
+    case fk::s502: st.injected_error(make_request(), 502, rs_, fault_.retry_after); break;
+    case fk::s503: st.injected_error(make_request(), 503, rs_, fault_.retry_after); break;
+    case fk::s504: st.injected_error(make_request(), 504, rs_, fault_.retry_after); break;
     default:
       try {
         st.handle(make_request(), rs_);

@@ -238,10 +238,10 @@ TEST_CASE("csv_import: content, size cap, mapping") {
   CHECK_INVALID(validate(r), "csv_content");
   r.csv_content = "Email\na@b.c\n";
   CHECK_VALID(validate(r));
-  r.csv_content = std::string(153600, 'x');
+  r.csv_content = std::string(150000, 'x');
   CHECK_VALID(validate(r));
-  r.csv_content = std::string(153601, 'x');
-  CHECK_INVALID(validate(r), "153600");
+  r.csv_content = std::string(150001, 'x');
+  CHECK_INVALID(validate(r), "150000");
   r.csv_content = "Email\n";
   r.column_mapping.clear();
   CHECK_INVALID(validate(r), "column_mapping");

@@ -66,7 +66,7 @@ struct remove_leads_request {
 /// base64-encodes it into `csv_content_base64`.
 struct csv_import_request {
   std::string list_id;                     ///< path
-  std::string csv_content;                 ///< raw CSV, <= 153600 bytes
+  std::string csv_content;                 ///< raw CSV, <= 150000 bytes ("150 KB", the safe reading)
   std::map<std::string, std::string> column_mapping;  ///< canonical field -> CSV header, >= 1
   std::optional<bool> dispatch_enrichment; ///< server default true
   std::optional<::cleanlist::enrichment_type> enrichment_type;

@@ -37,6 +37,8 @@ struct fault_params {
   double p_latency = 0;
   std::chrono::milliseconds latency{0}; ///< added delay (timer, not sleep)
   std::string only_path; ///< if non-empty: faults apply only to request targets containing this
+  /// retry_after_ms of an injected 429 (Retry-After header: the value rounded up to seconds).
+  std::chrono::milliseconds retry_after{1000};
 };
 
 struct api_key_config {
