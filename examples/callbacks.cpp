@@ -29,6 +29,12 @@ cl::poll_params short_poll() {
 
 void print_progress(const cl::workflow_status_response& st) { std::cout << "    status=" << st.status << "\n"; }
 
+cl::create_list_request results_list() {
+  cl::create_list_request r;
+  r.name = "cleanlist-cpp callbacks results";
+  return r;
+}
+
 // ---------------------------------------------------------------- 1. callbacks
 //
 // A small state machine: each step starts the next from its completion handler. The state
@@ -58,11 +64,20 @@ struct flow : std::enable_shared_from_this<flow> {
     c.async_credits_balance(diag, [self](cl::error_code ec, cl::credits_balance_response b) {
       if (self->failed(ec, "credits_balance")) return;
       std::cout << "  balance: " << b.credits << " credits\n";
-      self->enrich();
+      self->make_list();
     });
   }
-  void enrich() {
+  // The result's list: required on /api/v2 (optional on /api/v1/public); reused by name.
+  void make_list() {
+    auto self = shared_from_this();
+    c.async_create_list(results_list(), diag, [self](cl::error_code ec, cl::list_detail l) {
+      if (self->failed(ec, "create_list")) return;
+      self->enrich(l.list_id);
+    });
+  }
+  void enrich(std::string list_id) {
     cl::enrich_person_request req;
+    req.lead_list_id = std::move(list_id);
     req.first_name = "Grace";
     req.last_name = "Hopper";
     req.company_name = "US Navy";
@@ -98,7 +113,9 @@ bool with_futures(cl::client& c) {
     auto bal = c.async_credits_balance(asio::use_future).get();
     std::cout << "  balance: " << bal.credits << " credits\n";
 
+    auto list = c.async_create_list(results_list(), asio::use_future).get();
     cl::enrich_person_request req;
+    req.lead_list_id = list.list_id;
     req.email = "katherine.johnson@nasa.gov";
     auto started = c.async_enrich_person(req, asio::use_future).get();
     std::cout << "  enrich_person: workflow " << started.workflow_id << "\n";

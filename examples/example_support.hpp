@@ -15,14 +15,17 @@ struct setup {
 };
 
 /// CLEANLIST_API_KEY / CLEANLIST_BASE_URL / CLEANLIST_CA_FILE, else an in-process simulator
-/// (HTTPS with its own CA, the documented rate limits, workflows lasting a few seconds).
+/// (HTTPS with its own CA, the documented rate limits, workflows lasting a few seconds), served
+/// under CLEANLIST_API_PREFIX ("/api/v1/public" by default, or "/api/v2").
 inline setup make_setup(cleanlist::testing::simulator_params sp = {}) {
   setup s;
   s.params = cleanlist::client_params::from_env();
   if (s.params.api_key.empty()) {
     s.sim = std::make_unique<cleanlist::testing::simulator>(sp);
     s.params.api_key = s.sim->default_api_key();
-    if (!std::getenv("CLEANLIST_BASE_URL")) s.params.base_url = s.sim->base_url();
+    const char* prefix = std::getenv("CLEANLIST_API_PREFIX");
+    if (!std::getenv("CLEANLIST_BASE_URL"))
+      s.params.base_url = s.sim->base_url(prefix && *prefix ? prefix : "/api/v1/public");
     s.params.tls.ca_pem = s.sim->ca_pem();
     std::cout << "CLEANLIST_API_KEY is not set: using the embedded simulator at " << s.params.base_url << "\n";
   } else {

@@ -31,6 +31,14 @@ cl::create_list_request demo_list() {
   return r;
 }
 
+// Where the single enrichment's result goes: the v2 schema requires a list (on /api/v1/public
+// it may be omitted, and goes to the per-user "MCP Results" list); reused by name.
+cl::create_list_request results_list() {
+  cl::create_list_request r;
+  r.name = "cleanlist-cpp quickstart results";
+  return r;
+}
+
 cl::csv_import_request demo_import(std::string list_id) {
   cl::csv_import_request imp;
   imp.list_id = std::move(list_id);
@@ -48,7 +56,9 @@ asio::awaitable<void> quickstart(cl::client& c) {
   auto balance = co_await c.async_credits_balance();
   std::cout << "2. balance: " << balance.credits << " credits\n";
 
+  auto results = co_await c.async_create_list(results_list());
   cl::enrich_person_request person;
+  person.lead_list_id = results.list_id;
   person.first_name = "Ada";
   person.last_name = "Lovelace";
   person.domain = "acme.com";

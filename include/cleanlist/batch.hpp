@@ -35,7 +35,9 @@ struct enrich_many_options {
   /// person path: contacts in flight at once (each is one workflow being waited for).
   std::size_t max_concurrency = 256;
   enrichment_type type = enrichment_type::partial;
-  /// person path: target list (default: the API's per-user "MCP Results" list).
+  /// person path: target list. Default: the API's per-user "MCP Results" list on
+  /// /api/v1/public; on /api/v2, whose schema requires a list, a list named "MCP Results"
+  /// created (or reused by name) once per batch.
   std::optional<std::string> lead_list_id;
   /// bulk path: name of the list created (reused by name when it exists). Default: a fresh name.
   std::string list_name;

@@ -279,6 +279,20 @@ asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::s
             fail_item(*st, i, cc.stopped() && f.ec != error::outcome_unknown ? scope.stop_error() : f.ec, f.problem);
     }
 
+    const api::paths p{self->url_.path, self->url_.legacy_path()};
+    if (!st->person_idx.empty() && !cc.stopped() && p.v2() && !st->opts.lead_list_id) {
+      // The v2 schema requires a target list: the v1 default ("MCP Results"), created or
+      // reused by name once for the batch.
+      create_list_request cr;
+      cr.name = "MCP Results";
+      list_detail l;
+      if (auto f = co_await call_into(*self, api::create_list(p, cr), cc, l); f.ec) {
+        for (auto i : st->person_idx) fail_item(*st, i, cc.stopped() ? scope.stop_error() : f.ec, f.problem);
+        st->person_idx.clear();
+      } else {
+        st->opts.lead_list_id = l.list_id;
+      }
+    }
     if (!st->person_idx.empty() && !cc.stopped()) {
       auto all_done = std::make_shared<asio::steady_timer>(self->strand_, asio::steady_timer::time_point::max());
       const auto n = std::min(std::max<std::size_t>(st->opts.max_concurrency, 1), st->person_idx.size());

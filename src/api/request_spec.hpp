@@ -25,6 +25,9 @@ struct request_spec {
 struct paths {
   std::string base;    ///< e.g. "/api/v1/public" or "/api/v2"
   std::string legacy;  ///< always ".../api/v1/public"
+  /// The official v2 contract applies (stricter than the v1 surface: e.g. a person
+  /// enrichment needs its lead_list_id).
+  bool v2() const noexcept { return base.ends_with("/api/v2"); }
 };
 
 request_spec whoami(const paths&);

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_from.hpp>
 
+#include <algorithm>
 #include <random>
 
 namespace cleanlist::api {
@@ -125,10 +126,31 @@ request_spec remove_leads(const paths& p, const remove_leads_request& r) {
 
 request_spec csv_import(const paths& p, const csv_import_request& r) {
   if (auto bad = validate(r); !bad.empty()) return request_spec{method::post, {}, {}, false, bad};
+  if (p.v2()) {
+    // The v2 schema closes the column_mapping keys (v1 also takes the reference's aliases).
+    static constexpr std::string_view canonical[] = {"first_name",   "last_name",      "full_name",  "email",
+                                                     "phone",        "mobile_phone",   "work_phone", "linkedin_url",
+                                                     "company_name", "company_domain", "job_title",  "city",
+                                                     "state",        "country"};
+    for (const auto& [k, v] : r.column_mapping)
+      if (std::find(std::begin(canonical), std::end(canonical), k) == std::end(canonical))
+        return request_spec{method::post, {}, {}, false,
+                            "csv_import_request.column_mapping: \"" + k +
+                                "\" is not a field of the v2 schema (first_name, last_name, full_name, email, phone, "
+                                "mobile_phone, work_phone, linkedin_url, company_name, company_domain, job_title, city, "
+                                "state, country)"};
+  }
   return with_id(method::post, p.base + "/lead-lists/", r.list_id, "/csv-import", json_body(r), r.idempotency_key.has_value());
 }
 
 request_spec enrich_person(const paths& p, const enrich_person_request& r) {
+  // The v2 schema requires lead_list_id (v1 defaults to the per-user "MCP Results" list):
+  // refused here rather than by a 422, and rather than creating a list behind the caller's back.
+  if (p.v2() && !r.lead_list_id)
+    return request_spec{method::post, {}, {}, false,
+                        "enrich_person_request.lead_list_id is required on /api/v2 (the official schema): create or "
+                        "reuse a list with async_create_list, or use the /api/v1/public base URL where it defaults to "
+                        "the \"MCP Results\" list"};
   // Not idempotent: a second POST is a second workflow and a second reservation.
   return checked(r, make(method::post, p.base + "/enrichment/person", json_body(r), false));
 }
