@@ -362,3 +362,50 @@ TEST_CASE("chunked framing abuse: trailers and chunk extensions are bounded") {
     CHECK(sent < 64u * 1024 * 1024);
   }
 }
+
+TEST_CASE("a workflow status the library does not know is polled on, but never silently") {
+  // Every status poll answers "paused": not terminal, not one the library knows.
+  server srv([](conn& c, server& s) {
+    while (!c.read_request().empty()) {
+      ++s.requests;
+      if (!c.write(http_response(200, R"({"workflow_id":"wf_1","status":"paused","progress":10})"))) return;
+    }
+  });
+  asio::io_context ioc;
+  auto p = params_for(http_url(srv));
+  std::vector<std::string> warnings;
+  p.logger = [&](cl::log_level lvl, std::string_view msg) {
+    if (lvl == cl::log_level::warning) warnings.emplace_back(msg);
+  };
+  p.overall_timeout = 10s;
+  cl::client c(ioc.get_executor(), p);
+  cl::poll_params pp;
+  pp.initial = 20ms;
+  pp.max_interval = 50ms;
+  pp.deadline = 400ms;
+  std::vector<std::string> seen;
+  auto o = run_op<cl::workflow_status_response>(
+      ioc, [&](cl::diagnostics& d, auto h) {
+        c.async_wait_for_workflow("wf_1", pp, [&](const cl::workflow_status_response& st) { seen.push_back(st.status); }, d,
+                                  std::move(h));
+      });
+  REQUIRE(o.done);
+  CHECK(o.ec == cl::error::timeout);
+  CHECK(o.diag.problem.find("\"paused\"") != std::string::npos);    // the timeout says why
+  CHECK(o.diag.problem.find("does not know") != std::string::npos);
+  REQUIRE_FALSE(seen.empty());
+  CHECK(seen.front() == "paused");                                    // the progress callback saw it
+  CHECK(c.stats().unknown_statuses >= 2);                             // polled on, and counted
+  REQUIRE(warnings.size() == 1);                                      // one warning per wait
+  CHECK(warnings[0].find("paused") != std::string::npos);
+
+  // Declared terminal by the user: the same answer ends the wait at once.
+  auto q = params_for(http_url(srv));
+  q.extra_terminal_statuses = {"paused"};
+  cl::client d(ioc.get_executor(), q);
+  auto o2 = run_op<cl::workflow_status_response>(
+      ioc, [&](cl::diagnostics& diag, auto h) { d.async_wait_for_workflow("wf_1", pp, {}, diag, std::move(h)); });
+  REQUIRE(o2.done);
+  CHECK_FALSE(o2.ec);
+  CHECK(d.stats().unknown_statuses == 0);
+}
