@@ -3,9 +3,15 @@
 // POSTed twice for one contact, and the simulator's ledger must match what the client reports.
 #include "../integration/test_support.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/detached.hpp>
+
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <random>
 #include <map>
 #include <set>
 
@@ -135,4 +141,148 @@ TEST_CASE("chaos: every fault at once, nothing lost, nothing paid twice") {
   for (auto& [what, count] : outcomes) MESSAGE("  " << count << " x " << what);
   CHECK(ss.faults_injected > n / 20);  // the faults really happened
   CHECK(st.retries > 0);
+}
+
+// ---- the money ledger under random stops (issue 11) ----
+//
+// Stops at random moments around every POST: per-call cancellations, per-call deadlines and
+// batch cancellations, with the answers to enrichment POSTs delayed at random so that stops
+// land before, during and after the server's processing. Then, contact by contact: a contact
+// the server accepted (and charged for) is a result, outcome_unknown, or an error that still
+// names its dispatched workflow — never a plain error, never a second POST; a contact the
+// server never accepted is never reported as a result.
+
+namespace {
+
+struct stopped_call {
+  std::size_t index;
+  cl::error_code ec;
+  std::string workflow_id;
+};
+
+asio::awaitable<void> cancel_at(asio::cancellation_signal* sig, std::chrono::milliseconds at) {
+  asio::steady_timer t(co_await asio::this_coro::executor, at);
+  co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  sig->emit(asio::cancellation_type::terminal);
+}
+
+asio::awaitable<void> enrich_stopped(cl::client* c, cl::enrich_person_request req, std::chrono::milliseconds stop_at,
+                                     stopped_call* out) {
+  asio::cancellation_signal sig;
+  asio::co_spawn(co_await asio::this_coro::executor, cancel_at(&sig, stop_at), asio::detached);
+  auto [ec, r] = co_await c->async_enrich_person(req, asio::bind_cancellation_slot(sig.slot(), asio::as_tuple(asio::use_awaitable)));
+  out->ec = ec;
+  out->workflow_id = r.workflow_id;
+  // The timer may still be pending: keep `sig` alive until it fired (it outlives the call only here).
+  asio::steady_timer t(co_await asio::this_coro::executor, stop_at + std::chrono::milliseconds(5));
+  co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+/// Checks the promise for one contact; returns true when the server accepted it.
+bool check_contact(cleanlist::testing::simulator& sim, const cl::enrich_person_request& in,
+                   cl::error_code ec, const std::string& workflow_id, std::size_t& plain_error_charged,
+                   std::size_t& result_not_accepted) {
+  const auto posts = sim.enrich_posts_for(identity_of(in));
+  CHECK(posts <= 1);  // never twice
+  if (posts == 1) {
+    const bool reported = !ec || ec == cl::error::outcome_unknown || !workflow_id.empty();
+    if (!reported) {
+      ++plain_error_charged;
+      if (plain_error_charged <= 3) MESSAGE("accepted by the server but reported as " << ec.message());
+    }
+  } else if (!ec) {
+    ++result_not_accepted;
+  }
+  return posts == 1;
+}
+
+} // namespace
+
+TEST_CASE("money ledger: random stops around every POST, both paths, few connections") {
+  auto sp = fast_sim(false);
+  sp.seed = 11;
+  sp.faults.p_latency = 0.7;  // most POST answers take 0-300 ms: stops land on both sides of them
+  sp.faults.latency = 300ms;
+  sp.faults.p_reset_after = 0.02;
+  sp.faults.p_429 = 0.02;
+  sp.faults.retry_after = 50ms;
+  sp.faults.only_path = "/enrichment/";
+  cleanlist::testing::simulator sim(sp);
+  asio::io_context ioc;
+  auto p = client_for(sim);
+  p.max_connections = 4;
+  p.overall_timeout = 250ms;  // a per-call deadline that some POSTs outlive
+  p.retry.max_retry_after = 1s;
+  cl::client c(ioc.get_executor(), p);
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> when(0, 400);
+
+  std::size_t plain_error_charged = 0, result_not_accepted = 0, accepted = 0, unknown = 0;
+  // 1. single POSTs stopped by a cancellation or the overall deadline, whichever comes first
+  const std::size_t n_single = chaos_items() >= 10000 ? 400 : 150;
+  auto single = contacts(n_single);
+  std::vector<stopped_call> calls(n_single);
+  for (std::size_t i = 0; i < n_single; ++i) {
+    calls[i].index = i;
+    asio::co_spawn(ioc, enrich_stopped(&c, single[i], std::chrono::milliseconds(when(rng)), &calls[i]), asio::detached);
+  }
+  ioc.run_for(30s);
+  for (std::size_t i = 0; i < n_single; ++i) {
+    accepted += check_contact(sim, single[i], calls[i].ec, calls[i].workflow_id, plain_error_charged,
+                              result_not_accepted);
+    unknown += calls[i].ec == cl::error::outcome_unknown;
+  }
+
+  // 2. batches (person path and bulk path) cancelled at a random moment
+  auto q = client_for(sim);
+  q.max_connections = 2;
+  q.retry.max_retry_after = 1s;
+  cl::client b(ioc.get_executor(), q);
+  for (int round = 0; round < 6; ++round) {
+    std::vector<cl::enrich_person_request> batch;
+    for (int k = 0; k < 20; ++k) {
+      cl::enrich_person_request r;
+      r.email = "stop" + std::to_string(round) + "-" + std::to_string(k) + "@acme.com";
+      batch.push_back(r);
+    }
+    cl::enrich_many_options o;
+    o.path = round % 2 ? cl::enrich_path::bulk : cl::enrich_path::person_by_person;
+    o.max_concurrency = 8;
+    o.poll.initial = 20ms;
+    o.poll.max_interval = 50ms;
+    std::vector<cl::enrich_item_result> results;
+    bool done = false;
+    asio::cancellation_signal sig;
+    b.async_enrich_many(batch, o, asio::bind_cancellation_slot(sig.slot(), [&](cl::error_code, std::vector<cl::enrich_item_result> r) {
+                          results = std::move(r);
+                          done = true;
+                        }));
+    asio::steady_timer t(ioc, std::chrono::milliseconds(50 + when(rng)));
+    t.async_wait([&](cl::error_code) { sig.emit(asio::cancellation_type::terminal); });
+    ioc.restart();
+    const auto until = std::chrono::steady_clock::now() + 30s;
+    while (!done && std::chrono::steady_clock::now() < until) ioc.run_for(20ms);
+    REQUIRE(done);
+    REQUIRE(results.size() == batch.size());
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+      CHECK((results[k].ec || !results[k].status.empty()));  // each item ends
+      unknown += results[k].ec == cl::error::outcome_unknown;
+      if (o.path == cl::enrich_path::person_by_person)
+        accepted += check_contact(sim, batch[k], results[k].ec, results[k].workflow_id, plain_error_charged,
+                                  result_not_accepted);
+      else if (!results[k].workflow_id.empty() || results[k].ec == cl::error::outcome_unknown)
+        ++accepted;  // a dispatched (or possibly dispatched) bulk run: named or outcome_unknown
+    }
+    ioc.restart();
+    ioc.run_for(200ms);  // let the cancelled batch's last handlers run
+  }
+  MESSAGE("money ledger under random stops: accepted by the server " << accepted << ", outcome_unknown " << unknown
+                                                                       << ", charged but reported as a plain error "
+                                                                       << plain_error_charged
+                                                                       << ", reported as a result but never accepted "
+                                                                       << result_not_accepted);
+  CHECK(plain_error_charged == 0);
+  CHECK(result_not_accepted == 0);
+  CHECK(accepted > 0);
+  CHECK(unknown > 0);  // the stops really hit written POSTs
 }
