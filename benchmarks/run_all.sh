@@ -88,11 +88,14 @@ PY
   "${pin_client[@]}" "$bench" --mode waiting --n "$WAIT_N" --concurrency "$CONC" --tag "w$r" 2>/dev/null | record || true
   stop_sim
 
-  log "== run $r/$runs: budget-bound (30/key, 60/org per 2 s window; workflows 1.2 s)"
-  for path in person bulk; do
-    start_sim --window-ms 2000 --key-limit 30 --org-limit 60 --pending-ms 200 --running-ms 1000
-    "${pin_client[@]}" "$bench" --mode budget --path $path --n "$BUDGET_N" --window-ms 2000 --workflow-ms 1200 --tag "b$path$r" | record || true
-    stop_sim
+  log "== run $r/$runs: budget-bound (30/key, 60/org per 2 s window; workflows 1.2 s; connections ${BUDGET_CONNECTIONS:-1 4 64})"
+  for conns in ${BUDGET_CONNECTIONS:-1 4 64}; do
+    for path in person bulk; do
+      start_sim --window-ms 2000 --key-limit 30 --org-limit 60 --pending-ms 200 --running-ms 1000
+      "${pin_client[@]}" "$bench" --mode budget --path $path --n "$BUDGET_N" --window-ms 2000 --workflow-ms 1200 \
+        --connections "$conns" --tag "b$path$conns-$r" | sed "s/^RESULT name=$path /RESULT name=$path-c$conns /" | record || true
+      stop_sim
+    done
   done
 done
 # The docs' naive loop is slow by nature (one person at a time): run once.
