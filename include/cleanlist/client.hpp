@@ -1,5 +1,5 @@
 #pragma once
-// cleanlist::client — one API key, every endpoint of the Cleanlist public API.
+// cleanlist::client — one credential (API key or Clerk JWT), every endpoint of the Cleanlist public API.
 //
 // Every operation is `async_x(args..., token)` with completion signature void(error_code, T):
 //   co_await c.async_whoami();                          // default token: returns T, throws api_exception
@@ -62,7 +62,7 @@ public:
   using executor_type = boost::asio::any_io_executor;
 
   /// Throws std::invalid_argument if base_url cannot be parsed or a CA file cannot be loaded.
-  /// A missing or malformed API key is reported by each operation (error::invalid_api_key).
+  /// A missing or malformed API key or JWT is reported by each operation (error::invalid_api_key).
   client(executor_type ex, client_params params);
   ~client();
   client(const client&) = delete;
@@ -100,6 +100,20 @@ public:
   CLEANLIST_ASYNC_OP(api_keys_response, async_list_api_keys, start_list_api_keys, CLEANLIST_NO_P, )
   /// GET /usage (scope admin:api_keys).
   CLEANLIST_ASYNC_OP(usage_response, async_usage, start_usage, CLEANLIST_P(usage_request req), CLEANLIST_A(std::move(req)))
+
+  // ---- API-key management: /api/v1/api-keys on the base URL's origin, whatever its path ----
+  // Clerk session JWT only (client_params::bearer_jwt). With a clapi_ key the request is sent
+  // anyway and the server's answer reported (error::unauthenticated): the server decides.
+  /// POST /api/v1/api-keys — creates a key; the answer holds its full secret, shown only this
+  /// once. NOT idempotent: never sent again after it may have been processed (a lost answer is
+  /// error::outcome_unknown: list the keys and revoke an unwanted one). 403 feature_gated
+  /// without API access, api_key_limit_reached at 10 active keys.
+  CLEANLIST_ASYNC_OP(create_api_key_response, async_create_api_key, start_create_api_key, CLEANLIST_P(create_api_key_request req), CLEANLIST_A(std::move(req)))
+  /// GET /api/v1/api-keys — the session user's keys (prefix + last 4, revoked ones is_active false).
+  CLEANLIST_ASYNC_OP(api_keys_response, async_list_account_api_keys, start_list_account_api_keys, CLEANLIST_NO_P, )
+  /// DELETE /api/v1/api-keys/{key_id} — idempotent, retried like a GET; a retry whose first
+  /// attempt was processed gets error::not_found (already revoked): the key is revoked either way.
+  CLEANLIST_ASYNC_OP(revoke_api_key_response, async_revoke_api_key, start_revoke_api_key, CLEANLIST_P(std::string key_id), CLEANLIST_A(std::move(key_id)))
 
   // ---- lead lists ----
   /// POST /lead-lists — idempotent on the name (reused: true).
@@ -217,6 +231,9 @@ private:
   void start_estimate(estimate_request, diagnostics*, H<estimate_response>);
   void start_list_api_keys(diagnostics*, H<api_keys_response>);
   void start_usage(usage_request, diagnostics*, H<usage_response>);
+  void start_create_api_key(create_api_key_request, diagnostics*, H<create_api_key_response>);
+  void start_list_account_api_keys(diagnostics*, H<api_keys_response>);
+  void start_revoke_api_key(std::string, diagnostics*, H<revoke_api_key_response>);
   void start_create_list(create_list_request, diagnostics*, H<list_detail>);
   void start_list_lists(list_lists_request, diagnostics*, H<lists_page>);
   void start_get_list(std::string, diagnostics*, H<list_detail>);

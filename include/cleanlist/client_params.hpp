@@ -24,12 +24,28 @@ struct tls_params {
 
 enum class log_level { debug, info, warning, error };
 
-/// Logging hook. Messages never contain the API key (nor the Authorization header).
+/// Logging hook. Messages never contain the API key or JWT (nor the Authorization header).
 using log_function = std::function<void(log_level, std::string_view)>;
 
 struct client_params {
+  // Credentials: set exactly one of api_key and bearer_jwt. Neither, both, or a malformed one:
+  // every operation completes with error::invalid_api_key and nothing is sent (the message
+  // says what is wrong, never quoting the secret). The credential in use is redacted
+  // ("[REDACTED]") from diagnostics, exceptions and log messages, even when a server echoes it.
+
   /// API key ("clapi_..."). Default: the CLEANLIST_API_KEY environment variable (see from_env()).
   std::string api_key;
+  /// Clerk session JWT (the portal's session token), sent as "Authorization: Bearer <jwt>"
+  /// instead of an API key. A separate field, not guessed from api_key's shape: a JWT put in
+  /// api_key (or a clapi_ key put here) is refused with a hint. Checked before sending: three
+  /// non-empty base64url segments ("xxx.yyy.zzz", [A-Za-z0-9_-], no padding), at most 8192
+  /// bytes, no spaces or control characters; its signature and expiry are not (an expired
+  /// session gets error::unauthenticated). Accepted by every endpoint of the public API
+  /// (whoami reports auth_type "clerk_jwt"), and the only credential of the API-key
+  /// management operations (async_create_api_key, async_list_account_api_keys,
+  /// async_revoke_api_key). Never read from the environment: with from_env() and
+  /// CLEANLIST_API_KEY set, clear api_key when setting this.
+  std::string bearer_jwt;
   /// Base URL. Default: https://api.cleanlist.ai/api/v1/public; ".../api/v2" works too.
   std::string base_url = "https://api.cleanlist.ai/api/v1/public";
 

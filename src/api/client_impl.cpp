@@ -13,14 +13,54 @@ namespace http = boost::beast::http;
 
 namespace {
 
+bool jwt_shaped(std::string_view s) {
+  int dots = 0;
+  std::size_t seg = 0;
+  for (unsigned char c : s) {
+    if (c == '.') {
+      if (seg == 0) return false;
+      ++dots;
+      seg = 0;
+    } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
+      ++seg;
+    } else {
+      return false;
+    }
+  }
+  return dots == 2 && seg > 0;
+}
+
 // Never echoes the key itself: only what is wrong with it.
 std::string check_api_key(std::string_view key) {
-  if (key.empty()) return "no API key: set client_params::api_key or CLEANLIST_API_KEY";
-  if (!key.starts_with("clapi_")) return "API key must start with \"clapi_\"";
+  if (key.empty()) return "no credentials: set client_params::api_key (or CLEANLIST_API_KEY) or client_params::bearer_jwt";
+  if (!key.starts_with("clapi_")) {
+    if (jwt_shaped(key)) return "API key must start with \"clapi_\" (this looks like a Clerk JWT: set client_params::bearer_jwt)";
+    return "API key must start with \"clapi_\"";
+  }
   if (key.size() < 10 || key.size() > 512) return "API key has an invalid length";
   for (unsigned char c : key)
     if (c <= 0x20 || c >= 0x7f) return "API key contains control, space or non-ASCII characters";
   return {};
+}
+
+// A Clerk session JWT: three non-empty base64url segments (JWS compact form, no padding).
+// Never echoes the token: only what is wrong with it.
+std::string check_jwt(std::string_view jwt) {
+  if (jwt.size() > 8192) return "bearer_jwt is longer than 8192 bytes";
+  for (unsigned char c : jwt)
+    if (c <= 0x20 || c >= 0x7f) return "bearer_jwt contains control, space or non-ASCII characters";
+  if (jwt.starts_with("clapi_")) return "bearer_jwt holds an API key: set client_params::api_key instead";
+  if (!jwt_shaped(jwt))
+    return "bearer_jwt is not a JWT: expected three non-empty base64url segments separated by '.' ([A-Za-z0-9_-], no padding)";
+  return {};
+}
+
+// Exactly one credential.
+std::string check_credentials(const client_params& p) {
+  if (!p.api_key.empty() && !p.bearer_jwt.empty())
+    return "both client_params::api_key and client_params::bearer_jwt are set: set exactly one";
+  if (!p.bearer_jwt.empty()) return check_jwt(p.bearer_jwt);
+  return check_api_key(p.api_key);
 }
 
 // The user agent is sent verbatim as a header value: CR/LF (header injection) and other
@@ -73,8 +113,8 @@ client::impl::impl(asio::any_io_executor ex, client_params p)
   ep_.request_timeout = params_.request_timeout;
   ep_.max_header_bytes = params_.max_header_bytes;
   ep_.max_body_bytes = params_.max_body_bytes;
-  key_problem_ = check_api_key(params_.api_key);
-  if (key_problem_.empty()) authorization_ = "Bearer " + params_.api_key;
+  key_problem_ = check_credentials(params_);
+  if (key_problem_.empty()) authorization_ = "Bearer " + std::string(secret());
   header_fields_.append("Host: ").append(url_.host_header()).append("\r\n");
   header_fields_.append("Authorization: ").append(authorization_).append("\r\n");
   header_fields_.append("User-Agent: ").append(params_.user_agent).append("\r\n");
@@ -252,7 +292,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
         auto& res = xr.response;
         auto c = protocol::classify({static_cast<int>(res.result_int()), res[http::field::retry_after],
                                      res["X-Request-Id"], res.body()},
-                                    params_.api_key);  // redacted from the diagnostics if echoed
+                                    secret());  // redacted from the diagnostics if echoed
         if (!c.ec) {
           budget_.on_success(params_.retry, last_retry_cost);
           co_return call_result{{}, std::move(c.json)};

@@ -49,8 +49,10 @@ public:
   transport::pool& pool_;
   rate_limiter limiter_;
   core::retry_budget budget_;
-  std::string authorization_;  // "Bearer <key>": only ever placed in the request header
-  std::string key_problem_;    // non-empty: the key is missing or malformed
+  std::string authorization_;  // "Bearer <key or jwt>": only ever placed in the request header
+  std::string key_problem_;    // non-empty: the credential is missing or malformed
+  /// The credential sent (API key or Clerk JWT): redacted from diagnostics and logs.
+  std::string_view secret() const { return params_.bearer_jwt.empty() ? params_.api_key : params_.bearer_jwt; }
   std::mt19937_64 rng_;
   bool shut_ = false;
   /// "Host: ...\r\nAuthorization: ...\r\nUser-Agent: ...\r\nAccept: application/json\r\n",
@@ -80,7 +82,10 @@ public:
   std::string legacy_path(std::string_view rel) const { return url_.legacy_path() + std::string(rel); }
 
   void log(log_level lvl, std::string_view msg) const {
-    if (params_.logger) params_.logger(lvl, msg);
+    if (!params_.logger) return;
+    std::string m(msg);
+    protocol::redact(m, secret());  // a message may quote server text (a status, diagnostics)
+    params_.logger(lvl, m);
   }
 
   using grant_time = std::chrono::steady_clock::time_point;
@@ -201,7 +206,7 @@ asio::awaitable<void> run_call(std::shared_ptr<client::impl> self, api::request_
     call_scope scope(*self, asio::get_associated_cancellation_slot(h));
     auto r = co_await self->execute(spec, scope.cc, d);
     ec = r.ec;
-    if (!ec) ec = convert(r.json, value, d, self->params_.api_key);
+    if (!ec) ec = convert(r.json, value, d, self->secret());
   }
   if (user_diag) *user_diag = std::move(d);
   if (ec) value.reset();

@@ -14,6 +14,9 @@ void client::start_credits_balance(diagnostics* d, H<credits_balance_response> h
 void client::start_estimate(estimate_request r, diagnostics* d, H<estimate_response> h) { CLEANLIST_RUN(estimate, r); }
 void client::start_list_api_keys(diagnostics* d, H<api_keys_response> h) { CLEANLIST_RUN(list_api_keys); }
 void client::start_usage(usage_request r, diagnostics* d, H<usage_response> h) { CLEANLIST_RUN(usage, r); }
+void client::start_create_api_key(create_api_key_request r, diagnostics* d, H<create_api_key_response> h) { CLEANLIST_RUN(create_api_key, r); }
+void client::start_list_account_api_keys(diagnostics* d, H<api_keys_response> h) { CLEANLIST_RUN(list_account_api_keys); }
+void client::start_revoke_api_key(std::string id, diagnostics* d, H<revoke_api_key_response> h) { CLEANLIST_RUN(revoke_api_key, id); }
 void client::start_create_list(create_list_request r, diagnostics* d, H<list_detail> h) { CLEANLIST_RUN(create_list, r); }
 void client::start_list_lists(list_lists_request r, diagnostics* d, H<lists_page> h) { CLEANLIST_RUN(list_lists, r); }
 void client::start_get_list(std::string id, diagnostics* d, H<list_detail> h) { CLEANLIST_RUN(get_list, id); }
@@ -78,7 +81,7 @@ asio::awaitable<void> walk_pages(std::shared_ptr<client::impl> self, Req req, Bu
       auto r = co_await self->execute(spec, scope.cc, d);
       if ((ec = r.ec)) break;
       Page pg;
-      if ((ec = convert(r.json, pg, d, self->params_.api_key))) break;
+      if ((ec = convert(r.json, pg, d, self->secret()))) break;
       for (auto& it : items(pg)) all.push_back(std::move(it));
       if (!has_next(pg.cursor) || pg.cursor == req.cursor) break;
       req.cursor = pg.cursor;

@@ -84,7 +84,7 @@ asio::awaitable<void> person_worker(std::shared_ptr<client::impl> self, std::sha
     diagnostics d;
     auto r = co_await self->execute(api::enrich_person(p, req), *cc, d);
     enrich_person_response started;
-    error_code ec = r.ec ? r.ec : convert(r.json, started, d, self->params_.api_key);
+    error_code ec = r.ec ? r.ec : convert(r.json, started, d, self->secret());
     if (ec) {
       // outcome_unknown also when the batch was stopped: the contact may have been charged.
       if (!cc->stopped() || ec == error::outcome_unknown) fail_item(*st, i, ec, d.problem.empty() ? ec.message() : d.problem);
@@ -124,7 +124,7 @@ asio::awaitable<bulk_failure> call_into(client::impl& self, api::request_spec sp
   diagnostics d;
   if (!spec.invalid.empty()) co_return bulk_failure{error::invalid_argument, spec.invalid};
   auto r = co_await self.execute(spec, cc, d);
-  error_code ec = r.ec ? r.ec : convert(r.json, out, d, self.params_.api_key);
+  error_code ec = r.ec ? r.ec : convert(r.json, out, d, self.secret());
   co_return bulk_failure{ec, ec ? (d.problem.empty() ? ec.message() : d.problem) : std::string{}};
 }
 

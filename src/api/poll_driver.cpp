@@ -123,7 +123,7 @@ asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, poll_driver:
   it = drv.waiters_.find(id);  // it may have been cancelled meanwhile
   if (it == drv.waiters_.end()) co_return;
   workflow_status_response st;
-  error_code ec = r.ec ? r.ec : convert(r.json, st, d, self->params_.api_key);
+  error_code ec = r.ec ? r.ec : convert(r.json, st, d, self->secret());
   auto& w = it->second;
   if (ec) {
     // A poll is free and idempotent: a server-side hiccup (even one the server marks not

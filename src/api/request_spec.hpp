@@ -60,6 +60,15 @@ request_spec legacy_enrich_bulk(const paths&, const legacy_bulk_request&);
 request_spec legacy_status(const paths&, const legacy_status_request&);
 request_spec webhook_deliveries(const paths&, std::string_view workflow_id);
 
+// API-key management (Clerk JWT only): always /api/v1/api-keys on the base URL's origin,
+// whatever its path (the paths argument is ignored; kept for uniformity).
+inline constexpr std::string_view key_management_path = "/api/v1/api-keys";
+/// POST: not idempotent (a second POST is a second key).
+request_spec create_api_key(const paths&, const create_api_key_request&);
+request_spec list_account_api_keys(const paths&);
+/// DELETE: idempotent (revoking twice leaves the key revoked; the replay's answer is 404).
+request_spec revoke_api_key(const paths&, std::string_view key_id);
+
 /// A fresh random idempotency key ("cl-" + 32 hex digits).
 std::string new_idempotency_key();
 

@@ -214,6 +214,17 @@ request_spec webhook_deliveries(const paths& p, std::string_view id) {
   return make(method::get, p.legacy + "/webhooks/deliveries" + query{}.add("workflow_id", std::string(id)).str());
 }
 
+request_spec create_api_key(const paths&, const create_api_key_request& r) {
+  // Not idempotent: a lost answer may hide a created key (its secret shown only in that answer).
+  return checked(r, make(method::post, std::string(key_management_path), json_body(r), false));
+}
+
+request_spec list_account_api_keys(const paths&) { return make(method::get, std::string(key_management_path)); }
+
+request_spec revoke_api_key(const paths&, std::string_view key_id) {
+  return with_id(method::del, std::string(key_management_path) + "/", key_id, "");
+}
+
 std::string new_idempotency_key() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char hex[] = "0123456789abcdef";

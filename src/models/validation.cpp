@@ -83,6 +83,42 @@ constexpr std::array<std::string_view, 2> lead_scopes{"subset", "all"};
 constexpr std::array<std::string_view, 5> legacy_types{"none", "partial", "phone_only", "full",
                                                        "prospecting_only"};
 
+bool digits_at(std::string_view s, std::size_t pos, std::size_t n, int lo, int hi) noexcept {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v >= lo && v <= hi;
+}
+
+/// ISO-8601 as the server parses it: YYYY-MM-DD, optionally followed by [T ]HH:MM[:SS[.fff]]
+/// and Z or +-HH:MM (no offset = UTC). Shape only: field ranges, not the calendar.
+bool iso8601_shaped(std::string_view s) noexcept {
+  if (s.size() > 64 || !digits_at(s, 0, 4, 0, 9999) || s.size() < 10 || s[4] != '-' || !digits_at(s, 5, 2, 1, 12) ||
+      s[7] != '-' || !digits_at(s, 8, 2, 1, 31))
+    return false;
+  std::size_t i = 10;
+  if (i == s.size()) return true;
+  if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return false;
+  if (!digits_at(s, i + 1, 2, 0, 23) || i + 3 >= s.size() || s[i + 3] != ':' || !digits_at(s, i + 4, 2, 0, 59)) return false;
+  i += 6;
+  if (i < s.size() && s[i] == ':') {
+    if (!digits_at(s, i + 1, 2, 0, 60)) return false;
+    i += 3;
+    if (i < s.size() && s[i] == '.') {
+      const auto first = ++i;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+      if (i == first) return false;
+    }
+  }
+  if (i == s.size()) return true;
+  if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == s.size()) return true;
+  return (s[i] == '+' || s[i] == '-') && i + 6 == s.size() && digits_at(s, i + 1, 2, 0, 23) && s[i + 3] == ':' &&
+         digits_at(s, i + 4, 2, 0, 59);
+}
+
 #define CL_RETURN_IF(expr)                                                                          \
   do {                                                                                              \
     if (auto m_ = (expr); !m_.empty()) return m_;                                                   \
@@ -118,6 +154,18 @@ std::string validate(const usage_request& r) {
     return msg(t, "days", "must be between 1 and 365 (got " + std::to_string(*r.days) + ")");
   if (r.group_by && !one_of(*r.group_by, group_by_values))
     return msg(t, "group_by", "must be one of " + join(group_by_values));
+  return {};
+}
+
+std::string validate(const create_api_key_request& r) {
+  constexpr std::string_view t = "create_api_key_request";
+  if (r.name) {
+    const auto n = chars(*r.name);
+    if (n < 1 || n > 200) return msg(t, "name", "must be 1 to 200 characters (got " + std::to_string(n) + ")");
+  }
+  if (r.expires_at && !iso8601_shaped(*r.expires_at))
+    return msg(t, "expires_at",
+               "must be an ISO-8601 date or date-time such as 2030-01-31 or 2030-01-31T12:00:00Z (offset +HH:MM allowed)");
   return {};
 }
 

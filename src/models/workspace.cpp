@@ -27,6 +27,13 @@ void tag_invoke(json::value_from_tag, json::value& jv, const estimate_request& r
   jv = std::move(o);
 }
 
+void tag_invoke(json::value_from_tag, json::value& jv, const create_api_key_request& r) {
+  json::object o;
+  put(o, "name", r.name);
+  put(o, "expires_at", r.expires_at);
+  jv = std::move(o);
+}
+
 namespace {
 
 api_key_info parse_api_key_info(const json::value& jv, std::string_view ctx) {
@@ -107,6 +114,27 @@ api_keys_response tag_invoke(json::value_to_tag<api_keys_response>, const json::
   api_keys_response r;
   rd.envelope_into(r);
   r.keys = rd.req_list<api_key_info>("keys", parse_api_key_info);
+  return r;
+}
+
+create_api_key_response tag_invoke(json::value_to_tag<create_api_key_response>, const json::value& jv) {
+  reader rd(jv, "create_api_key_response");
+  create_api_key_response r;
+  rd.envelope_into(r);
+  r.api_key = rd.req_string("api_key");
+  r.created_at = rd.opt_string("created_at");
+  r.expires_at = rd.opt_string("expires_at");
+  r.key_id = rd.opt_string("key_id");
+  r.name = rd.opt_string("name");
+  return r;
+}
+
+revoke_api_key_response tag_invoke(json::value_to_tag<revoke_api_key_response>, const json::value& jv) {
+  reader rd(jv, "revoke_api_key_response");
+  revoke_api_key_response r;
+  rd.envelope_into(r);
+  r.key_id = rd.opt_string("key_id");
+  r.revoked = rd.bool_or("revoked", true);  // a 2xx answer to the DELETE is the revocation
   return r;
 }
 

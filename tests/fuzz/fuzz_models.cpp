@@ -39,6 +39,7 @@ struct entry {
 constexpr entry types[] = {
     CL_ENTRY(whoami_response), CL_ENTRY(credits_balance_response), CL_ENTRY(estimate_response),
     CL_ENTRY(api_key_info), CL_ENTRY(api_keys_response), CL_ENTRY(usage_group_row), CL_ENTRY(usage_response),
+    CL_ENTRY(create_api_key_response), CL_ENTRY(revoke_api_key_response),
     CL_ENTRY(list_detail), CL_ENTRY(list_summary), CL_ENTRY(lists_page), CL_ENTRY(delete_list_response),
     CL_ENTRY(lead_row), CL_ENTRY(leads_page), CL_ENTRY(add_leads_response), CL_ENTRY(remove_leads_response),
     CL_ENTRY(csv_import_response), CL_ENTRY(enrich_person_response), CL_ENTRY(company_record),

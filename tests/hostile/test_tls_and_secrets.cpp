@@ -1,6 +1,6 @@
 // TLS refusals (untrusted CA, expired certificate, wrong host name, TLS 1.1), SNI, servers that
-// break the handshake, and secrets: the API key never appears in diagnostics, exceptions,
-// logs or stats, and CR/LF header injection is refused before anything is sent.
+// break the handshake, and secrets: the API key (or Clerk JWT) never appears in diagnostics,
+// exceptions, logs or stats, and CR/LF header injection is refused before anything is sent.
 #include "hostile_support.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -230,13 +230,12 @@ namespace {
 
 /// Echoes the request head (Authorization header included) into the answer, at `offset` bytes
 /// into the body, in several places: plain text, a JSON envelope's problem/cause/fix, a header.
-server::handler echo(int status, std::size_t offset, bool json_envelope) {
+server::handler echo(int status, std::size_t offset, bool json_envelope, std::string key = test_key) {
   return [=](conn& c, server& s) {
     auto head = c.read_request();
     if (head.empty()) return;
     ++s.requests;
     s.record_head(head);
-    std::string key = test_key;
     std::string body;
     if (json_envelope) {
       body = R"({"error":{"code":"echo_)" + key + R"(","problem":"your key )" + key + R"( is bad","cause":")" + key +
@@ -332,6 +331,108 @@ TEST_CASE("the API key never appears in exception messages") {
     CHECK(text.find("unauthenticated") != std::string::npos);
     check_no_key("exception", text);
   }
+}
+
+namespace {
+
+// A Clerk-JWT-shaped credential: "SECRET" in its signature segment (what check_no_key looks for).
+const std::string test_jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyX2hvc3RpbGUifQ.SECRET_jwt_signature_0123456789-_abc";
+
+cl::client_params jwt_params_for(const std::string& url) {
+  auto p = params_for(url);
+  p.api_key.clear();
+  p.bearer_jwt = test_jwt;
+  return p;
+}
+
+} // namespace
+
+TEST_CASE("a Clerk JWT never appears in diagnostics, logs or stats, even when the server echoes it") {
+  for (std::size_t offset : {0ul, 480ul, 500ul, 511ul, 512ul, 600ul}) {
+    for (int status : {200, 401, 500}) {
+      for (bool envelope : {false, true}) {
+        for (bool create_key : {false, true}) {  // an idempotent GET, and the key-creating POST
+          if (status == 200 && envelope) continue;
+          CAPTURE(offset);
+          CAPTURE(status);
+          CAPTURE(envelope);
+          CAPTURE(create_key);
+          server srv(echo(status, offset, envelope, test_jwt));
+          asio::io_context ioc;
+          std::vector<std::string> logs;
+          auto p = jwt_params_for(http_url(srv));
+          p.retry.max_attempts = 2;  // a 500 GET is retried once: logged with the diagnostics
+          p.logger = [&logs](cl::log_level, std::string_view m) { logs.emplace_back(m); };
+          cl::client c(ioc.get_executor(), p);
+          auto o = create_key ? run_op<cl::create_api_key_response>(ioc, [&](cl::diagnostics& d, auto h) {
+                                  c.async_create_api_key(cl::create_api_key_request{}, d, std::move(h));
+                                })
+                              : balance(ioc, c);
+          REQUIRE(o.done);
+          REQUIRE(o.ec);
+          REQUIRE(srv.requests >= 1);
+          // The JWT was sent as the bearer token, and the echo really carries it: the test can fail.
+          REQUIRE(srv.snapshot_heads().front().find("Authorization: Bearer " + test_jwt + "\r\n") != std::string::npos);
+          if (create_key) CHECK(srv.snapshot_heads().front().starts_with("POST /api/v1/api-keys HTTP/1.1\r\n"));
+          check_diag(o.diag);
+          for (const auto& l : logs) check_no_key("log", l);
+          check_no_key("stats", stats_text(c.stats()));
+        }
+      }
+    }
+  }
+}
+
+namespace {
+
+asio::awaitable<std::string> what_of_create_exception(cl::client& c) {
+  cl::create_api_key_request req;  // named: g++ 12 destroys a braced temporary in co_await twice
+  try {
+    co_await c.async_create_api_key(req);
+  } catch (const cl::api_exception& e) {
+    co_return std::string(e.what()) + "\n" + e.diag().to_string() + "\n" + e.diag().body_excerpt;
+  } catch (const std::exception& e) {
+    co_return std::string("unexpected exception type: ") + e.what();
+  }
+  co_return "no exception";
+}
+
+} // namespace
+
+TEST_CASE("a Clerk JWT never appears in exception messages") {
+  for (bool envelope : {false, true}) {
+    CAPTURE(envelope);
+    for (bool create_key : {false, true}) {
+      CAPTURE(create_key);
+      server srv(echo(401, 0, envelope, test_jwt));
+      asio::io_context ioc;
+      cl::client c(ioc.get_executor(), jwt_params_for(http_url(srv)));
+      auto fut = asio::co_spawn(ioc, create_key ? what_of_create_exception(c) : what_of_exception(c), asio::use_future);
+      ioc.run_for(5s);
+      REQUIRE(fut.wait_for(0s) == std::future_status::ready);
+      auto text = fut.get();
+      CHECK(text.find("unauthenticated") != std::string::npos);
+      REQUIRE(srv.snapshot_heads().front().find(test_jwt) != std::string::npos);
+      check_no_key("exception", text);
+    }
+  }
+}
+
+TEST_CASE("a malformed Clerk JWT is refused before anything is sent, never quoted") {
+  server srv(answer_ok());
+  asio::io_context ioc;
+  for (std::string jwt : {test_jwt + "\r\nX-Injected: 1", test_jwt + "\n", std::string("a.b.SECRET\0c", 12),
+                          test_jwt + "\x7f", "x" + test_jwt + ".d", std::string("SECRET.only_two"),
+                          std::string("SECRET..c"), std::string("a.b.SECRET=")}) {
+    auto p = jwt_params_for(http_url(srv));
+    p.bearer_jwt = jwt;
+    cl::client c(ioc.get_executor(), p);
+    auto o = balance(ioc, c);
+    REQUIRE(o.done);
+    CHECK(o.ec == cl::error::invalid_api_key);
+    check_no_key("problem", o.diag.problem);
+  }
+  CHECK(srv.connections == 0);
 }
 
 TEST_CASE("header injection: CR/LF and control characters are refused before sending") {

@@ -312,3 +312,55 @@ TEST_CASE("legacy: validate-key, bulk, status, deliveries") {
   expect_bad<webhook_deliveries_response>(R"({"deliveries":"x"})", "webhook_deliveries_response.deliveries");
   expect_bad<webhook_deliveries_response>(R"(42)", "webhook_deliveries_response");
 }
+
+TEST_CASE("API-key management: create body, created key, revocation, listing") {
+  // Request body: absent optionals omitted (an empty request is "{}").
+  create_api_key_request cr;
+  CHECK(json::serialize(json::value_from(cr)) == "{}");
+  cr.name = "ci";
+  cr.expires_at = "2030-01-31";
+  auto body = json::value_from(cr).as_object();
+  CHECK(body.size() == 2);
+  CHECK(body.at("name") == "ci");
+  CHECK(body.at("expires_at") == "2030-01-31");
+
+  // The reference's documented answer: api_key, created_at, expires_at (no key_id, no name).
+  auto doc = json::value_to<create_api_key_response>(json::parse(
+      R"({"api_key":"clapi_abc","created_at":"2026-01-01T00:00:00Z","expires_at":null})"));
+  CHECK(doc.api_key == "clapi_abc");
+  CHECK(doc.created_at == "2026-01-01T00:00:00Z");
+  CHECK_FALSE(doc.expires_at.has_value());
+  CHECK_FALSE(doc.key_id.has_value());
+  CHECK_FALSE(doc.name.has_value());
+  // The simulator's answer, plus an unknown field (kept in raw).
+  auto sim = json::value_to<create_api_key_response>(json::parse(
+      R"({"api_key":"clapi_xyz","created_at":"2026-01-01T00:00:00Z","expires_at":"2030-01-31T00:00:00Z",
+          "key_id":"ak_1","name":"ci","scopes":["enrich:write"]})"));
+  CHECK(sim.key_id == "ak_1");
+  CHECK(sim.name == "ci");
+  CHECK(sim.expires_at == "2030-01-31T00:00:00Z");
+  CHECK(sim.raw.at("scopes").as_array().size() == 1);
+  expect_bad<create_api_key_response>(R"({"created_at":"x"})", "create_api_key_response.api_key: required field is missing");
+  expect_bad<create_api_key_response>(R"({"api_key":7})", "create_api_key_response.api_key");
+  expect_bad<create_api_key_response>(R"({"api_key":"clapi_1","key_id":5})", "create_api_key_response.key_id");
+  expect_bad<create_api_key_response>("[]", "create_api_key_response: expected a JSON object");
+
+  auto rv = json::value_to<revoke_api_key_response>(json::parse(R"({"key_id":"ak_1","revoked":true,"at":"now"})"));
+  CHECK(rv.key_id == "ak_1");
+  CHECK(rv.revoked);
+  CHECK(rv.raw.contains("at"));
+  auto rv_empty = json::value_to<revoke_api_key_response>(json::parse("{}"));  // a 2xx is the revocation
+  CHECK(rv_empty.revoked);
+  CHECK_FALSE(rv_empty.key_id.has_value());
+  CHECK_FALSE(json::value_to<revoke_api_key_response>(json::parse(R"({"revoked":false})")).revoked);
+  expect_bad<revoke_api_key_response>(R"({"revoked":"yes"})", "revoke_api_key_response.revoked");
+
+  // The listing has the shape of GET /api-keys (api_keys_response): revoked keys inactive.
+  auto keys = json::value_to<api_keys_response>(json::parse(
+      R"({"keys":[{"key_id":"ak_1","key_prefix":"clapi_","key_last4":"wxyz","name":"ci","scopes":[],
+                   "created_at":"2026-01-01T00:00:00Z","last_used_at":null,"is_active":false,"new_field":1}]})"));
+  REQUIRE(keys.keys.size() == 1);
+  CHECK_FALSE(keys.keys[0].is_active);
+  CHECK(keys.keys[0].key_last4 == "wxyz");
+  CHECK(keys.keys[0].raw.contains("new_field"));
+}

@@ -199,3 +199,78 @@ TEST_CASE("request building follows the schema") {
   CHECK_FALSE(api::workflow_status(p, "a/../b").invalid.empty());
   CHECK(api::new_idempotency_key() != api::new_idempotency_key());
 }
+
+TEST_CASE("API-key management requests: /api/v1/api-keys on the origin, whatever the base path") {
+  namespace api = cleanlist::api;
+  for (api::paths p : {api::paths{"/api/v2", "/api/v1/public"}, api::paths{"/api/v1/public", "/api/v1/public"},
+                       api::paths{"/gateway/api/v2", "/gateway/api/v1/public"}, api::paths{"", "/api/v1/public"}}) {
+    CAPTURE(p.base);
+    cl::create_api_key_request cr;
+    auto create = api::create_api_key(p, cr);
+    CHECK(create.verb == api::method::post);
+    CHECK(create.target == "/api/v1/api-keys");
+    CHECK(create.invalid.empty());
+    CHECK(create.body == "{}");  // both fields optional: an empty object, not an absent body
+    // Not idempotent: a lost answer may hide a created key; never blindly sent again.
+    CHECK_FALSE(create.idempotent);
+    CHECK_FALSE(create.replay_safe);
+
+    auto list = api::list_account_api_keys(p);
+    CHECK(list.verb == api::method::get);
+    CHECK(list.target == "/api/v1/api-keys");
+    CHECK(list.body.empty());
+    CHECK(list.idempotent);
+
+    auto revoke = api::revoke_api_key(p, "ak_0123abcd");
+    CHECK(revoke.verb == api::method::del);
+    CHECK(revoke.target == "/api/v1/api-keys/ak_0123abcd");
+    CHECK(revoke.body.empty());
+    CHECK(revoke.idempotent);
+    CHECK(revoke.invalid.empty());
+  }
+  api::paths p{"/api/v2", "/api/v1/public"};
+
+  cl::create_api_key_request cr;
+  cr.name = "ci key";
+  cr.expires_at = "2030-01-31T12:00:00Z";
+  auto create = api::create_api_key(p, cr);
+  REQUIRE(create.invalid.empty());
+  auto body = boost::json::parse(create.body).as_object();
+  CHECK(body.size() == 2);
+  CHECK(body.at("name") == "ci key");
+  CHECK(body.at("expires_at") == "2030-01-31T12:00:00Z");
+
+  for (std::string ok : {"2030-01-31", "2030-01-31T12:00", "2030-01-31 12:00:05", "2030-01-31T12:00:05.123456",
+                         "2030-01-31T12:00:00+02:00", "2030-01-31T12:00:00-05:30", "2030-01-31t12:00:00z"}) {
+    CAPTURE(ok);
+    cr.expires_at = ok;
+    CHECK(api::create_api_key(p, cr).invalid.empty());
+  }
+  for (std::string bad : {"", "tomorrow", "2030-1-31", "2030-13-01", "2030-01-32", "2030-01-31T25:00",
+                          "2030-01-31T12", "2030-01-31T12:00:00.", "2030-01-31T12:00:00+0200", "2030-01-31T12:00:00 Z",
+                          "1893456000", "2030-01-31T12:00:00Zjunk"}) {
+    CAPTURE(bad);
+    cr.expires_at = bad;
+    auto s = api::create_api_key(p, cr);
+    CHECK(s.invalid.find("create_api_key_request.expires_at") != std::string::npos);
+  }
+  cr.expires_at.reset();
+  cr.name = "";
+  CHECK(api::create_api_key(p, cr).invalid.find("create_api_key_request.name") != std::string::npos);
+  cr.name = std::string(201, 'n');
+  CHECK(api::create_api_key(p, cr).invalid.find("create_api_key_request.name") != std::string::npos);
+  cr.name = std::string(200, 'n');
+  CHECK(api::create_api_key(p, cr).invalid.empty());
+  std::string accents;
+  for (int i = 0; i < 200; ++i) accents += "\xc3\xa9";  // 200 characters, 400 bytes: code points count
+  cr.name = accents;
+  CHECK(api::create_api_key(p, cr).invalid.empty());
+  cr.name.reset();
+  CHECK(api::create_api_key(p, cr).body == "{}");
+
+  // The key id is a path segment: anything that could leave it is refused before sending.
+  for (std::string bad : {"", "..", "a/b", "a?b", "a#b", "a%2Fb", "a b", "a\r\nX-Injected: 1"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(api::revoke_api_key(p, bad).invalid.empty());
+  }
+}

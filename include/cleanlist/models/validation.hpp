@@ -27,6 +27,8 @@ std::string validate(const poll_params& p);
 
 std::string validate(const estimate_request& r);
 std::string validate(const usage_request& r);
+/// name 1..200 characters; expires_at an ISO-8601 date or date-time (shape only).
+std::string validate(const create_api_key_request& r);
 
 std::string validate(const create_list_request& r);
 std::string validate(const list_lists_request& r);

@@ -1,6 +1,7 @@
 #pragma once
 // Workspace endpoints: GET /whoami, GET /credits/balance, POST /credits/estimate,
-// GET /api-keys, GET /usage.
+// GET /api-keys, GET /usage; and the API-key management endpoints /api/v1/api-keys
+// (Clerk session JWT only, reference §13).
 
 #include <cleanlist/models/common.hpp>
 
@@ -38,6 +39,16 @@ struct estimate_request {
 struct usage_request {
   std::optional<int> days;                 ///< 1..365, server default 7
   std::optional<std::string> group_by;     ///< tool | key | day | error, server default tool
+};
+
+/// POST /api/v1/api-keys body (API-key management; Clerk session JWT only). Both optional:
+/// an empty request creates a key named by the server that never expires.
+struct create_api_key_request {
+  std::optional<std::string> name;        ///< 1..200 characters; server default "API key N"
+  /// ISO-8601 date or date-time ("2030-01-31", "2030-01-31T12:00:00Z", "...+02:00"); no
+  /// offset = UTC. Its shape is checked client-side; a past date is refused by the server
+  /// (error::invalid_argument, 400 validation_error). Absent = never expires.
+  std::optional<std::string> expires_at;
 };
 
 // ---------------------------------------------------------------- responses
@@ -86,6 +97,23 @@ struct api_keys_response : envelope {
   std::vector<api_key_info> keys;
 };
 
+/// POST /api/v1/api-keys answer. `api_key` is the full secret, returned this once only (the
+/// server keeps prefix + last 4): store it now. It is not redacted from this struct or `raw`.
+struct create_api_key_response : envelope {
+  std::string api_key;                    ///< "clapi_..."
+  std::optional<std::string> created_at;
+  std::optional<std::string> expires_at;  ///< null/absent = never expires
+  std::optional<std::string> key_id;      ///< for async_revoke_api_key (absent from the reference's example)
+  std::optional<std::string> name;
+};
+
+/// DELETE /api/v1/api-keys/{key_id} answer (shape not documented: the simulator's
+/// {key_id, revoked: true}; a 2xx without `revoked` reads as revoked).
+struct revoke_api_key_response : envelope {
+  std::optional<std::string> key_id;
+  bool revoked = false;
+};
+
 struct usage_group_row : envelope {
   std::string group;
   std::int64_t calls = 0;
@@ -105,6 +133,7 @@ struct usage_response : envelope {
 // ---------------------------------------------------------------- conversions
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const estimate_request& r);
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const create_api_key_request& r);
 
 whoami_response tag_invoke(boost::json::value_to_tag<whoami_response>, const boost::json::value& jv);
 credits_balance_response tag_invoke(boost::json::value_to_tag<credits_balance_response>,
@@ -112,6 +141,10 @@ credits_balance_response tag_invoke(boost::json::value_to_tag<credits_balance_re
 estimate_response tag_invoke(boost::json::value_to_tag<estimate_response>, const boost::json::value& jv);
 api_key_info tag_invoke(boost::json::value_to_tag<api_key_info>, const boost::json::value& jv);
 api_keys_response tag_invoke(boost::json::value_to_tag<api_keys_response>, const boost::json::value& jv);
+create_api_key_response tag_invoke(boost::json::value_to_tag<create_api_key_response>,
+                                   const boost::json::value& jv);
+revoke_api_key_response tag_invoke(boost::json::value_to_tag<revoke_api_key_response>,
+                                   const boost::json::value& jv);
 usage_group_row tag_invoke(boost::json::value_to_tag<usage_group_row>, const boost::json::value& jv);
 usage_response tag_invoke(boost::json::value_to_tag<usage_response>, const boost::json::value& jv);
 
