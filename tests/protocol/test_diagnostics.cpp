@@ -330,3 +330,50 @@ TEST_CASE("the excerpt keeps no prefix of the key when an earlier occurrence sho
   CHECK(r.diag.request_id.size() <= 128);
   CHECK(r.diag.request_id.find("cla") == std::string::npos);
 }
+
+TEST_CASE("mutated error bodies: classify never throws, new fields stay bounded and key-free") {
+  // A small deterministic fuzz loop (the libFuzzer target covers the older fields).
+  const std::string key = "clapi_TEST_SECRET_0123456789abcdef";
+  const std::vector<std::string> seeds = {
+      R"({"error":{"code":"insufficient_credits","problem":"p","estimated_cost_credits":110,"available_credits":40.0,"shortfall_credits":70,"suggested_actions":["a","b"],"details":{"column":"E-mail","n":[1,{"x":"y"}]},"limit_scope":"api_key"}})",
+      R"({"detail":[{"type":"missing","loc":["body","contacts",0],"msg":"Field required"},{"loc":[1,"a"],"msg":"m","type":"t"}]})",
+      R"({"detail":"Not authenticated"})",
+  };
+  std::uint64_t state = 0x9E3779B97F4A7C15ull;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  const std::string alphabet = "{}[]\":,0123456789.-eE truefalsenull\\u00e9abc";
+  for (int i = 0; i < 3000; ++i) {
+    std::string body = seeds[next() % seeds.size()];
+    for (int m = static_cast<int>(next() % 6); m >= 0; --m) {
+      const std::size_t pos = next() % (body.size() + 1);
+      switch (next() % 4) {
+      case 0: body.insert(pos, 1, alphabet[next() % alphabet.size()]); break;
+      case 1: if (pos < body.size()) body.erase(pos, 1); break;
+      case 2: body.insert(pos, key); break;
+      default: if (pos < body.size()) body.insert(pos, body.substr(pos, next() % 64)); break;
+      }
+    }
+    cl::diagnostics d;
+    CHECK_NOTHROW(d = classify({400, "", "", body}, key).diag);
+    CHECK(d.suggested_actions.size() <= cl::diagnostics::max_suggested_actions);
+    CHECK(d.details.size() <= cl::diagnostics::max_details);
+    CHECK(d.field_errors.size() <= cl::diagnostics::max_field_errors);
+    for (const auto& a : d.suggested_actions) CHECK(a.size() <= cl::diagnostics::max_item_text);
+    for (const auto& [k, v] : d.details) {
+      CHECK(k.size() <= cl::diagnostics::max_detail_key);
+      CHECK(v.size() <= cl::diagnostics::max_detail_value);
+    }
+    for (const auto& fe : d.field_errors) {
+      CHECK(fe.loc.size() <= cl::diagnostics::max_loc_parts);
+      CHECK(fe.type.size() <= cl::diagnostics::max_item_text);
+      CHECK(fe.msg.size() <= cl::diagnostics::max_item_text);
+    }
+    for (const auto& s : all_strings(d))
+      if (s.find(key) != std::string::npos) FAIL_CHECK("key in diagnostics: " << s << " body: " << body);
+  }
+}
