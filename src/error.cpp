@@ -1,5 +1,10 @@
 #include <cleanlist/error.hpp>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <cmath>
+
 namespace cleanlist {
 namespace {
 
@@ -70,11 +75,52 @@ bool is_transient(error_code ec) noexcept {
   }
 }
 
+const std::string* diagnostics::detail(std::string_view key) const noexcept {
+  for (const auto& [k, v] : details)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+std::optional<std::string> diagnostics::detail_string(std::string_view key) const {
+  const std::string* text = detail(key);
+  if (!text || text->empty() || text->front() != '"') return std::nullopt;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(*text, ec);
+  if (ec || !v.is_string()) return std::nullopt;
+  return std::string(v.get_string());
+}
+
+std::optional<std::int64_t> diagnostics::detail_int(std::string_view key) const {
+  const std::string* text = detail(key);
+  if (!text || text->empty()) return std::nullopt;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(*text, ec);
+  if (ec) return std::nullopt;
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_double()) {
+    const double d = v.get_double();
+    if (std::isfinite(d) && std::trunc(d) == d && d >= -9223372036854775808.0 && d < 9223372036854775808.0)
+      return static_cast<std::int64_t>(d);
+  }
+  return std::nullopt;
+}
+
 std::string diagnostics::to_string() const {
   std::string s;
   if (http_status != 0) s += "HTTP " + std::to_string(http_status);
   if (!code.empty()) s += (s.empty() ? "" : " ") + code;
   if (!problem.empty()) s += (s.empty() ? "" : ": ") + problem;
+  if (estimated_cost_credits || available_credits || shortfall_credits) {
+    std::string c;
+    auto add = [&c](const char* name, const std::optional<std::int64_t>& v) {
+      if (!v) return;
+      c += (c.empty() ? "" : ", ") + std::string(name) + ' ' + std::to_string(*v);
+    };
+    add("estimated", estimated_cost_credits);
+    add("available", available_credits);
+    add("shortfall", shortfall_credits);
+    s += (s.empty() ? "[credits: " : " [credits: ") + c + ']';
+  }
   if (!request_id.empty()) s += " (request_id=" + request_id + ")";
   return s;
 }

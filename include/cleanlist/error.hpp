@@ -9,9 +9,14 @@
 #include <boost/system/system_error.hpp>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace cleanlist {
 
@@ -66,11 +71,27 @@ inline error_code make_error_code(error e) noexcept {
   return {static_cast<int>(e), error_category()};
 }
 
-/// What the server (or the client-side check) said about a failure. Never holds the API key.
+/// One entry of a FastAPI 422 body `{"detail":[{"loc":[...],"msg":"...","type":"..."}]}`
+/// (OpenAPI `ValidationError`). Bounded: see diagnostics::max_loc_parts / max_item_text.
+struct field_error {
+  std::vector<std::string> loc;  ///< where, e.g. {"body","contacts","0","email"}: string items as
+                                 ///< sent, integer items (array indices) as decimal; items of
+                                 ///< other JSON types are left out
+  std::string type;              ///< machine error type, e.g. "missing", "value_error"
+  std::string msg;               ///< human message (wording may change; do not branch on it)
+};
+
+/// What the server (or the client-side check) said about a failure. Never holds the API key:
+/// classify() redacts it from every string kept here, the fields below included.
+///
+/// Everything parsed from a body is bounded (hostile servers): strings are cut at a UTF-8
+/// boundary, lists are capped (the max_* constants); JSON of a wrong type is ignored.
+/// Default construction and clear() allocate nothing.
 struct diagnostics {
   int http_status = 0;                 ///< 0 when no HTTP answer was received
   std::string code;                    ///< API `code` (open set), empty when absent
-  std::string problem;                 ///< API `problem`, legacy `detail`, or the client-side message
+  std::string problem;                 ///< API `problem`, legacy `detail`, a one-line summary of a
+                                       ///< 422 `detail[]` list, or the client-side message
   std::string cause;
   std::string fix;
   std::string docs_url;
@@ -79,10 +100,52 @@ struct diagnostics {
   std::optional<std::chrono::milliseconds> retry_after; ///< Retry-After header / retry_after_ms
   std::string body_excerpt;            ///< first bytes of the body (bounded, see max_excerpt)
 
+  // ---- credit errors (400 insufficient_credits; spend_cap_exceeded carries the estimate) ----
+  // Set only when the envelope has the field as an integer (or an integral number such as
+  // 110.0 within the int64 range); absent or of another type: nullopt.
+  std::optional<std::int64_t> estimated_cost_credits; ///< what the call would cost
+  std::optional<std::int64_t> available_credits;      ///< the organisation's balance
+  std::optional<std::int64_t> shortfall_credits;      ///< how many are missing
+
+  /// Envelope `suggested_actions` (follow-ups an agent may offer): its string items, at most
+  /// max_suggested_actions, each cut to max_item_text bytes; items of other types are ignored.
+  std::vector<std::string> suggested_actions;
+
+  /// Structured context as (key, compact JSON text of the value) pairs, in body order:
+  ///  1. the members of the envelope's `details` object (a `details` that is not an object is
+  ///     kept as one pair with key "details"), e.g. insufficient_scope's scopes or, for
+  ///     `missing_column`, the CSV header at fault;
+  ///  2. then the envelope members this struct has no typed field for (the reference does not
+  ///     document them, e.g. a 429's `limit_scope` / `limit` / `window_ms`), unless the key is
+  ///     already present.
+  /// Values are JSON text, so a string is quoted: use detail_string() / detail_int() to read
+  /// one. At most max_details pairs; keys cut to max_detail_key bytes; a string value is
+  /// shortened to fit max_detail_value bytes, any other value longer than that is left out.
+  std::vector<std::pair<std::string, std::string>> details;
+
+  /// The FastAPI 422 `detail[]` list (object items only, at most max_field_errors).
+  std::vector<field_error> field_errors;
+
   static constexpr std::size_t max_excerpt = 512;
+  static constexpr std::size_t max_details = 32;
+  static constexpr std::size_t max_detail_key = 64;
+  static constexpr std::size_t max_detail_value = 1024;
+  static constexpr std::size_t max_suggested_actions = 16;
+  static constexpr std::size_t max_field_errors = 50;
+  static constexpr std::size_t max_loc_parts = 16;
+  static constexpr std::size_t max_item_text = 512;  ///< a suggested action, a field_error's msg,
+                                                     ///< type or loc item
+
+  /// The JSON text of details[key], or nullptr when absent.
+  const std::string* detail(std::string_view key) const noexcept;
+  /// details[key] when it is a JSON string (decoded), else nullopt.
+  std::optional<std::string> detail_string(std::string_view key) const;
+  /// details[key] when it is an integer (or an integral number in the int64 range), else nullopt.
+  std::optional<std::int64_t> detail_int(std::string_view key) const;
 
   void clear() { *this = diagnostics{}; }
-  /// One line for logs: "HTTP 429 rate_limited: <problem> (request_id=...)".
+  /// One line for logs: "HTTP 429 rate_limited: <problem> (request_id=...)"; credit errors add
+  /// " [credits: estimated 110, available 40, shortfall 70]" (the fields present).
   std::string to_string() const;
 };
 
