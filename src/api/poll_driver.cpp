@@ -7,6 +7,14 @@ namespace cleanlist {
 
 using clock = std::chrono::steady_clock;
 
+namespace {
+// A status as server text in a message: bounded (a hostile server chooses it).
+std::string quoted_status(std::string_view s) {
+  constexpr std::size_t max = 64;
+  return "\"" + std::string(s.substr(0, max)) + (s.size() > max ? "...\"" : "\"");
+}
+} // namespace
+
 poll_driver::poll_driver(const asio::any_io_executor& strand, asio::any_io_executor user_ex,
                          std::atomic<std::uint64_t>& waiting_counter)
     : wake_(strand, asio::steady_timer::time_point::max()), acquire_deadline_(strand), user_ex_(std::move(user_ex)), waiting_counter_(waiting_counter) {}
@@ -70,8 +78,9 @@ asio::awaitable<void> run_poll_driver(std::shared_ptr<client::impl> self) {
       diagnostics d;
       const auto& w = drv.waiters_.at(id);
       d.problem = "workflow still not terminal at the poll deadline (last status: " +
-                  (w.last_status.empty() ? std::string("none received") : "\"" + w.last_status + "\"") +
+                  (w.last_status.empty() ? std::string("none received") : quoted_status(w.last_status)) +
                   (w.unknown_status_logged ? ", a status the library does not know" : "") + ")";
+      protocol::redact(d.problem, self->secret());
       drv.finish(id, error::timeout, &d, {});
     }
     auto due = drv.sched_.next_due();
@@ -150,8 +159,8 @@ asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, poll_driver:
     ++self->stats_.unknown_statuses;
     if (!w.unknown_status_logged) {
       w.unknown_status_logged = true;
-      self->log(log_level::warning, "workflow " + w.workflow_id + " reports status \"" + st.status +
-                                        "\", which the library does not know: still polling (add it to "
+      self->log(log_level::warning, "workflow " + w.workflow_id + " reports status " + quoted_status(st.status) +
+                                        ", which the library does not know: still polling (add it to "
                                         "client_params::extra_terminal_statuses if it is terminal)");
     }
   }

@@ -347,6 +347,7 @@ TEST_CASE("a FastAPI 422 validation error over the wire is parsed into diagnosti
   cl::client c(ioc.get_executor(), p);
   cl::enrich_person_request r;
   r.email = "a@b.io";
+  r.lead_list_id = "ll_1";  // (the client itself refuses a v2 person without one)
   auto o = run_expect_error<cl::enrich_person_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_enrich_person(r, d, cb); });
   CHECK(o.ec == cl::error::validation_failed);
   CHECK(o.diag.http_status == 422);

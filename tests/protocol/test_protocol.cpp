@@ -150,9 +150,11 @@ TEST_CASE("request building follows the schema") {
 
   cl::enrich_person_request pr;
   pr.email = "ada@acme.com";
-  auto s = api::enrich_person(p, pr);
+  CHECK(api::enrich_person(p, pr).invalid.find("lead_list_id") != std::string::npos);  // required by the v2 schema
+  const api::paths v1{"/api/v1/public", "/api/v1/public"};
+  auto s = api::enrich_person(v1, pr);
   CHECK(s.verb == api::method::post);
-  CHECK(s.target == "/api/v2/enrichment/person");
+  CHECK(s.target == "/api/v1/public/enrichment/person");
   CHECK_FALSE(s.idempotent);
   CHECK(s.invalid.empty());
   auto body = boost::json::parse(s.body).as_object();
