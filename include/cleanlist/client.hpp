@@ -24,6 +24,14 @@
 //  - Deadlines: client_params::overall_timeout bounds each operation (error::timeout).
 //  - Thread-safety: a client may be used from any thread; its state lives on its strand.
 //    stats() is safe from any thread.
+//  - Callbacks of the caller: a throwing on_progress ends its wait with
+//    error::callback_failed (diagnostics::problem says what it threw); exceptions from
+//    enrich_many's on_progress / on_bulk_started are recorded in the batch's diagnostics and
+//    the log, and the batch goes on (a paid run is still waited for); a throwing logger only
+//    loses its message. Completion handlers themselves must not throw (Asio's rule).
+//  - Lifetimes of lazy tokens: an operation started later (the default awaitable, deferred)
+//    holds the client's shared state, so it may start after the client is destroyed: it then
+//    completes with error::shutdown.
 #include <cleanlist/batch.hpp>
 #include <cleanlist/client_params.hpp>
 #include <cleanlist/detail/async_op.hpp>
@@ -218,50 +226,53 @@ public:
   class impl;
 
 private:
+  // The started operation holds the client's shared state, not the client: a lazy token
+  // (the default awaitable, deferred) may start after the client is gone (it then fails
+  // with error::shutdown instead of touching freed memory).
   template <class T, class F, class... A>
   auto bind_start(F f, A... a) {
-    return [this, f, ... a = std::move(a)](diagnostics* d, detail::handler<T> h) mutable {
-      (this->*f)(std::move(a)..., d, std::move(h));
+    return [self = impl_, f, ... a = std::move(a)](diagnostics* d, detail::handler<T> h) mutable {
+      f(self, std::move(a)..., d, std::move(h));
     };
   }
 
   template <class T> using H = detail::handler<T>;
-  void start_whoami(diagnostics*, H<whoami_response>);
-  void start_credits_balance(diagnostics*, H<credits_balance_response>);
-  void start_estimate(estimate_request, diagnostics*, H<estimate_response>);
-  void start_list_api_keys(diagnostics*, H<api_keys_response>);
-  void start_usage(usage_request, diagnostics*, H<usage_response>);
-  void start_create_api_key(create_api_key_request, diagnostics*, H<create_api_key_response>);
-  void start_list_account_api_keys(diagnostics*, H<api_keys_response>);
-  void start_revoke_api_key(std::string, diagnostics*, H<revoke_api_key_response>);
-  void start_create_list(create_list_request, diagnostics*, H<list_detail>);
-  void start_list_lists(list_lists_request, diagnostics*, H<lists_page>);
-  void start_get_list(std::string, diagnostics*, H<list_detail>);
-  void start_update_list(update_list_request, diagnostics*, H<list_detail>);
-  void start_delete_list(std::string, diagnostics*, H<delete_list_response>);
-  void start_list_leads(list_leads_request, diagnostics*, H<leads_page>);
-  void start_add_leads(add_leads_request, diagnostics*, H<add_leads_response>);
-  void start_remove_leads(remove_leads_request, diagnostics*, H<remove_leads_response>);
-  void start_csv_import(csv_import_request, diagnostics*, H<csv_import_response>);
-  void start_enrich_person(enrich_person_request, diagnostics*, H<enrich_person_response>);
-  void start_enrich_company(enrich_company_request, diagnostics*, H<enrich_company_response>);
-  void start_enrich_by_task(enrich_by_task_request, diagnostics*, H<enrich_by_task_response>);
-  void start_enrich_list(enrich_list_request, diagnostics*, H<enrich_list_response>);
-  void start_workflow_status(std::string, diagnostics*, H<workflow_status_response>);
-  void start_run_smart_agent(run_smart_agent_request, diagnostics*, H<run_smart_agent_response>);
-  void start_list_smart_agents(list_smart_agents_request, diagnostics*, H<list_smart_agents_response>);
-  void start_get_smart_agent(std::string, diagnostics*, H<smart_agent_results_response>);
-  void start_export_csv(export_csv_request, diagnostics*, H<export_csv_response>);
-  void start_export_json(export_json_request, diagnostics*, H<export_json_response>);
-  void start_validate_key(diagnostics*, H<validate_key_response>);
-  void start_legacy_enrich_bulk(legacy_bulk_request, diagnostics*, H<legacy_bulk_response>);
-  void start_legacy_status(legacy_status_request, diagnostics*, H<legacy_status_response>);
-  void start_webhook_deliveries(std::string, diagnostics*, H<webhook_deliveries_response>);
-  void start_wait_for_workflow(std::string, poll_params, progress_function, diagnostics*, H<workflow_status_response>);
-  void start_enrich_many(std::vector<enrich_person_request>, enrich_many_options, diagnostics*, H<std::vector<enrich_item_result>>);
-  void start_list_all_lists(list_lists_request, diagnostics*, H<std::vector<list_summary>>);
-  void start_list_all_leads(list_leads_request, diagnostics*, H<std::vector<lead_row>>);
-  void start_export_all_json(export_json_request, diagnostics*, H<std::vector<boost::json::object>>);
+  static void start_whoami(const std::shared_ptr<impl>&, diagnostics*, H<whoami_response>);
+  static void start_credits_balance(const std::shared_ptr<impl>&, diagnostics*, H<credits_balance_response>);
+  static void start_estimate(const std::shared_ptr<impl>&, estimate_request, diagnostics*, H<estimate_response>);
+  static void start_list_api_keys(const std::shared_ptr<impl>&, diagnostics*, H<api_keys_response>);
+  static void start_usage(const std::shared_ptr<impl>&, usage_request, diagnostics*, H<usage_response>);
+  static void start_create_api_key(const std::shared_ptr<impl>&, create_api_key_request, diagnostics*, H<create_api_key_response>);
+  static void start_list_account_api_keys(const std::shared_ptr<impl>&, diagnostics*, H<api_keys_response>);
+  static void start_revoke_api_key(const std::shared_ptr<impl>&, std::string, diagnostics*, H<revoke_api_key_response>);
+  static void start_create_list(const std::shared_ptr<impl>&, create_list_request, diagnostics*, H<list_detail>);
+  static void start_list_lists(const std::shared_ptr<impl>&, list_lists_request, diagnostics*, H<lists_page>);
+  static void start_get_list(const std::shared_ptr<impl>&, std::string, diagnostics*, H<list_detail>);
+  static void start_update_list(const std::shared_ptr<impl>&, update_list_request, diagnostics*, H<list_detail>);
+  static void start_delete_list(const std::shared_ptr<impl>&, std::string, diagnostics*, H<delete_list_response>);
+  static void start_list_leads(const std::shared_ptr<impl>&, list_leads_request, diagnostics*, H<leads_page>);
+  static void start_add_leads(const std::shared_ptr<impl>&, add_leads_request, diagnostics*, H<add_leads_response>);
+  static void start_remove_leads(const std::shared_ptr<impl>&, remove_leads_request, diagnostics*, H<remove_leads_response>);
+  static void start_csv_import(const std::shared_ptr<impl>&, csv_import_request, diagnostics*, H<csv_import_response>);
+  static void start_enrich_person(const std::shared_ptr<impl>&, enrich_person_request, diagnostics*, H<enrich_person_response>);
+  static void start_enrich_company(const std::shared_ptr<impl>&, enrich_company_request, diagnostics*, H<enrich_company_response>);
+  static void start_enrich_by_task(const std::shared_ptr<impl>&, enrich_by_task_request, diagnostics*, H<enrich_by_task_response>);
+  static void start_enrich_list(const std::shared_ptr<impl>&, enrich_list_request, diagnostics*, H<enrich_list_response>);
+  static void start_workflow_status(const std::shared_ptr<impl>&, std::string, diagnostics*, H<workflow_status_response>);
+  static void start_run_smart_agent(const std::shared_ptr<impl>&, run_smart_agent_request, diagnostics*, H<run_smart_agent_response>);
+  static void start_list_smart_agents(const std::shared_ptr<impl>&, list_smart_agents_request, diagnostics*, H<list_smart_agents_response>);
+  static void start_get_smart_agent(const std::shared_ptr<impl>&, std::string, diagnostics*, H<smart_agent_results_response>);
+  static void start_export_csv(const std::shared_ptr<impl>&, export_csv_request, diagnostics*, H<export_csv_response>);
+  static void start_export_json(const std::shared_ptr<impl>&, export_json_request, diagnostics*, H<export_json_response>);
+  static void start_validate_key(const std::shared_ptr<impl>&, diagnostics*, H<validate_key_response>);
+  static void start_legacy_enrich_bulk(const std::shared_ptr<impl>&, legacy_bulk_request, diagnostics*, H<legacy_bulk_response>);
+  static void start_legacy_status(const std::shared_ptr<impl>&, legacy_status_request, diagnostics*, H<legacy_status_response>);
+  static void start_webhook_deliveries(const std::shared_ptr<impl>&, std::string, diagnostics*, H<webhook_deliveries_response>);
+  static void start_wait_for_workflow(const std::shared_ptr<impl>&, std::string, poll_params, progress_function, diagnostics*, H<workflow_status_response>);
+  static void start_enrich_many(const std::shared_ptr<impl>&, std::vector<enrich_person_request>, enrich_many_options, diagnostics*, H<std::vector<enrich_item_result>>);
+  static void start_list_all_lists(const std::shared_ptr<impl>&, list_lists_request, diagnostics*, H<std::vector<list_summary>>);
+  static void start_list_all_leads(const std::shared_ptr<impl>&, list_leads_request, diagnostics*, H<std::vector<lead_row>>);
+  static void start_export_all_json(const std::shared_ptr<impl>&, export_json_request, diagnostics*, H<std::vector<boost::json::object>>);
 
   std::shared_ptr<impl> impl_;
 };

@@ -85,7 +85,11 @@ public:
     if (!params_.logger) return;
     std::string m(msg);
     protocol::redact(m, secret());  // a message may quote server text (a status, diagnostics)
-    params_.logger(lvl, m);
+    try {
+      params_.logger(lvl, m);
+    } catch (...) {
+      // Logging never ends an operation: a throwing logger loses its message, nothing else.
+    }
   }
 
   using grant_time = std::chrono::steady_clock::time_point;

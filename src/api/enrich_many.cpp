@@ -25,10 +25,25 @@ struct batch_state {
   std::size_t workers = 0;
   std::vector<std::shared_ptr<transport::call_context>> worker_ccs;
 
+  std::string callback_error;  // the first exception a caller's callback threw (the batch goes on)
+
+  // Calls a callback of the caller: an exception is recorded, never lets the batch die silently
+  // (its items would never end) nor stops a paid run from being waited for.
+  template <class F>
+  void guarded(const char* what, F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      if (callback_error.empty()) callback_error = std::string(what) + " threw: " + e.what();
+    } catch (...) {
+      if (callback_error.empty()) callback_error = std::string(what) + " threw a non-standard exception";
+    }
+  }
+
   void finished(std::size_t i) {
     (void)i;
     ++done;
-    if (opts.on_progress) opts.on_progress(done, contacts.size());
+    if (opts.on_progress) guarded("on_progress", [&] { opts.on_progress(done, contacts.size()); });
   }
 };
 
@@ -192,7 +207,7 @@ asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::
     bulk_run started;
     started.list_id = list.list_id;
     started.workflow_id = run.workflow_id;
-    st->opts.on_bulk_started(started);
+    st->guarded("on_bulk_started", [&] { st->opts.on_bulk_started(started); });
   }
   co_return co_await finish_bulk(self, st, idx, cc, list.list_id, run.workflow_id);
 }
@@ -317,6 +332,7 @@ asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::s
     for (std::size_t i = 0; i < st->results.size(); ++i)
       if (!is_set(st->results[i])) fail_item(*st, i, stop, cc.timed_out ? "batch deadline expired" : "batch cancelled");
   }
+  if (!st->callback_error.empty()) self->log(log_level::warning, "enrich_many: " + st->callback_error);
   if (user_diag) {
     // The batch itself succeeded; its diagnostics summarise the items.
     std::size_t failed = 0, unknown = 0;
@@ -327,6 +343,7 @@ asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::s
     d.problem = std::to_string(st->results.size() - failed) + " of " + std::to_string(st->results.size()) +
                 " contacts enriched, " + std::to_string(failed) + " with an error (" + std::to_string(unknown) +
                 " outcome_unknown)";
+    if (!st->callback_error.empty()) d.problem += "; " + st->callback_error;
     *user_diag = std::move(d);
   }
   asio::dispatch(self->user_ex_, asio::append(std::move(h), error_code{}, std::move(st->results)));
@@ -334,7 +351,7 @@ asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::s
 
 } // namespace
 
-void client::start_enrich_many(std::vector<enrich_person_request> contacts, enrich_many_options opts,
+void client::start_enrich_many(const std::shared_ptr<impl>& impl_, std::vector<enrich_person_request> contacts, enrich_many_options opts,
                                diagnostics* d, H<std::vector<enrich_item_result>> h) {
   if (auto bad = validate(opts.poll); !bad.empty())
     return impl_->fail_now(error::invalid_argument, "enrich_many_options." + bad, d, std::move(h));

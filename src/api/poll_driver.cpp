@@ -13,6 +13,20 @@ std::string quoted_status(std::string_view s) {
   constexpr std::size_t max = 64;
   return "\"" + std::string(s.substr(0, max)) + (s.size() > max ? "...\"" : "\"");
 }
+// The caller's progress callback; false (and the reason in `d`) if it threw: the wait then
+// completes with error::callback_failed instead of dying with the exception (which a detached
+// coroutine would swallow, leaving the wait without an end).
+bool call_progress(const progress_function& f, const workflow_status_response& st, diagnostics& d) {
+  try {
+    f(st);
+    return true;
+  } catch (const std::exception& e) {
+    d.problem = std::string("on_progress threw: ") + e.what();
+  } catch (...) {
+    d.problem = "on_progress threw a non-standard exception";
+  }
+  return false;
+}
 } // namespace
 
 poll_driver::poll_driver(const asio::any_io_executor& strand, asio::any_io_executor user_ex,
@@ -151,7 +165,7 @@ asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, poll_driver:
   w.last_status = st.status;
   w.last_processed = st.processed;
   if (self->is_terminal(st.status)) {
-    if (changed && w.on_progress) w.on_progress(st);
+    if (changed && w.on_progress && !call_progress(w.on_progress, st, d)) co_return drv.finish(id, error::callback_failed, &d, {});
     co_return drv.finish(id, {}, &d, std::move(st));
   }
   if (!is_known_status(st.status)) {
@@ -165,9 +179,10 @@ asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, poll_driver:
     }
   }
   if (changed && w.on_progress) {
-    w.on_progress(st);
+    const bool ok = call_progress(w.on_progress, st, d);
     it = drv.waiters_.find(id);  // the callback may have cancelled this wait
     if (it == drv.waiters_.end()) co_return;
+    if (!ok) co_return drv.finish(id, error::callback_failed, &d, {});
   }
   std::optional<core::poll_scheduler::progress_sample> sample;
   if (st.processed && st.total) sample = core::poll_scheduler::progress_sample{*st.processed, *st.total};

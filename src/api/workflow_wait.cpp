@@ -5,7 +5,7 @@
 
 namespace cleanlist {
 
-void client::start_wait_for_workflow(std::string id, poll_params pp, progress_function f, diagnostics* d,
+void client::start_wait_for_workflow(const std::shared_ptr<impl>& impl_, std::string id, poll_params pp, progress_function f, diagnostics* d,
                                      H<workflow_status_response> h) {
   if (auto bad = validate_path_id(id); !bad.empty()) return impl_->fail_now(error::invalid_argument, bad, d, std::move(h));
   if (auto bad = validate(pp); !bad.empty()) return impl_->fail_now(error::invalid_argument, bad, d, std::move(h));

@@ -1,6 +1,7 @@
 // async_wait_for_workflow through the shared poll driver: progress, deadline, cancellation.
 #include "test_support.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 
 #include <doctest/doctest.h>
@@ -87,4 +88,70 @@ TEST_CASE("invalid wait arguments are refused before any request") {
   auto [ec2, r2] = run(ioc, c.async_wait_for_workflow("a/b", quick(1s), {}, asio::as_tuple(asio::use_awaitable)));
   CHECK(ec2 == cl::error::invalid_argument);
   CHECK(c.stats().requests == 0);
+}
+
+TEST_CASE("a throwing progress callback ends its wait with callback_failed, never a hang") {
+  cleanlist::testing::simulator sim(fast_sim(false));
+  asio::io_context ioc;
+  cl::client c(ioc.get_executor(), client_for(sim));
+  cl::enrich_person_request req;
+  req.email = "thrower@acme.io";
+  auto wf = run(ioc, c.async_enrich_person(req));
+  cl::poll_params pp;
+  pp.initial = 10ms;
+  pp.max_interval = 20ms;
+  pp.deadline = 60s;
+  cl::diagnostics d;
+  cl::progress_function boom = [](const cl::workflow_status_response&) { throw std::runtime_error("boom"); };
+  const auto t0 = std::chrono::steady_clock::now();
+  auto [ec, st] = run(ioc, c.async_wait_for_workflow(wf.workflow_id, pp, boom, d, asio::as_tuple(asio::use_awaitable)));
+  CHECK(ec == cl::error::callback_failed);
+  CHECK(d.problem.find("boom") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - t0 < 10s);  // not the 60 s poll deadline
+  CHECK(c.stats().waiting_workflows == 0);
+}
+
+TEST_CASE("throwing batch callbacks are recorded; every item still ends") {
+  cleanlist::testing::simulator sim(fast_sim(false));
+  asio::io_context ioc;
+  cl::client c(ioc.get_executor(), client_for(sim));
+  std::vector<cl::enrich_person_request> contacts(6);
+  for (std::size_t i = 0; i < contacts.size(); ++i) contacts[i].email = "cb" + std::to_string(i) + "@acme.io";
+  for (auto path : {cl::enrich_path::person_by_person, cl::enrich_path::bulk}) {
+    CAPTURE(static_cast<int>(path));
+    cl::enrich_many_options o;
+    o.path = path;
+    o.poll.initial = 10ms;
+    o.poll.max_interval = 20ms;
+    o.on_progress = [](std::size_t, std::size_t) { throw std::runtime_error("progress boom"); };
+    o.on_bulk_started = [](const cl::bulk_run&) { throw std::runtime_error("started boom"); };
+    cl::diagnostics d;
+    auto [ec, results] = run(ioc, c.async_enrich_many(contacts, o, d, asio::as_tuple(asio::use_awaitable)));
+    CHECK_FALSE(ec);
+    REQUIRE(results.size() == contacts.size());
+    for (auto& r : results) CHECK(ended_on_server(r));
+    CHECK(d.problem.find("boom") != std::string::npos);
+  }
+}
+
+TEST_CASE("a lazy operation started after its client was destroyed fails with shutdown, no use after free") {
+  cleanlist::testing::simulator sim(fast_sim(false));
+  asio::io_context ioc;
+  auto c = std::make_unique<cl::client>(ioc.get_executor(), client_for(sim));
+  auto lazy = c->async_whoami();  // the default token: nothing starts until co_spawn runs it
+  c.reset();
+  std::exception_ptr failure;
+  bool done = false;
+  asio::co_spawn(ioc, std::move(lazy), [&](std::exception_ptr e, cl::whoami_response) {
+    failure = e;
+    done = true;
+  });
+  ioc.run_for(5s);
+  REQUIRE(done);
+  REQUIRE(failure);
+  try {
+    std::rethrow_exception(failure);
+  } catch (const cl::api_exception& e) {
+    CHECK(e.code() == cl::error::shutdown);
+  }
 }
