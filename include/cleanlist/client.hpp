@@ -19,8 +19,12 @@
 //  - Errors: see error.hpp. Transient failures are retried according to client_params::retry,
 //    never a non-idempotent POST that may have been processed (error::outcome_unknown instead).
 //  - Cancellation: per-operation cancellation slots (terminal, partial and total) are
-//    supported: the operation completes with boost::asio::error::operation_aborted; emit the
-//    signal from the client's executor. Cancelling one operation never affects others.
+//    supported: the operation completes with boost::asio::error::operation_aborted — except a
+//    non-idempotent POST stopped after its request was written, which completes with
+//    error::outcome_unknown. The signal may be emitted from any thread, also before the
+//    operation has started running (it is linked at initiation and acted upon on the
+//    client's strand); the operation never clears the slot, so the signal must outlive the
+//    operation (a later emission is harmless). Cancelling one operation never affects others.
 //  - Deadlines: client_params::overall_timeout bounds each operation (error::timeout).
 //  - Thread-safety: a client may be used from any thread; its state lives on its strand.
 //    stats() is safe from any thread.

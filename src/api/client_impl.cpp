@@ -121,24 +121,24 @@ client::impl::impl(asio::any_io_executor ex, client_params p)
   header_fields_.append("Accept: application/json\r\n");
 }
 
-call_scope::call_scope(client::impl& s, asio::cancellation_slot user_slot)
-    : call_scope(s, user_slot, s.params_.overall_timeout) {}
+call_scope::call_scope(client::impl& s, std::shared_ptr<stop_link> user_stop)
+    : call_scope(s, std::move(user_stop), s.params_.overall_timeout) {}
 
-call_scope::call_scope(client::impl& s, asio::cancellation_slot user_slot, std::chrono::milliseconds overall)
-    : slot(user_slot), self(s), watched(*s.transport_->watch, cc, std::min(overall, s.shortest_timeout())) {
+call_scope::call_scope(client::impl& s, std::shared_ptr<stop_link> user_stop, std::chrono::milliseconds overall)
+    : link(std::move(user_stop)), self(s), watched(*s.transport_->watch, cc, std::min(overall, s.shortest_timeout())) {
   ++self.stats_.in_flight;
   cc.overall_deadline = transport::call_context::after(overall);
-  if (slot.is_connected()) {
-    // Cleared in the destructor, before cc goes away.
-    slot.assign([c = &cc](asio::cancellation_type t) {
+  // On the strand; a signal emitted before this point is honoured now. Unbound in the
+  // destructor, before cc goes away.
+  if (link)
+    link->bind([c = &cc](asio::cancellation_type t) {
       c->cancelled = true;
       c->stop(t);
     });
-  }
 }
 
 call_scope::~call_scope() {
-  if (slot.is_connected()) slot.clear();
+  if (link) link->unbind();
   --self.stats_.in_flight;
 }
 

@@ -2,6 +2,7 @@
 // The state behind cleanlist::client: strand, TLS context, pool, limiter, retry budget, stats.
 #include "api/poll_driver.hpp"
 #include "api/request_spec.hpp"
+#include "api/stop_link.hpp"
 #include "core/retry_policy.hpp"
 #include "models/json_read.hpp"
 #include "protocol/response.hpp"
@@ -187,12 +188,12 @@ void complete_boxed(const asio::any_io_executor& ex, detail::handler<T> h, error
 /// deadline_watch), in-flight count. Lives in the call's coroutine frame.
 struct call_scope {
   transport::call_context cc;
-  asio::cancellation_slot slot;
+  std::shared_ptr<stop_link> link;
   client::impl& self;
   transport::watch_guard watched;
 
-  call_scope(client::impl& s, asio::cancellation_slot user_slot);
-  call_scope(client::impl& s, asio::cancellation_slot user_slot, std::chrono::milliseconds overall);
+  call_scope(client::impl& s, std::shared_ptr<stop_link> user_stop);
+  call_scope(client::impl& s, std::shared_ptr<stop_link> user_stop, std::chrono::milliseconds overall);
   ~call_scope();
   call_scope(const call_scope&) = delete;
   call_scope& operator=(const call_scope&) = delete;
@@ -202,12 +203,12 @@ struct call_scope {
 
 template <class T>
 asio::awaitable<void> run_call(std::shared_ptr<client::impl> self, api::request_spec spec, diagnostics* user_diag,
-                               detail::handler<T> h) {
+                               detail::handler<T> h, std::shared_ptr<stop_link> stop) {
   std::unique_ptr<T> value;
   diagnostics d;
   error_code ec;
   {
-    call_scope scope(*self, asio::get_associated_cancellation_slot(h));
+    call_scope scope(*self, std::move(stop));
     auto r = co_await self->execute(spec, scope.cc, d);
     ec = r.ec;
     if (!ec) ec = convert(r.json, value, d, self->secret());
@@ -221,7 +222,10 @@ template <class T>
 void client::impl::call(api::request_spec spec, diagnostics* d, detail::handler<T> h) {
   if (!spec.invalid.empty()) return fail_now(error::invalid_argument, std::move(spec.invalid), d, std::move(h));
   if (!key_problem_.empty()) return fail_now(error::invalid_api_key, key_problem_, d, std::move(h));
-  asio::co_spawn(strand_, run_call<T>(shared_from_this(), std::move(spec), d, std::move(h)), asio::detached);
+  // Linked now, on the caller's thread: a cancellation emitted before the call runs is kept.
+  auto stop = stop_link::attach(asio::get_associated_cancellation_slot(h), strand_);
+  asio::co_spawn(strand_, run_call<T>(shared_from_this(), std::move(spec), d, std::move(h), std::move(stop)),
+                 asio::detached);
 }
 
 } // namespace cleanlist

@@ -60,12 +60,13 @@ bool has_next(const std::optional<std::string>& c) { return c && !c->empty(); }
 // `next` sets the cursor on the request.
 template <class Item, class Page, class Req, class Build, class Items>
 asio::awaitable<void> walk_pages(std::shared_ptr<client::impl> self, Req req, Build build, Items items,
-                                 diagnostics* user_diag, detail::handler<std::vector<Item>> h) {
+                                 diagnostics* user_diag, detail::handler<std::vector<Item>> h,
+                                 std::shared_ptr<stop_link> stop) {
   std::vector<Item> all;
   diagnostics d;
   error_code ec;
   {
-    call_scope scope(*self, asio::get_associated_cancellation_slot(h));
+    call_scope scope(*self, std::move(stop));
     api::paths p{self->url_.path, self->url_.legacy_path()};
     // Bounded: a server that keeps returning the same cursor cannot loop us forever.
     for (int page = 0; page < 100000; ++page) {
@@ -96,8 +97,10 @@ template <class Item, class Page, class Req, class Build, class Items>
 void start_walk(client::impl& self, Req req, Build build, Items items, diagnostics* d,
                 detail::handler<std::vector<Item>> h) {
   if (!self.key_problem_.empty()) return self.fail_now(error::invalid_api_key, self.key_problem_, d, std::move(h));
+  auto stop = stop_link::attach(asio::get_associated_cancellation_slot(h), self.strand_);
   asio::co_spawn(self.strand_,
-                 walk_pages<Item, Page>(self.shared_from_this(), std::move(req), build, items, d, std::move(h)),
+                 walk_pages<Item, Page>(self.shared_from_this(), std::move(req), build, items, d, std::move(h),
+                                        std::move(stop)),
                  asio::detached);
 }
 

@@ -264,10 +264,11 @@ asio::awaitable<bulk_failure> finish_bulk(std::shared_ptr<client::impl> self, st
 }
 
 asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::shared_ptr<batch_state> st,
-                                      diagnostics* user_diag, detail::handler<std::vector<enrich_item_result>> h) {
+                                      diagnostics* user_diag, detail::handler<std::vector<enrich_item_result>> h,
+                                      std::shared_ptr<stop_link> stop) {
   diagnostics d;
   {
-    call_scope scope(*self, asio::get_associated_cancellation_slot(h), st->opts.poll.deadline);
+    call_scope scope(*self, std::move(stop), st->opts.poll.deadline);
     auto& cc = scope.cc;
 
     std::vector<std::size_t> bulk_idx;
@@ -368,7 +369,8 @@ void client::start_enrich_many(const std::shared_ptr<impl>& impl_, std::vector<e
   st->results.resize(contacts.size());
   st->contacts = std::move(contacts);
   st->opts = std::move(opts);
-  asio::co_spawn(impl_->strand_, enrich_many_run(impl_, std::move(st), d, std::move(h)), asio::detached);
+  auto stop = stop_link::attach(asio::get_associated_cancellation_slot(h), impl_->strand_);
+  asio::co_spawn(impl_->strand_, enrich_many_run(impl_, std::move(st), d, std::move(h), std::move(stop)), asio::detached);
 }
 
 } // namespace cleanlist

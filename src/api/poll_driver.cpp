@@ -34,18 +34,21 @@ poll_driver::poll_driver(const asio::any_io_executor& strand, asio::any_io_execu
     : wake_(strand, asio::steady_timer::time_point::max()), acquire_deadline_(strand), user_ex_(std::move(user_ex)), waiting_counter_(waiting_counter) {}
 
 void poll_driver::add(std::shared_ptr<client::impl> self, std::string workflow_id, const poll_params& pp,
-                      progress_function on_progress, diagnostics* diag, detail::handler<workflow_status_response> h) {
+                      progress_function on_progress, diagnostics* diag, detail::handler<workflow_status_response> h,
+                      std::shared_ptr<stop_link> stop) {
   const id_type id = next_id_++;
-  auto slot = asio::get_associated_cancellation_slot(h);
-  if (slot.is_connected()) {
-    slot.assign([weak = std::weak_ptr<client::impl>(self), id](asio::cancellation_type) {
-      if (auto s = weak.lock()) s->driver_.cancel(id);
-    });
-  }
+  if (!stop) stop = stop_link::attach(asio::get_associated_cancellation_slot(h), self->strand_);
   if (diag) diag->clear();
-  waiters_.emplace(id, waiter{std::move(workflow_id), std::move(on_progress), diag, std::move(h), {}, {}});
+  // Built in place: Boost 1.81's any_completion_handler move-assignment recurses without end.
+  waiters_.emplace(id, waiter{std::move(workflow_id), std::move(on_progress), diag, std::move(h), {}, {}, 0, false, stop});
   const auto now = clock::now();
   sched_.add(id, now, pp);
+  // After the waiter exists: a cancellation that came before is honoured at once.
+  if (stop)
+    stop->bind([weak = std::weak_ptr<client::impl>(self), id](asio::cancellation_type) {
+      if (auto s = weak.lock()) s->driver_.cancel(id);
+    });
+  if (waiters_.find(id) == waiters_.end()) return;  // cancelled already
   waiting_counter_ = waiters_.size();
   // A wait with an earlier deadline than the loop's limiter wait: re-plan now.
   if (acquiring_ && now + pp.deadline < acquire_until_) acquire_stop_.emit(asio::cancellation_type::terminal);
@@ -63,7 +66,7 @@ void poll_driver::finish(id_type id, error_code ec, diagnostics* d, workflow_sta
   sched_.remove(id);
   waiter w = std::move(it->second);
   waiters_.erase(it);
-  if (auto slot = asio::get_associated_cancellation_slot(w.handler); slot.is_connected()) slot.clear();
+  if (w.stop) w.stop->unbind();  // the caller's slot is left alone (see stop_link)
   if (w.diag && d) *w.diag = *d;
   if (ec) status = workflow_status_response{};
   waiting_counter_ = waiters_.size();

@@ -3,6 +3,7 @@
 // entry and a small record, not a coroutine or a timer per workflow: the loop takes a slot
 // from the rate limiter, then gives it to the workflow due longest (oldest due first), so
 // polling never exceeds the budget and no workflow starves. All on the client's strand.
+#include "api/stop_link.hpp"
 #include "core/poll_scheduler.hpp"
 
 #include <cleanlist/client.hpp>
@@ -30,7 +31,8 @@ public:
   /// error (after the client's retries), error::timeout at pp.deadline, operation_aborted
   /// when its cancellation slot fires, or error::shutdown.
   void add(std::shared_ptr<client::impl> self, std::string workflow_id, const poll_params& pp,
-           progress_function on_progress, diagnostics* diag, detail::handler<workflow_status_response> h);
+           progress_function on_progress, diagnostics* diag, detail::handler<workflow_status_response> h,
+           std::shared_ptr<stop_link> stop = nullptr);
 
   /// Fails every waiter with error::shutdown (call on the strand).
   void shutdown();
@@ -47,6 +49,7 @@ private:
     std::optional<std::int64_t> last_processed;
     std::uint8_t failures = 0;  // consecutive failed polls (each already retried by the client)
     bool unknown_status_logged = false;
+    std::shared_ptr<stop_link> stop;  // the caller's cancellation, linked at initiation
   };
   /// A wait survives this many consecutive failed polls (5xx, timeouts, lost answers) before failing.
   static constexpr std::uint8_t max_poll_failures = 5;
