@@ -157,18 +157,6 @@ int hexval(char ch) {
   if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
   return -1;
 }
-std::string pct_decode(std::string_view s) {
-  std::string r;
-  r.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') r += ' ';
-    else if (s[i] == '%' && i + 2 < s.size() && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-      r += static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-      i += 2;
-    } else r += s[i];
-  }
-  return r;
-}
 
 // A query value parsed as the JSON type of `schema` (FastAPI's lax string parsing).
 struct coerced {
@@ -614,6 +602,19 @@ void openapi_validator::validate(const json::value& schema, const json::value& v
       add(out, loc, "too_long", "Dictionary should have at most " + plural(*hi, "item") + " after validation, not " + std::to_string(n),
           v, json::object{{"field_type", "Dictionary"}, {"max_length", *hi}, {"actual_length", n}});
   }
+}
+
+std::string pct_decode(std::string_view s) {
+  std::string r;
+  r.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') r += ' ';
+    else if (s[i] == '%' && i + 2 < s.size() && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+      r += static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+      i += 2;
+    } else r += s[i];
+  }
+  return r;
 }
 
 } // namespace cleanlist::testing::detail

@@ -106,4 +106,7 @@ query_params parse_query_string(std::string_view q);
 /// The vendored cleanlist-openapi-v2.json, embedded at build time (generated source).
 std::string_view embedded_openapi_v2();
 
+/// Percent-decoding of a query component ('+' is a space; malformed escapes kept as they are).
+std::string pct_decode(std::string_view s);
+
 } // namespace cleanlist::testing::detail

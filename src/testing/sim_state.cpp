@@ -562,39 +562,6 @@ route match(std::string_view m, std::string_view rest, bool v1, std::string_view
   return route::none;
 }
 
-int hexval(char ch) {
-  if (ch >= '0' && ch <= '9') return ch - '0';
-  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-  return -1;
-}
-
-std::string pct_decode(std::string_view s) {
-  std::string r;
-  r.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') r += ' ';
-    else if (s[i] == '%' && i + 2 < s.size() && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-      r += static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-      i += 2;
-    } else r += s[i];
-  }
-  return r;
-}
-
-void parse_query(std::string_view q, std::vector<std::pair<std::string, std::string>>& out) {
-  while (!q.empty()) {
-    auto amp = q.find('&');
-    auto part = q.substr(0, amp);
-    if (!part.empty()) {
-      auto eq = part.find('=');
-      if (eq == std::string_view::npos) out.emplace_back(pct_decode(part), std::string());
-      else out.emplace_back(pct_decode(part.substr(0, eq)), pct_decode(part.substr(eq + 1)));
-    }
-    if (amp == std::string_view::npos) break;
-    q.remove_prefix(amp + 1);
-  }
-}
 
 void detail_body(sim_response& rs, int status, std::string_view detail) {
   rs.status = status;
@@ -625,7 +592,7 @@ void sim_state::handle(const sim_request& rq, sim_response& rs) {
   c.r = match(rq.method, rest, v1, c.path_param, bad_method);
   if (c.r == route::none) return detail_body(rs, bad_method ? 405 : 404, bad_method ? "Method Not Allowed" : "Not Found");
   c.legacy = c.r >= route::l_validate;
-  if (!query.empty()) parse_query(query, c.query);
+  if (!query.empty()) c.query = parse_query_string(query);
 
   std::lock_guard lk(mtx_);
   // ---- authentication
