@@ -28,9 +28,19 @@ void require(bool ok, const char* what) {
 }
 
 bool has_secret(const cleanlist::diagnostics& d, std::string_view s) {
+  const auto in = [&](const std::string& f) { return f.find(s) != std::string::npos; };
   for (const std::string* f : {&d.code, &d.problem, &d.cause, &d.fix, &d.docs_url, &d.request_id, &d.body_excerpt})
-    if (f->find(s) != std::string::npos) return true;
-  return d.to_string().find(s) != std::string::npos;
+    if (in(*f)) return true;
+  for (const auto& a : d.suggested_actions)
+    if (in(a)) return true;
+  for (const auto& [k, v] : d.details)
+    if (in(k) || in(v)) return true;
+  for (const auto& fe : d.field_errors) {
+    if (in(fe.type) || in(fe.msg)) return true;
+    for (const auto& l : fe.loc)
+      if (in(l)) return true;
+  }
+  return in(d.to_string());
 }
 
 } // namespace

@@ -409,3 +409,31 @@ TEST_CASE("a workflow status the library does not know is polled on, but never s
   CHECK_FALSE(o2.ec);
   CHECK(d.stats().unknown_statuses == 0);
 }
+
+TEST_CASE("a retry after a 504 is refunded in full by its success: steady 504s never drain the retry budget") {
+  // Every other answer is a 504: each call costs one retry (timeout_cost 10) and succeeds.
+  std::atomic<int> n{0};
+  server srv([&n](conn& c, server& s) {
+    while (!c.read_request().empty()) {
+      ++s.requests;
+      const bool fail = n++ % 2 == 0;
+      if (!c.write(fail ? http_response(504, R"({"detail":"gateway timeout"})")
+                        : http_response(200, R"({"organization_id":"org_1","credits":42})")))
+        return;
+    }
+  });
+  asio::io_context ioc;
+  auto p = params_for(http_url(srv));
+  p.retry.max_attempts = 2;
+  p.retry.budget_tokens = 20;  // two timeout-priced retries
+  p.retry.timeout_cost = 10;
+  p.retry.retry_cost = 5;
+  cl::client c(ioc.get_executor(), p);
+  for (int i = 0; i < 10; ++i) {
+    CAPTURE(i);
+    auto o = balance(ioc, c);
+    REQUIRE(o.done);
+    CHECK_FALSE(o.ec);  // was retry_budget_exhausted from the 4th call: charged 10, refunded 5
+  }
+  CHECK(c.stats().retries == 10);
+}
