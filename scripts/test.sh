@@ -10,6 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=${JOBS:-$(nproc)}
+# Clones at different paths share one compiler cache (paths hashed relative to the checkout).
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 step() { printf '\n==== %s (%s)\n' "$1" "$(date +%T)"; }
 
 step "build (-Werror) and run every test"
