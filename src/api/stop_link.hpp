@@ -17,6 +17,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 
 namespace cleanlist {
 
@@ -38,8 +39,13 @@ public:
     action_ = std::move(a);
     if (requested_.load(std::memory_order_acquire)) fire();
   }
-  /// On the strand: the operation is over; later signals do nothing.
-  void unbind() { action_ = nullptr; }
+  /// On the strand: the operation is over; later signals do nothing. The strand is dropped
+  /// too: the caller's signal may outlive the io_context, and with it this link.
+  void unbind() {
+    action_ = nullptr;
+    std::lock_guard lk(mu_);
+    strand_ = {};
+  }
 
 private:
   explicit stop_link(boost::asio::any_io_executor strand) : strand_(std::move(strand)) {}
@@ -49,7 +55,12 @@ private:
     if (t == boost::asio::cancellation_type::none) return;
     type_.store(static_cast<unsigned>(t), std::memory_order_relaxed);
     requested_.store(true, std::memory_order_release);
-    boost::asio::dispatch(strand_, [self = shared_from_this()] { self->fire(); });
+    boost::asio::any_io_executor strand;
+    {
+      std::lock_guard lk(mu_);
+      strand = strand_;
+    }
+    if (strand) boost::asio::dispatch(strand, [self = shared_from_this()] { self->fire(); });
   }
 
   void fire() {
@@ -59,7 +70,8 @@ private:
     a(static_cast<boost::asio::cancellation_type>(type_.load(std::memory_order_relaxed)));
   }
 
-  boost::asio::any_io_executor strand_;
+  std::mutex mu_;                       // guards strand_ (emitter's thread vs the strand)
+  boost::asio::any_io_executor strand_;  // empty once the operation is over
   std::atomic<bool> requested_{false};
   std::atomic<unsigned> type_{0};
   action action_;  // strand only

@@ -14,7 +14,10 @@ void client::start_wait_for_workflow(const std::shared_ptr<impl>& impl_, std::st
   auto stop = stop_link::attach(asio::get_associated_cancellation_slot(h), impl_->strand_);
   asio::dispatch(impl_->strand_, [self = impl_, id = std::move(id), pp, f = std::move(f), d, h = std::move(h),
                                   stop = std::move(stop)]() mutable {
-    if (self->shut_) return self->fail_now(error::shutdown, "client shut down", d, std::move(h));
+    if (self->shut_) {
+      if (stop) stop->unbind();
+      return self->fail_now(error::shutdown, "client shut down", d, std::move(h));
+    }
     self->driver_.add(self, std::move(id), pp, std::move(f), d, std::move(h), std::move(stop));
   });
 }
