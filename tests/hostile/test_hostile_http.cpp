@@ -437,3 +437,35 @@ TEST_CASE("a retry after a 504 is refunded in full by its success: steady 504s n
   }
   CHECK(c.stats().retries == 10);
 }
+
+TEST_CASE("a wait whose key is paused by the server still ends at its own deadline, and says why") {
+  // /credits/balance answers 429 with a 30 s Retry-After; the status endpoint would answer.
+  server srv([](conn& c, server& s) {
+    for (std::string rq; !(rq = c.read_request()).empty();) {
+      ++s.requests;
+      const bool balance = rq.find("/credits/balance") != std::string::npos;
+      if (!c.write(balance ? http_response(429, R"({"detail":"slow down"})", "Retry-After: 30\r\n")
+                           : http_response(200, R"({"workflow_id":"wf_1","status":"running"})")))
+        return;
+    }
+  });
+  asio::io_context ioc;
+  auto p = params_for(http_url(srv));
+  p.rate_limit.enabled = true;
+  p.retry.max_retry_after = 10s;  // the pause this client accepts (the server asked for 30 s)
+  p.overall_timeout = 20s;
+  cl::client c(ioc.get_executor(), p);
+  auto paused = balance(ioc, c);
+  REQUIRE(paused.done);
+  CHECK(paused.ec == cl::error::rate_limited);  // failed fast: 30 s is more than it accepts
+  cl::poll_params pp;
+  pp.initial = 10ms;
+  pp.max_interval = 20ms;
+  pp.deadline = 300ms;
+  auto o = run_op<cl::workflow_status_response>(
+      ioc, [&](cl::diagnostics& d, auto h) { c.async_wait_for_workflow("wf_1", pp, {}, d, std::move(h)); }, 8s);
+  REQUIRE(o.done);
+  CHECK(o.ec == cl::error::timeout);
+  CHECK(o.elapsed < 3s);  // its own deadline, not the key's 10 s pause
+  CHECK(o.diag.problem.find("poll deadline") != std::string::npos);
+}
