@@ -144,10 +144,6 @@ call_scope::~call_scope() {
 
 namespace {
 
-error_code stop_error_of(const transport::call_context& cc) {
-  if (cc.timed_out) return error::timeout;
-  return asio::error::operation_aborted;
-}
 
 std::string_view verb_text(api::method m) {
   switch (m) {
@@ -185,6 +181,11 @@ core::send_stage to_core(transport::stage s) {
 }
 
 } // namespace
+
+error_code stop_error_of(const transport::call_context& cc) {
+  if (cc.timed_out) return error::timeout;
+  return asio::error::operation_aborted;
+}
 
 error_code call_scope::stop_error() const { return stop_error_of(cc); }
 

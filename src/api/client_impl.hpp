@@ -184,6 +184,9 @@ void complete_boxed(const asio::any_io_executor& ex, detail::handler<T> h, error
   asio::dispatch(target, boxed{std::move(h), ec, std::move(value)});
 }
 
+/// The error a stopped call reports: timeout (its deadline) or operation_aborted (cancelled).
+error_code stop_error_of(const transport::call_context& cc);
+
 /// Shared plumbing of a call: cancellation slot, overall deadline (watched by the transport's
 /// deadline_watch), in-flight count. Lives in the call's coroutine frame.
 struct call_scope {

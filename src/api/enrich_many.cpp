@@ -125,10 +125,6 @@ asio::awaitable<void> person_worker(std::shared_ptr<client::impl> self, std::sha
 
 // ---- bulk ----
 
-error_code call_scope_stop_error(const transport::call_context& cc) {
-  return cc.timed_out ? error_code(error::timeout) : error_code(asio::error::operation_aborted);
-}
-
 struct bulk_failure {
   error_code ec;
   std::string problem;
@@ -220,7 +216,7 @@ asio::awaitable<bulk_failure> finish_bulk(std::shared_ptr<client::impl> self, st
   // Dispatched and paid for: whatever happens next, each item names the run it belongs to.
   for (auto i : idx) st->results[i].workflow_id = workflow_id;
   diagnostics d;
-  if (cc.stopped()) co_return bulk_failure{call_scope_stop_error(cc), "stopped after the run was dispatched"};
+  if (cc.stopped()) co_return bulk_failure{stop_error_of(cc), "stopped after the run was dispatched"};
   auto [wec, ws] = co_await self->async_wait(workflow_id, st->opts.poll, no_progress, &d, cc.token());
   cc.op_done();
   if (wec) co_return bulk_failure{wec, d.problem.empty() ? wec.message() : d.problem};

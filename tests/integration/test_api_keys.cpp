@@ -14,25 +14,6 @@ namespace cl = cleanlist;
 
 namespace {
 
-struct outcome {
-  cl::error_code ec;
-  cl::diagnostics diag;
-};
-
-template <class T, class Op>
-outcome run_op(asio::io_context& ioc, Op op) {
-  outcome o;
-  bool done = false;
-  op(o.diag, [&](cl::error_code ec, T) {
-    o.ec = ec;
-    done = true;
-  });
-  ioc.restart();
-  for (int i = 0; i < 600 && !done; ++i) ioc.run_for(50ms);
-  REQUIRE(done);
-  return o;
-}
-
 /// A client authenticated with the simulator's default Clerk JWT (no API key).
 cl::client_params jwt_client_for(const cleanlist::testing::simulator& sim, std::string_view prefix = "/api/v1/public") {
   auto p = client_for(sim, prefix);
@@ -161,13 +142,13 @@ TEST_CASE("credentials are checked before anything is sent") {
     p.api_key = bc.api_key;
     p.bearer_jwt = bc.bearer_jwt;
     cl::client c(ioc.get_executor(), p);
-    auto o = run_op<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_whoami(d, std::move(h)); });
+    auto o = run_callback<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_whoami(d, std::move(h)); });
     CHECK(o.ec == cl::error::invalid_api_key);
     CHECK(o.diag.problem.find(bc.expect) != std::string::npos);
     // The message says what is wrong, never quotes the secret.
     if (!bc.bearer_jwt.empty()) CHECK(o.diag.problem.find(bc.bearer_jwt.substr(0, 20)) == std::string::npos);
     if (!bc.api_key.empty()) CHECK(o.diag.problem.find(bc.api_key.substr(0, 20)) == std::string::npos);
-    auto o2 = run_op<cl::create_api_key_response>(
+    auto o2 = run_callback<cl::create_api_key_response>(
         ioc, [&](cl::diagnostics& d, auto h) { c.async_create_api_key(cl::create_api_key_request{}, d, std::move(h)); });
     CHECK(o2.ec == cl::error::invalid_api_key);
     CHECK(c.stats().requests == 0);
@@ -176,7 +157,7 @@ TEST_CASE("credentials are checked before anything is sent") {
 
   // Control: the well-formed JWT is accepted and sent.
   cl::client ok(ioc.get_executor(), jwt_client_for(sim));
-  auto o = run_op<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto h) { ok.async_whoami(d, std::move(h)); });
+  auto o = run_callback<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto h) { ok.async_whoami(d, std::move(h)); });
   CHECK_FALSE(o.ec);
   CHECK(sim.stats().requests == 1);
 }
@@ -185,19 +166,19 @@ TEST_CASE("the key-management operations with a clapi_ key: sent, and the server
   cleanlist::testing::simulator sim(fast_sim());
   asio::io_context ioc;
   cl::client c(ioc.get_executor(), client_for(sim));
-  auto create = run_op<cl::create_api_key_response>(
+  auto create = run_callback<cl::create_api_key_response>(
       ioc, [&](cl::diagnostics& d, auto h) { c.async_create_api_key(cl::create_api_key_request{}, d, std::move(h)); });
   CHECK(create.ec == cl::error::unauthenticated);
   CHECK(create.diag.http_status == 401);
   CHECK(create.diag.problem.find("API keys cannot manage API keys") != std::string::npos);
-  auto list = run_op<cl::api_keys_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_list_account_api_keys(d, std::move(h)); });
+  auto list = run_callback<cl::api_keys_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_list_account_api_keys(d, std::move(h)); });
   CHECK(list.ec == cl::error::unauthenticated);
-  auto revoke = run_op<cl::revoke_api_key_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_revoke_api_key("ak_00000000", d, std::move(h)); });
+  auto revoke = run_callback<cl::revoke_api_key_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_revoke_api_key("ak_00000000", d, std::move(h)); });
   CHECK(revoke.ec == cl::error::unauthenticated);
   CHECK(c.stats().requests == 3);  // each sent once: a 401 is not retried
   CHECK(c.stats().retries == 0);
   // The key itself still works where it belongs.
-  auto who = run_op<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_whoami(d, std::move(h)); });
+  auto who = run_callback<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_whoami(d, std::move(h)); });
   CHECK_FALSE(who.ec);
 }
 
@@ -208,29 +189,29 @@ TEST_CASE("key management: invalid arguments are refused before sending; server 
 
   cl::create_api_key_request bad_date;
   bad_date.expires_at = std::string("next week");
-  auto o = run_op<cl::create_api_key_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_create_api_key(bad_date, d, std::move(h)); });
+  auto o = run_callback<cl::create_api_key_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_create_api_key(bad_date, d, std::move(h)); });
   CHECK(o.ec == cl::error::invalid_argument);
   CHECK(o.diag.problem.find("create_api_key_request.expires_at") != std::string::npos);
-  auto o2 = run_op<cl::revoke_api_key_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_revoke_api_key("../lead-lists", d, std::move(h)); });
+  auto o2 = run_callback<cl::revoke_api_key_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_revoke_api_key("../lead-lists", d, std::move(h)); });
   CHECK(o2.ec == cl::error::invalid_argument);
   CHECK(sim.stats().requests == 0);
 
   // A date in the past: well-formed, refused by the server (400 validation_error).
   cl::create_api_key_request past;
   past.expires_at = std::string("2001-01-01");
-  auto o3 = run_op<cl::create_api_key_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_create_api_key(past, d, std::move(h)); });
+  auto o3 = run_callback<cl::create_api_key_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_create_api_key(past, d, std::move(h)); });
   CHECK(o3.ec == cl::error::validation_failed);
   CHECK(o3.diag.http_status == 400);
   CHECK(o3.diag.code == "validation_error");
   // Unknown key id: 404.
-  auto o4 = run_op<cl::revoke_api_key_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_revoke_api_key("ak_ffffffff", d, std::move(h)); });
+  auto o4 = run_callback<cl::revoke_api_key_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_revoke_api_key("ak_ffffffff", d, std::move(h)); });
   CHECK(o4.ec == cl::error::not_found);
 
   // At most 10 active keys per organisation: the 11th is refused (403 api_key_limit_reached).
-  outcome last;
+  callback_outcome last;
   int created = 0;
   for (int i = 0; i < 12; ++i) {
-    last = run_op<cl::create_api_key_response>(
+    last = run_callback<cl::create_api_key_response>(
         ioc, [&](cl::diagnostics& d, auto h) { c.async_create_api_key(cl::create_api_key_request{}, d, std::move(h)); });
     if (last.ec) break;
     ++created;
@@ -256,7 +237,7 @@ TEST_CASE("key management retries: a created key's lost answer is outcome_unknow
   sim.set_faults(f);
   cl::create_api_key_request cr;
   cr.name = std::string("lost answer");
-  auto o = run_op<cl::create_api_key_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_create_api_key(cr, d, std::move(h)); });
+  auto o = run_callback<cl::create_api_key_response>(ioc, [&](cl::diagnostics& d, auto h) { c.async_create_api_key(cr, d, std::move(h)); });
   CHECK(o.ec == cl::error::outcome_unknown);
   CHECK(c.stats().requests == 1);  // never sent again: a second POST would be a second key
   CHECK(c.stats().outcome_unknown == 1);
@@ -290,7 +271,7 @@ TEST_CASE("key management retries: a created key's lost answer is outcome_unknow
   };
   cl::client c2(ioc.get_executor(), p);
   cl::revoke_api_key_response revoked;
-  auto o2 = run_op<cl::revoke_api_key_response>(ioc, [&](cl::diagnostics& d, auto h) {
+  auto o2 = run_callback<cl::revoke_api_key_response>(ioc, [&](cl::diagnostics& d, auto h) {
     c2.async_revoke_api_key(key_id, d, [&revoked, h = std::move(h)](cl::error_code ec, cl::revoke_api_key_response r) mutable {
       revoked = r;
       h(ec, std::move(r));

@@ -18,25 +18,6 @@ namespace cl = cleanlist;
 
 namespace {
 
-struct outcome {
-  cl::error_code ec;
-  cl::diagnostics diag;
-};
-
-template <class T, class Op>
-outcome run_expect_error(asio::io_context& ioc, Op op) {
-  outcome o;
-  bool done = false;
-  op(o.diag, [&](cl::error_code ec, T) {
-    o.ec = ec;
-    done = true;
-  });
-  ioc.restart();
-  for (int i = 0; i < 600 && !done; ++i) ioc.run_for(50ms);
-  REQUIRE(done);
-  return o;
-}
-
 cl::csv_import_request one_email_import(std::string list_id) {
   cl::csv_import_request imp;
   imp.list_id = std::move(list_id);
@@ -85,7 +66,7 @@ TEST_CASE("API error envelopes are parsed into error codes and diagnostics") {
     auto p = client_for(sim);
     p.api_key = "clapi_unknown_key_0123456789";
     cl::client c(ioc.get_executor(), p);
-    auto o = run_expect_error<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_whoami(d, cb); });
+    auto o = run_callback<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_whoami(d, cb); });
     CHECK(o.ec == cl::error::unauthenticated);
     CHECK(o.diag.http_status == 401);
     CHECK(o.diag.to_string().find("clapi_unknown_key_0123456789") == std::string::npos);
@@ -97,7 +78,7 @@ TEST_CASE("API error envelopes are parsed into error codes and diagnostics") {
     cl::enrich_person_request r;
     r.email = "nobody@acme.com";
     r.enrichment_type = cl::enrichment_type::full;
-    auto o = run_expect_error<cl::enrich_person_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_enrich_person(r, d, cb); });
+    auto o = run_callback<cl::enrich_person_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_enrich_person(r, d, cb); });
     CHECK(o.ec == cl::error::insufficient_credits);
     CHECK(o.diag.code == "insufficient_credits");
     CHECK(o.diag.retryable == std::optional<bool>(false));
@@ -108,7 +89,7 @@ TEST_CASE("API error envelopes are parsed into error codes and diagnostics") {
     cl::client c(ioc.get_executor(), client_for(sim));
     cl::legacy_status_request r;
     r.workflow_id = "public_bulk_does-not-exist";
-    auto o = run_expect_error<cl::legacy_status_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_legacy_status(r, d, cb); });
+    auto o = run_callback<cl::legacy_status_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_legacy_status(r, d, cb); });
     CHECK(o.ec == cl::error::not_found);
     CHECK(o.diag.code.empty());
     CHECK(!o.diag.problem.empty());
@@ -127,15 +108,15 @@ TEST_CASE("invalid arguments are refused before any request is sent") {
 
   cl::enrich_person_request no_identity;
   no_identity.first_name = "Ada";  // a name alone is not an identity
-  auto o = run_expect_error<cl::enrich_person_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_enrich_person(no_identity, d, cb); });
+  auto o = run_callback<cl::enrich_person_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_enrich_person(no_identity, d, cb); });
   CHECK(o.ec == cl::error::invalid_argument);
   CHECK(!o.diag.problem.empty());
 
-  auto o2 = run_expect_error<cl::list_detail>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_create_list(cl::create_list_request{std::string(201, 'x'), {}, {}}, d, cb); });
+  auto o2 = run_callback<cl::list_detail>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_create_list(cl::create_list_request{std::string(201, 'x'), {}, {}}, d, cb); });
   CHECK(o2.ec == cl::error::invalid_argument);
-  auto o3 = run_expect_error<cl::list_detail>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_get_list("../whoami", d, cb); });
+  auto o3 = run_callback<cl::list_detail>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_get_list("../whoami", d, cb); });
   CHECK(o3.ec == cl::error::invalid_argument);
-  auto o4 = run_expect_error<cl::leads_page>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_list_leads(cl::list_leads_request{"abc", 501, {}}, d, cb); });
+  auto o4 = run_callback<cl::leads_page>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_list_leads(cl::list_leads_request{"abc", 501, {}}, d, cb); });
   CHECK(o4.ec == cl::error::invalid_argument);
 
   SUBCASE("malformed keys") {
@@ -143,7 +124,7 @@ TEST_CASE("invalid arguments are refused before any request is sent") {
       auto p = client_for(sim);
       p.api_key = key;
       cl::client bad(ioc.get_executor(), p);
-      auto ok = run_expect_error<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { bad.async_whoami(d, cb); });
+      auto ok = run_callback<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { bad.async_whoami(d, cb); });
       CHECK(ok.ec == cl::error::invalid_api_key);
       if (!key.empty()) CHECK(ok.diag.problem.find(key) == std::string::npos);
     }
@@ -164,7 +145,7 @@ TEST_CASE("a stalled response times out; the deadline is per request") {
   std::vector<std::string> logged;
   p.logger = [&](cl::log_level, std::string_view m) { logged.emplace_back(m); };
   cl::client c(ioc.get_executor(), p);
-  auto o = run_expect_error<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_whoami(d, cb); });
+  auto o = run_callback<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_whoami(d, cb); });
   CHECK(o.ec == cl::error::timeout);
   CHECK(c.stats().retries == 1);  // GET is idempotent: retried once, then gave up
   REQUIRE(!logged.empty());        // the retry was logged...
@@ -179,7 +160,7 @@ TEST_CASE("a stalled response times out; the deadline is per request") {
     p2.request_timeout = 5s;
     p2.overall_timeout = 150ms;
     cl::client c2(ioc.get_executor(), p2);
-    auto o2 = run_expect_error<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { c2.async_whoami(d, cb); });
+    auto o2 = run_callback<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { c2.async_whoami(d, cb); });
     CHECK(o2.ec == cl::error::timeout);
   }
 }
@@ -251,7 +232,7 @@ TEST_CASE("TLS: a server certificate from an untrusted CA is refused") {
   p.tls.ca_pem.clear();  // only the (empty) system store: the simulator's CA is unknown
   p.retry.max_attempts = 1;
   cl::client c(ioc.get_executor(), p);
-  auto o = run_expect_error<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_whoami(d, cb); });
+  auto o = run_callback<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_whoami(d, cb); });
   CHECK(o.ec == cl::error::tls_verification_failed);
   CHECK(sim.stats().requests == 0);
 }
@@ -265,7 +246,7 @@ TEST_CASE("a non-idempotent POST whose answer is lost is not retried") {
   cl::client c(ioc.get_executor(), client_for(sim));
   cl::enrich_person_request r;
   r.email = "once@acme.com";
-  auto o = run_expect_error<cl::enrich_person_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_enrich_person(r, d, cb); });
+  auto o = run_callback<cl::enrich_person_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_enrich_person(r, d, cb); });
   CHECK(o.ec == cl::error::outcome_unknown);
   CHECK(sim.enrich_posts_for("once@acme.com") == 1);  // processed exactly once
   CHECK(c.stats().outcome_unknown == 1);
@@ -348,7 +329,7 @@ TEST_CASE("a FastAPI 422 validation error over the wire is parsed into diagnosti
   cl::enrich_person_request r;
   r.email = "a@b.io";
   r.lead_list_id = "ll_1";  // (the client itself refuses a v2 person without one)
-  auto o = run_expect_error<cl::enrich_person_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_enrich_person(r, d, cb); });
+  auto o = run_callback<cl::enrich_person_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_enrich_person(r, d, cb); });
   CHECK(o.ec == cl::error::validation_failed);
   CHECK(o.diag.http_status == 422);
   CHECK(o.diag.code == "validation_error");
@@ -368,7 +349,7 @@ TEST_CASE("shutdown closes connections promptly and fails later operations") {
   ioc.run_for(5s);
   CHECK(ioc.stopped());  // nothing left pending: idle connections are closed
   CHECK(std::chrono::steady_clock::now() - t0 < 5s);
-  auto o = run_expect_error<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_whoami(d, cb); });
+  auto o = run_callback<cl::whoami_response>(ioc, [&](cl::diagnostics& d, auto cb) { c.async_whoami(d, cb); });
   CHECK(o.ec == cl::error::shutdown);
 }
 

@@ -81,4 +81,26 @@ T run(asio::io_context& ioc, asio::awaitable<T> aw, std::chrono::seconds limit =
   return fut.get();
 }
 
+/// What a callback-style operation completed with.
+struct callback_outcome {
+  cleanlist::error_code ec;
+  cleanlist::diagnostics diag;
+};
+
+/// Starts `op(diag, handler)` (handler: void(error_code, T)) and runs `ioc` until it completed;
+/// throws if it did not within 30 s.
+template <class T, class Op>
+callback_outcome run_callback(asio::io_context& ioc, Op op) {
+  callback_outcome o;
+  bool done = false;
+  op(o.diag, [&](cleanlist::error_code ec, T) {
+    o.ec = ec;
+    done = true;
+  });
+  ioc.restart();
+  for (int i = 0; i < 600 && !done; ++i) ioc.run_for(std::chrono::milliseconds(50));
+  if (!done) throw std::runtime_error("operation did not complete in time");
+  return o;
+}
+
 } // namespace cltest
