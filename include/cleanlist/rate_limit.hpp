@@ -39,31 +39,48 @@ class org_budget;
 std::shared_ptr<org_budget> make_org_budget(const rate_limit_params& params);
 
 namespace detail {
+template <class Clock>
 class rate_limiter_impl;
 }
 
+/// Counters of one limiter.
+struct rate_limiter_stats {
+  std::uint64_t granted = 0;             ///< slots granted
+  std::uint64_t waited = 0;              ///< grants that could not be given at once
+  std::chrono::nanoseconds total_wait{}; ///< sum of waits of granted acquisitions
+  std::size_t waiting = 0;               ///< waiters in the queue now
+};
+
 /// Per-API-key asynchronous rate limiter. FIFO-fair among the waiters of this key.
+///
+/// `Clock`: where "now" and the wait timer come from. The library uses std::chrono::steady_clock
+/// (`rate_limiter`); tests use cleanlist::testing::manual_clock (testing/manual_clock.hpp), which
+/// moves only when advanced, so the limiter's timing is tested without sleeping. Both are
+/// compiled into the library; no other clock is.
 ///
 /// Executor / thread-safety: all member functions, including the destructor, and emitting a
 /// waiter's cancellation signal must happen on the limiter's executor (use a strand when
 /// the io_context runs on several threads). The org budget may be shared across executors.
 ///
-/// Waiting uses one steady_timer per limiter, armed for the queue head only (no polling).
+/// Waiting uses one timer per limiter, armed for the queue head only (no polling).
 /// When several keys share an organisation budget, each key's head wakes at the time the
 /// key and the organisation both allow a grant and re-checks; whichever key runs first takes
 /// the organisation's slot, the others re-arm (simple, approximately round-robin fairness
 /// across keys; strict FIFO within a key).
-class rate_limiter {
+template <class Clock = std::chrono::steady_clock>
+class basic_rate_limiter {
 public:
+  using clock_type = Clock;
+  using time_point = std::chrono::steady_clock::time_point;  ///< Clock's time points are steady_clock's
   using executor_type = boost::asio::any_io_executor;
   using completion_signature = void(boost::system::error_code);
 
   /// `org` null: the limiter gets its own organisation budget (per_org), unshared.
-  rate_limiter(executor_type ex, rate_limit_params p, std::shared_ptr<org_budget> org = nullptr);
+  basic_rate_limiter(executor_type ex, rate_limit_params p, std::shared_ptr<org_budget> org = nullptr);
   /// Completes every pending waiter with operation_aborted.
-  ~rate_limiter();
-  rate_limiter(const rate_limiter&) = delete;
-  rate_limiter& operator=(const rate_limiter&) = delete;
+  ~basic_rate_limiter();
+  basic_rate_limiter(const basic_rate_limiter&) = delete;
+  basic_rate_limiter& operator=(const basic_rate_limiter&) = delete;
 
   executor_type get_executor() const noexcept;
 
@@ -80,7 +97,7 @@ public:
   /// Same; on success `*granted_at` (which must outlive the operation) receives the time the
   /// slot was recorded at, for release().
   template <class CompletionToken = boost::asio::use_awaitable_t<>>
-  auto async_acquire(std::chrono::steady_clock::time_point* granted_at, CompletionToken&& token = CompletionToken{}) {
+  auto async_acquire(time_point* granted_at, CompletionToken&& token = CompletionToken{}) {
     return boost::asio::async_initiate<CompletionToken, completion_signature>(initiate_acquire{impl_.get(), granted_at},
                                                                               token);
   }
@@ -89,12 +106,12 @@ public:
   /// use async_acquire). Call on the limiter's executor. No queue node, no handler, no post:
   /// the common case of a request within budget costs a clock read and a lock.
   /// `granted_at` (optional) receives the time the slot was recorded at, for release().
-  bool try_acquire(std::chrono::steady_clock::time_point* granted_at = nullptr);
+  bool try_acquire(time_point* granted_at = nullptr);
 
   /// Gives back a slot granted at `granted_at` whose request was never sent (e.g. the
   /// connection it was to go out on had been closed meanwhile). The slot goes to the next
   /// waiter. Call on the limiter's executor.
-  void release(std::chrono::steady_clock::time_point granted_at);
+  void release(time_point granted_at);
 
   /// Server feedback (429/503 with Retry-After): no grant for this key nor its organisation
   /// before now + d. Applies to every current and future waiter.
@@ -103,12 +120,7 @@ public:
   /// Completes every pending waiter with operation_aborted.
   void cancel_all();
 
-  struct stats_t {
-    std::uint64_t granted = 0;             ///< slots granted
-    std::uint64_t waited = 0;              ///< grants that could not be given at once
-    std::chrono::nanoseconds total_wait{}; ///< sum of waits of granted acquisitions
-    std::size_t waiting = 0;               ///< waiters in the queue now
-  };
+  using stats_t = rate_limiter_stats;
   stats_t stats() const;
 
   const rate_limit_params& params() const noexcept;
@@ -116,12 +128,21 @@ public:
 
 private:
   struct initiate_acquire {
-    detail::rate_limiter_impl* impl;
-    std::chrono::steady_clock::time_point* granted_at;
+    detail::rate_limiter_impl<Clock>* impl;
+    time_point* granted_at;
     void operator()(boost::asio::any_completion_handler<completion_signature> handler) const;
   };
 
-  std::shared_ptr<detail::rate_limiter_impl> impl_;
+  std::shared_ptr<detail::rate_limiter_impl<Clock>> impl_;
 };
+
+/// The library's limiter, on the steady clock.
+using rate_limiter = basic_rate_limiter<std::chrono::steady_clock>;
+
+namespace testing {
+struct manual_clock;
+}
+extern template class basic_rate_limiter<std::chrono::steady_clock>;
+extern template class basic_rate_limiter<testing::manual_clock>;
 
 } // namespace cleanlist

@@ -1,6 +1,7 @@
 // Asio shell of the rate limiter: a FIFO of waiters, one steady_timer for the head, the
 // arithmetic in core::window_budget (sans-io).
 #include <cleanlist/rate_limit.hpp>
+#include <cleanlist/testing/manual_clock.hpp>
 
 #include "core/window_budget.hpp"
 #include "engine/org_budget.hpp"
@@ -10,7 +11,7 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
 
 #include <array>
 #include <map>
@@ -26,9 +27,12 @@ std::shared_ptr<org_budget> make_org_budget(const rate_limit_params& params) {
 namespace detail {
 
 using handler_type = boost::asio::any_completion_handler<void(boost::system::error_code)>;
-using clock = std::chrono::steady_clock;
 
-class rate_limiter_impl : public std::enable_shared_from_this<rate_limiter_impl> {
+template <class Clock>
+class rate_limiter_impl : public std::enable_shared_from_this<rate_limiter_impl<Clock>> {
+  using clock = Clock;
+  using time_point = std::chrono::steady_clock::time_point;  // Clock shares steady_clock's time points
+
 public:
   rate_limiter_impl(boost::asio::any_io_executor ex, rate_limit_params p, std::shared_ptr<org_budget> org)
       : ex_(std::move(ex)), timer_(ex_), params_(p),
@@ -36,15 +40,15 @@ public:
         // Disabled: no client-side limit at all (a shared org budget is not consulted).
         org_(org && p.enabled ? std::move(org) : make_org_budget(p)) {}
 
-  void acquire(handler_type h, clock::time_point* granted_at) {
+  void acquire(handler_type h, time_point* granted_at) {
     const std::uint64_t id = next_id_++;
     auto slot = boost::asio::get_associated_cancellation_slot(h);
     queue_.emplace(id, waiter{std::move(h), clock::now(), granted_at});
-    if (slot.is_connected()) slot.emplace<cancel_handler>(weak_from_this(), id);
+    if (slot.is_connected()) slot.template emplace<cancel_handler>(this->weak_from_this(), id);
     if (queue_.size() == 1) pump();
   }
 
-  bool try_acquire(clock::time_point* granted_at) {
+  bool try_acquire(time_point* granted_at) {
     if (!queue_.empty()) return false;  // FIFO: whoever waits goes first
     const auto now = clock::now();
     {
@@ -58,7 +62,7 @@ public:
     return true;
   }
 
-  void release(clock::time_point granted_at) {
+  void release(time_point granted_at) {
     {
       std::lock_guard lk(org_->mu);
       key_.release(granted_at);
@@ -100,14 +104,14 @@ public:
     pump();
   }
 
-  rate_limiter::stats_t stats() const {
-    rate_limiter::stats_t s = stats_;
+  rate_limiter_stats stats() const {
+    rate_limiter_stats s = stats_;
     s.waiting = queue_.size();
     return s;
   }
 
   boost::asio::any_io_executor ex_;
-  boost::asio::steady_timer timer_;
+  boost::asio::basic_waitable_timer<Clock> timer_;
   rate_limit_params params_;
   core::window_budget key_;
   std::shared_ptr<org_budget> org_;
@@ -115,8 +119,8 @@ public:
 private:
   struct waiter {
     handler_type handler;
-    clock::time_point enqueued;
-    clock::time_point* granted_at = nullptr;  // in the waiting caller's frame, written before completion
+    time_point enqueued;
+    time_point* granted_at = nullptr;  // in the waiting caller's frame, written before completion
   };
 
   struct cancel_handler {
@@ -133,7 +137,7 @@ private:
     while (!queue_.empty()) {
       const auto now = clock::now();
       core::acquire_plan plan;
-      std::optional<clock::time_point> granted;
+      std::optional<time_point> granted;
       {
         std::lock_guard lk(org_->mu);
         const std::array<core::window_budget*, 2> budgets{&key_, &org_->budget};
@@ -160,13 +164,13 @@ private:
     disarm(); // nothing waits: do not keep the io_context busy with a pending timer
   }
 
-  void arm(clock::time_point at) {
+  void arm(time_point at) {
     if (armed_ && armed_at_ == at) return;
     armed_ = true;
     armed_at_ = at;
     const std::uint64_t gen = ++gen_;
     timer_.expires_at(at); // cancels a previous wait; its handler sees a stale generation
-    timer_.async_wait([self = shared_from_this(), gen](const boost::system::error_code&) {
+    timer_.async_wait([self = this->shared_from_this(), gen](const boost::system::error_code&) {
       if (gen != self->gen_) return;
       self->armed_ = false;
       self->pump();
@@ -191,38 +195,52 @@ private:
   std::uint64_t next_id_ = 0;
   std::uint64_t gen_ = 0;
   bool armed_ = false;
-  clock::time_point armed_at_{};
-  rate_limiter::stats_t stats_{};
+  time_point armed_at_{};
+  rate_limiter_stats stats_{};
 };
 
 } // namespace detail
 
-rate_limiter::rate_limiter(executor_type ex, rate_limit_params p, std::shared_ptr<org_budget> org)
-    : impl_(std::make_shared<detail::rate_limiter_impl>(std::move(ex), p, std::move(org))) {}
+template <class Clock>
+basic_rate_limiter<Clock>::basic_rate_limiter(executor_type ex, rate_limit_params p, std::shared_ptr<org_budget> org)
+    : impl_(std::make_shared<detail::rate_limiter_impl<Clock>>(std::move(ex), p, std::move(org))) {}
 
-rate_limiter::~rate_limiter() {
+template <class Clock>
+basic_rate_limiter<Clock>::~basic_rate_limiter() {
   if (impl_) impl_->cancel_all();
 }
 
-rate_limiter::executor_type rate_limiter::get_executor() const noexcept { return impl_->ex_; }
+template <class Clock>
+typename basic_rate_limiter<Clock>::executor_type basic_rate_limiter<Clock>::get_executor() const noexcept { return impl_->ex_; }
 
-void rate_limiter::initiate_acquire::operator()(
+template <class Clock>
+void basic_rate_limiter<Clock>::initiate_acquire::operator()(
     boost::asio::any_completion_handler<completion_signature> handler) const {
   impl->acquire(std::move(handler), granted_at);
 }
 
-bool rate_limiter::try_acquire(std::chrono::steady_clock::time_point* granted_at) { return impl_->try_acquire(granted_at); }
+template <class Clock>
+bool basic_rate_limiter<Clock>::try_acquire(time_point* granted_at) { return impl_->try_acquire(granted_at); }
 
-void rate_limiter::release(std::chrono::steady_clock::time_point granted_at) { impl_->release(granted_at); }
+template <class Clock>
+void basic_rate_limiter<Clock>::release(time_point granted_at) { impl_->release(granted_at); }
 
-void rate_limiter::on_server_retry_after(std::chrono::milliseconds d) { impl_->on_server_retry_after(d); }
+template <class Clock>
+void basic_rate_limiter<Clock>::on_server_retry_after(std::chrono::milliseconds d) { impl_->on_server_retry_after(d); }
 
-void rate_limiter::cancel_all() { impl_->cancel_all(); }
+template <class Clock>
+void basic_rate_limiter<Clock>::cancel_all() { impl_->cancel_all(); }
 
-rate_limiter::stats_t rate_limiter::stats() const { return impl_->stats(); }
+template <class Clock>
+typename basic_rate_limiter<Clock>::stats_t basic_rate_limiter<Clock>::stats() const { return impl_->stats(); }
 
-const rate_limit_params& rate_limiter::params() const noexcept { return impl_->params_; }
+template <class Clock>
+const rate_limit_params& basic_rate_limiter<Clock>::params() const noexcept { return impl_->params_; }
 
-const std::shared_ptr<org_budget>& rate_limiter::org() const noexcept { return impl_->org_; }
+template <class Clock>
+const std::shared_ptr<org_budget>& basic_rate_limiter<Clock>::org() const noexcept { return impl_->org_; }
+
+template class basic_rate_limiter<std::chrono::steady_clock>;
+template class basic_rate_limiter<testing::manual_clock>;
 
 } // namespace cleanlist
