@@ -46,6 +46,7 @@ public:
     case error::gateway_timeout: return "gateway timeout (504)";
     case error::api_error: return "API error";
     case error::callback_failed: return "a callback of the caller threw";
+    case error::internal_error: return "internal error";
     case error::workflow_failed: return "the workflow failed";
     case error::workflow_cancelled: return "the workflow was cancelled";
     case error::lead_not_enriched: return "lead not enriched (the run completed with errors)";

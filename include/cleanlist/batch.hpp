@@ -5,6 +5,7 @@
 #include <cleanlist/models/enrichment.hpp>
 #include <cleanlist/poll.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -41,7 +42,14 @@ struct enrich_many_options {
   std::optional<std::string> lead_list_id;
   /// bulk path: name of the list created (reused by name when it exists). Default: a fresh name.
   std::string list_name;
+  /// Each workflow's wait: intervals, and poll.deadline for one workflow (its contact then
+  /// ends with error::timeout; the others go on).
   poll_params poll;
+  /// The whole batch: when it expires, contacts not finished end with error::timeout (those
+  /// whose POST may have been processed with error::outcome_unknown, or their workflow id).
+  /// Default: no bound beyond each contact's own (poll.deadline per workflow, the client's
+  /// connect/request timeouts per attempt); a batch of thousands at 30 requests/min takes hours.
+  std::chrono::milliseconds deadline = std::chrono::milliseconds::max();
   /// Called on the client's strand after each contact ends (done, total).
   std::function<void(std::size_t, std::size_t)> on_progress;
   /// bulk path: called on the client's strand as soon as the run is dispatched (credits are

@@ -18,13 +18,23 @@
 //    names the field) and nothing is sent.
 //  - Errors: see error.hpp. Transient failures are retried according to client_params::retry,
 //    never a non-idempotent POST that may have been processed (error::outcome_unknown instead).
-//  - Cancellation: per-operation cancellation slots (terminal, partial and total) are
-//    supported: the operation completes with boost::asio::error::operation_aborted — except a
-//    non-idempotent POST stopped after its request was written, which completes with
-//    error::outcome_unknown. The signal may be emitted from any thread, also before the
-//    operation has started running (it is linked at initiation and acted upon on the
-//    client's strand); the operation never clears the slot, so the signal must outlive the
-//    operation (a later emission is harmless). Cancelling one operation never affects others.
+//  - Cancellation (per-operation cancellation slot; the operation completes with
+//    boost::asio::error::operation_aborted unless said otherwise). Types are honoured as Asio
+//    defines them, so each operation says which it supports ("Cancel:" beside it):
+//      read    — changes nothing on the server: terminal, partial and total, at any time.
+//      write   — terminal, partial and total until its request is written; from then on its
+//                effect is unknown, so only terminal is honoured (partial and total signals
+//                are ignored and the operation goes on to its answer). A terminal stop then
+//                completes a non-idempotent POST with error::outcome_unknown (it may have
+//                been processed and charged), an idempotent write with operation_aborted
+//                (sending it again is safe).
+//      batch   — async_enrich_many: every type until its first request that may change
+//                server state is written; then terminal and partial (each contact ends with
+//                its own outcome: operation_aborted, outcome_unknown, or its workflow id).
+//    The signal may be emitted from any thread, also before the operation has started
+//    running (it is linked at initiation and acted upon on the client's strand); the
+//    operation never clears the slot, so the signal must outlive the operation (a later
+//    emission is harmless). Cancelling one operation never affects others.
 //  - Deadlines: client_params::overall_timeout bounds each operation (error::timeout).
 //  - Thread-safety: a client may be used from any thread; its state lives on its strand.
 //    stats() is safe from any thread.
@@ -103,14 +113,19 @@ public:
 
   // ---- workspace ----
   /// GET /whoami — identity, scopes, tier and features of the key.
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(whoami_response, async_whoami, start_whoami, CLEANLIST_NO_P, )
   /// GET /credits/balance — the organisation's credits.
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(credits_balance_response, async_credits_balance, start_credits_balance, CLEANLIST_NO_P, )
   /// POST /credits/estimate — a signed single-use quote (valid ~5 min). Free; retried safely.
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(estimate_response, async_estimate, start_estimate, CLEANLIST_P(estimate_request req), CLEANLIST_A(std::move(req)))
   /// GET /api-keys (scope admin:api_keys).
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(api_keys_response, async_list_api_keys, start_list_api_keys, CLEANLIST_NO_P, )
   /// GET /usage (scope admin:api_keys).
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(usage_response, async_usage, start_usage, CLEANLIST_P(usage_request req), CLEANLIST_A(std::move(req)))
 
   // ---- API-key management: /api/v1/api-keys on the base URL's origin, whatever its path ----
@@ -120,60 +135,89 @@ public:
   /// once. NOT idempotent: never sent again after it may have been processed (a lost answer is
   /// error::outcome_unknown: list the keys and revoke an unwanted one). 403 feature_gated
   /// without API access, api_key_limit_reached at 10 active keys.
+  /// Cancel: write.
   CLEANLIST_ASYNC_OP(create_api_key_response, async_create_api_key, start_create_api_key, CLEANLIST_P(create_api_key_request req), CLEANLIST_A(std::move(req)))
   /// GET /api/v1/api-keys — the session user's keys (prefix + last 4, revoked ones is_active false).
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(api_keys_response, async_list_account_api_keys, start_list_account_api_keys, CLEANLIST_NO_P, )
   /// DELETE /api/v1/api-keys/{key_id} — idempotent, retried like a GET; a retry whose first
   /// attempt was processed gets error::not_found (already revoked): the key is revoked either way.
+  /// Cancel: write.
   CLEANLIST_ASYNC_OP(revoke_api_key_response, async_revoke_api_key, start_revoke_api_key, CLEANLIST_P(std::string key_id), CLEANLIST_A(std::move(key_id)))
 
   // ---- lead lists ----
   /// POST /lead-lists — idempotent on the name (reused: true).
+  /// Cancel: write.
   CLEANLIST_ASYNC_OP(list_detail, async_create_list, start_create_list, CLEANLIST_P(create_list_request req), CLEANLIST_A(std::move(req)))
   /// GET /lead-lists — one page; see async_list_all_lists for every page.
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(lists_page, async_list_lists, start_list_lists, CLEANLIST_P(list_lists_request req), CLEANLIST_A(std::move(req)))
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(list_detail, async_get_list, start_get_list, CLEANLIST_P(std::string list_id), CLEANLIST_A(std::move(list_id)))
+  /// Cancel: write.
   CLEANLIST_ASYNC_OP(list_detail, async_update_list, start_update_list, CLEANLIST_P(update_list_request req), CLEANLIST_A(std::move(req)))
+  /// Cancel: write.
   CLEANLIST_ASYNC_OP(delete_list_response, async_delete_list, start_delete_list, CLEANLIST_P(std::string list_id), CLEANLIST_A(std::move(list_id)))
   /// GET /lead-lists/{id}/leads — one page; see async_list_all_leads.
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(leads_page, async_list_leads, start_list_leads, CLEANLIST_P(list_leads_request req), CLEANLIST_A(std::move(req)))
   /// POST /lead-lists/{id}/leads — an idempotency_key is generated when absent and reused by retries.
+  /// Cancel: write.
   CLEANLIST_ASYNC_OP(add_leads_response, async_add_leads, start_add_leads, CLEANLIST_P(add_leads_request req), CLEANLIST_A(std::move(req)))
+  /// Cancel: write.
   CLEANLIST_ASYNC_OP(remove_leads_response, async_remove_leads, start_remove_leads, CLEANLIST_P(remove_leads_request req), CLEANLIST_A(std::move(req)))
   /// POST /lead-lists/{id}/csv-import — raw CSV ≤ 150 KB; idempotency_key generated when absent.
+  /// Cancel: write.
   CLEANLIST_ASYNC_OP(csv_import_response, async_csv_import, start_csv_import, CLEANLIST_P(csv_import_request req), CLEANLIST_A(std::move(req)))
 
   // ---- enrichment ----
   /// POST /enrichment/person — NOT idempotent: retried only when provably not processed.
+  /// Cancel: write.
   CLEANLIST_ASYNC_OP(enrich_person_response, async_enrich_person, start_enrich_person, CLEANLIST_P(enrich_person_request req), CLEANLIST_A(std::move(req)))
   /// POST /enrichment/company — synchronous, 1 credit; NOT idempotent.
+  /// Cancel: write.
   CLEANLIST_ASYNC_OP(enrich_company_response, async_enrich_company, start_enrich_company, CLEANLIST_P(enrich_company_request req), CLEANLIST_A(std::move(req)))
   /// POST /enrichment/by-task — quote-protected (a replay is refused by the server).
+  /// Cancel: write.
   CLEANLIST_ASYNC_OP(enrich_by_task_response, async_enrich_by_task, start_enrich_by_task, CLEANLIST_P(enrich_by_task_request req), CLEANLIST_A(std::move(req)))
   /// POST /enrichment/bulk — enrich a whole list with a quote (sends `list_id`).
+  /// Cancel: write.
   CLEANLIST_ASYNC_OP(enrich_list_response, async_enrich_list, start_enrich_list, CLEANLIST_P(enrich_list_request req), CLEANLIST_A(std::move(req)))
   /// GET /enrichment/status/{workflow_id} — one poll.
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(workflow_status_response, async_workflow_status, start_workflow_status, CLEANLIST_P(std::string workflow_id), CLEANLIST_A(std::move(workflow_id)))
 
   // ---- smart agents ----
+  /// Cancel: write.
   CLEANLIST_ASYNC_OP(run_smart_agent_response, async_run_smart_agent, start_run_smart_agent, CLEANLIST_P(run_smart_agent_request req), CLEANLIST_A(std::move(req)))
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(list_smart_agents_response, async_list_smart_agents, start_list_smart_agents, CLEANLIST_P(list_smart_agents_request req), CLEANLIST_A(std::move(req)))
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(smart_agent_results_response, async_get_smart_agent, start_get_smart_agent, CLEANLIST_P(std::string smart_agent_task_id), CLEANLIST_A(std::move(smart_agent_task_id)))
 
   // ---- export ----
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(export_csv_response, async_export_csv, start_export_csv, CLEANLIST_P(export_csv_request req), CLEANLIST_A(std::move(req)))
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(export_json_response, async_export_json, start_export_json, CLEANLIST_P(export_json_request req), CLEANLIST_A(std::move(req)))
 
   // ---- legacy v1-only endpoints (always sent under /api/v1/public) ----
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(validate_key_response, async_validate_key, start_validate_key, CLEANLIST_NO_P, )
   /// POST /enrich/bulk (1–250 contacts) — NOT idempotent.
+  /// Cancel: write.
   CLEANLIST_ASYNC_OP(legacy_bulk_response, async_legacy_enrich_bulk, start_legacy_enrich_bulk, CLEANLIST_P(legacy_bulk_request req), CLEANLIST_A(std::move(req)))
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(legacy_status_response, async_legacy_status, start_legacy_status, CLEANLIST_P(legacy_status_request req), CLEANLIST_A(std::move(req)))
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(webhook_deliveries_response, async_webhook_deliveries, start_webhook_deliveries, CLEANLIST_P(std::string workflow_id), CLEANLIST_A(std::move(workflow_id)))
 
   // ---- pagination helpers: walk every page (client_params::overall_timeout bounds each page) ----
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(std::vector<list_summary>, async_list_all_lists, start_list_all_lists, CLEANLIST_P(list_lists_request req), CLEANLIST_A(std::move(req)))
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(std::vector<lead_row>, async_list_all_leads, start_list_all_leads, CLEANLIST_P(list_leads_request req), CLEANLIST_A(std::move(req)))
+  /// Cancel: read.
   CLEANLIST_ASYNC_OP(std::vector<boost::json::object>, async_export_all_json, start_export_all_json, CLEANLIST_P(export_json_request req), CLEANLIST_A(std::move(req)))
 
   // ---- waiting for workflows ----
@@ -184,6 +228,7 @@ public:
   /// deadline (error::timeout; the workflow keeps running server-side). Polls go through the
   /// client's rate limiter. `on_progress` (optional) is called on the client's strand whenever
   /// status or `processed` changes. Completes with the terminal status response.
+  /// Cancel: read (any type, at any time: the workflow keeps running server-side).
   template <class Token = use_awaitable_t>
     requires detail::not_diagnostics<Token>
   auto async_wait_for_workflow(std::string workflow_id, poll_params poll, progress_function on_progress,
@@ -206,7 +251,9 @@ public:
   /// Enriches every contact and completes with one result per contact, in input order
   /// (each ends with what was found or its own error; the operation itself only fails on
   /// invalid options). See enrich_many_options for the two paths and their request costs.
-  /// Cancelling it stops in-flight work; contacts not finished get operation_aborted.
+  /// Cancel: batch (see the contract above): in-flight work stops; contacts not finished get
+  /// operation_aborted, or outcome_unknown / their workflow id when they may have been charged.
+  /// Deadlines: enrich_many_options::deadline for the batch, poll.deadline per workflow.
   template <class Token = use_awaitable_t>
     requires detail::not_diagnostics<Token>
   auto async_enrich_many(std::vector<enrich_person_request> contacts, enrich_many_options opts, Token&& token = {}) {

@@ -35,6 +35,7 @@ enum class error {
   tls_verification_failed,///< certificate or host name verification failed
   shutdown,               ///< the client was shut down while the operation was pending
   callback_failed,        ///< a callback of the caller (on_progress) threw: the operation ended
+  internal_error,         ///< the library failed unexpectedly (e.g. out of memory): the operation ended
 
   // ---- the API answered with an error (see diagnostics for server detail) ----
   unauthenticated = 100,  ///< 401: missing, unknown, expired or revoked key

@@ -132,8 +132,12 @@ call_scope::call_scope(client::impl& s, std::shared_ptr<stop_link> user_stop, st
   // destructor, before cc goes away.
   if (link)
     link->bind([c = &cc](asio::cancellation_type t) {
+      if (!c->honours(t)) return false;
       c->cancelled = true;
-      c->stop(t);
+      // Honoured: the inner operations are stopped outright (Beast's composed operations
+      // act on terminal only; what the caller asked for was decided here).
+      c->stop(asio::cancellation_type::terminal);
+      return true;
     });
 }
 
@@ -286,6 +290,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
     } else {
       ++stats_.requests;
       if (attempt > 1) ++stats_.retries;
+      if (!spec.read_only) cc.note_write();
       auto xr = co_await lease.conn->exchange(ep_, req, cc);
       pool_.release(std::move(lease.conn));
       out.stage = to_core(xr.where);

@@ -1,5 +1,6 @@
 #pragma once
 // The state behind cleanlist::client: strand, TLS context, pool, limiter, retry budget, stats.
+#include "api/operation.hpp"
 #include "api/poll_driver.hpp"
 #include "api/request_spec.hpp"
 #include "api/stop_link.hpp"
@@ -117,6 +118,14 @@ public:
   template <class T>
   void call(api::request_spec spec, diagnostics* d, detail::handler<T> h);
 
+  /// The one runner of every public operation (see api/operation.hpp): `invalid` non-empty
+  /// refuses the arguments; then the credentials; then `body(self, done, stop)` runs on the
+  /// strand. A body returning an awaitable is spawned and completes `done` itself (an
+  /// exception completes it with error::internal_error); a body returning void is handed
+  /// `done` to complete now or later (the poll driver).
+  template <class T, class Body>
+  void launch(std::string invalid, diagnostics* d, detail::handler<T> h, Body body);
+
   /// Completes `h` later (never inline) with an error and no request sent.
   template <class T>
   void fail_now(error_code ec, std::string problem, diagnostics* d, detail::handler<T> h) {
@@ -169,21 +178,6 @@ error_code convert(boost::json::value& v, std::unique_ptr<T>& out, diagnostics& 
   });
 }
 
-/// Completes `h` with (ec, *value) on the handler's associated executor (falling back to `ex`).
-/// Only the box's pointer travels through the dispatch; T is moved once, into the handler.
-template <class T>
-void complete_boxed(const asio::any_io_executor& ex, detail::handler<T> h, error_code ec, std::unique_ptr<T> value) {
-  struct boxed {
-    detail::handler<T> h;
-    error_code ec;
-    std::unique_ptr<T> value;
-    void operator()() { std::move(h)(ec, std::move(*value)); }
-  };
-  if (!value) value = std::make_unique<T>();
-  auto target = asio::get_associated_executor(h, ex);
-  asio::dispatch(target, boxed{std::move(h), ec, std::move(value)});
-}
-
 /// The error a stopped call reports: timeout (its deadline) or operation_aborted (cancelled).
 error_code stop_error_of(const transport::call_context& cc);
 
@@ -205,8 +199,8 @@ struct call_scope {
 };
 
 template <class T>
-asio::awaitable<void> run_call(std::shared_ptr<client::impl> self, api::request_spec spec, diagnostics* user_diag,
-                               detail::handler<T> h, std::shared_ptr<stop_link> stop) {
+asio::awaitable<void> run_call(std::shared_ptr<client::impl> self, api::request_spec spec, op_done_ptr<T> done,
+                               std::shared_ptr<stop_link> stop) {
   std::unique_ptr<T> value;
   diagnostics d;
   error_code ec;
@@ -216,19 +210,43 @@ asio::awaitable<void> run_call(std::shared_ptr<client::impl> self, api::request_
     ec = r.ec;
     if (!ec) ec = convert(r.json, value, d, self->secret());
   }
-  if (user_diag) *user_diag = std::move(d);
-  if (ec) value.reset();
-  complete_boxed(self->user_ex_, std::move(h), ec, std::move(value));
+  done->complete(ec, std::move(value), std::move(d));
+}
+
+template <class T, class Body>
+void client::impl::launch(std::string invalid, diagnostics* d, detail::handler<T> h, Body body) {
+  if (!invalid.empty()) return fail_now(error::invalid_argument, std::move(invalid), d, std::move(h));
+  if (!key_problem_.empty()) return fail_now(error::invalid_api_key, key_problem_, d, std::move(h));
+  // Linked now, on the caller's thread: a cancellation emitted before the body runs is kept.
+  auto stop = stop_link::attach(asio::get_associated_cancellation_slot(h), strand_);
+  auto done = std::make_shared<op_completion<T>>(user_ex_, std::move(h), d);
+  asio::dispatch(strand_, [self = shared_from_this(), done = std::move(done), stop = std::move(stop),
+                           body = std::move(body)]() mutable {
+    if (self->shut_) {
+      if (stop) stop->unbind();
+      diagnostics sd;
+      sd.problem = "client shut down";
+      return done->complete(error::shutdown, nullptr, std::move(sd));
+    }
+    using result = decltype(body(self, done, stop));
+    if constexpr (std::is_void_v<result>) {
+      body(self, done, std::move(stop));
+    } else {
+      auto coro = body(self, done, std::move(stop));
+      asio::co_spawn(self->strand_, std::move(coro), [self, done](std::exception_ptr e) {
+        if (e) done->fail_unexpected(e, self->secret());
+      });
+    }
+  });
 }
 
 template <class T>
 void client::impl::call(api::request_spec spec, diagnostics* d, detail::handler<T> h) {
-  if (!spec.invalid.empty()) return fail_now(error::invalid_argument, std::move(spec.invalid), d, std::move(h));
-  if (!key_problem_.empty()) return fail_now(error::invalid_api_key, key_problem_, d, std::move(h));
-  // Linked now, on the caller's thread: a cancellation emitted before the call runs is kept.
-  auto stop = stop_link::attach(asio::get_associated_cancellation_slot(h), strand_);
-  asio::co_spawn(strand_, run_call<T>(shared_from_this(), std::move(spec), d, std::move(h), std::move(stop)),
-                 asio::detached);
+  auto invalid = std::move(spec.invalid);
+  launch<T>(std::move(invalid), d, std::move(h),
+            [spec = std::move(spec)](std::shared_ptr<impl> self, op_done_ptr<T> done, std::shared_ptr<stop_link> stop) mutable {
+              return run_call<T>(std::move(self), std::move(spec), std::move(done), std::move(stop));
+            });
 }
 
 } // namespace cleanlist

@@ -60,8 +60,7 @@ bool has_next(const std::optional<std::string>& c) { return c && !c->empty(); }
 // `next` sets the cursor on the request.
 template <class Item, class Page, class Req, class Build, class Items>
 asio::awaitable<void> walk_pages(std::shared_ptr<client::impl> self, Req req, Build build, Items items,
-                                 diagnostics* user_diag, detail::handler<std::vector<Item>> h,
-                                 std::shared_ptr<stop_link> stop) {
+                                 op_done_ptr<std::vector<Item>> done, std::shared_ptr<stop_link> stop) {
   std::vector<Item> all;
   diagnostics d;
   error_code ec;
@@ -88,20 +87,20 @@ asio::awaitable<void> walk_pages(std::shared_ptr<client::impl> self, Req req, Bu
       req.cursor = pg.cursor;
     }
   }
-  if (ec) all.clear();
-  if (user_diag) *user_diag = std::move(d);
-  asio::dispatch(self->user_ex_, asio::append(std::move(h), ec, std::move(all)));
+  done->complete(ec, ec ? nullptr : std::make_unique<std::vector<Item>>(std::move(all)), std::move(d));
 }
 
 template <class Item, class Page, class Req, class Build, class Items>
 void start_walk(client::impl& self, Req req, Build build, Items items, diagnostics* d,
                 detail::handler<std::vector<Item>> h) {
-  if (!self.key_problem_.empty()) return self.fail_now(error::invalid_api_key, self.key_problem_, d, std::move(h));
-  auto stop = stop_link::attach(asio::get_associated_cancellation_slot(h), self.strand_);
-  asio::co_spawn(self.strand_,
-                 walk_pages<Item, Page>(self.shared_from_this(), std::move(req), build, items, d, std::move(h),
-                                        std::move(stop)),
-                 asio::detached);
+  // Each page's request is validated as it is built (a bad cursor from the server included).
+  self.launch<std::vector<Item>>({}, d, std::move(h),
+                                 [req = std::move(req), build, items](std::shared_ptr<client::impl> s,
+                                                                      op_done_ptr<std::vector<Item>> done,
+                                                                      std::shared_ptr<stop_link> stop) mutable {
+                                   return walk_pages<Item, Page>(std::move(s), std::move(req), build, items,
+                                                                 std::move(done), std::move(stop));
+                                 });
 }
 
 } // namespace

@@ -260,12 +260,14 @@ asio::awaitable<bulk_failure> finish_bulk(std::shared_ptr<client::impl> self, st
 }
 
 asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::shared_ptr<batch_state> st,
-                                      diagnostics* user_diag, detail::handler<std::vector<enrich_item_result>> h,
-                                      std::shared_ptr<stop_link> stop) {
+                                      op_done_ptr<std::vector<enrich_item_result>> done, std::shared_ptr<stop_link> stop) {
   diagnostics d;
   {
-    call_scope scope(*self, std::move(stop), st->opts.poll.deadline);
+    call_scope scope(*self, std::move(stop), st->opts.deadline);
     auto& cc = scope.cc;
+    // Once a contact may have been charged, `total` (nothing happened) is no longer honest;
+    // `partial` stays: every contact then ends with its own, well-defined outcome.
+    cc.after_write = asio::cancellation_type::terminal | asio::cancellation_type::partial;
 
     std::vector<std::size_t> bulk_idx;
     std::size_t valid = 0;
@@ -311,6 +313,7 @@ asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::s
       st->workers = n;
       for (std::size_t k = 0; k < n; ++k) {
         auto wcc = std::make_shared<transport::call_context>();
+        wcc->owner = &cc;  // a worker's POST narrows the batch's cancellation types
         st->worker_ccs.push_back(wcc);
         asio::co_spawn(self->strand_, person_worker(self, st, wcc, all_done), asio::detached);
       }
@@ -330,7 +333,7 @@ asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::s
       if (!is_set(st->results[i])) fail_item(*st, i, stop, cc.timed_out ? "batch deadline expired" : "batch cancelled");
   }
   if (!st->callback_error.empty()) self->log(log_level::warning, "enrich_many: " + st->callback_error);
-  if (user_diag) {
+  {
     // The batch itself succeeded; its diagnostics summarise the items.
     std::size_t failed = 0, unknown = 0;
     for (const auto& r : st->results) {
@@ -341,32 +344,41 @@ asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::s
                 " contacts enriched, " + std::to_string(failed) + " with an error (" + std::to_string(unknown) +
                 " outcome_unknown)";
     if (!st->callback_error.empty()) d.problem += "; " + st->callback_error;
-    *user_diag = std::move(d);
   }
-  asio::dispatch(self->user_ex_, asio::append(std::move(h), error_code{}, std::move(st->results)));
+  done->complete({}, std::make_unique<std::vector<enrich_item_result>>(std::move(st->results)), std::move(d));
+}
+
+} // namespace
+
+namespace {
+
+std::string check_options(const enrich_many_options& opts) {
+  if (auto bad = validate(opts.poll); !bad.empty()) return "enrich_many_options." + bad;
+  if (opts.deadline <= std::chrono::milliseconds::zero()) return "enrich_many_options.deadline must be positive";
+  if (opts.resume_bulk) {
+    if (opts.path != enrich_path::bulk) return "enrich_many_options.resume_bulk requires path == enrich_path::bulk";
+    auto bad = validate_path_id(opts.resume_bulk->list_id);
+    if (bad.empty()) bad = validate_path_id(opts.resume_bulk->workflow_id);
+    if (!bad.empty()) return "enrich_many_options.resume_bulk: " + bad;
+  }
+  return {};
 }
 
 } // namespace
 
 void client::start_enrich_many(const std::shared_ptr<impl>& impl_, std::vector<enrich_person_request> contacts, enrich_many_options opts,
                                diagnostics* d, H<std::vector<enrich_item_result>> h) {
-  if (auto bad = validate(opts.poll); !bad.empty())
-    return impl_->fail_now(error::invalid_argument, "enrich_many_options." + bad, d, std::move(h));
-  if (opts.resume_bulk) {
-    if (opts.path != enrich_path::bulk)
-      return impl_->fail_now(error::invalid_argument, "enrich_many_options.resume_bulk requires path == enrich_path::bulk", d,
-                             std::move(h));
-    auto bad = validate_path_id(opts.resume_bulk->list_id);
-    if (bad.empty()) bad = validate_path_id(opts.resume_bulk->workflow_id);
-    if (!bad.empty()) return impl_->fail_now(error::invalid_argument, "enrich_many_options.resume_bulk: " + bad, d, std::move(h));
-  }
-  if (!impl_->key_problem_.empty()) return impl_->fail_now(error::invalid_api_key, impl_->key_problem_, d, std::move(h));
+  auto bad = check_options(opts);
   auto st = std::make_shared<batch_state>();
   st->results.resize(contacts.size());
   st->contacts = std::move(contacts);
   st->opts = std::move(opts);
-  auto stop = stop_link::attach(asio::get_associated_cancellation_slot(h), impl_->strand_);
-  asio::co_spawn(impl_->strand_, enrich_many_run(impl_, std::move(st), d, std::move(h), std::move(stop)), asio::detached);
+  impl_->launch<std::vector<enrich_item_result>>(
+      std::move(bad), d, std::move(h),
+      [st = std::move(st)](std::shared_ptr<impl> self, op_done_ptr<std::vector<enrich_item_result>> done,
+                           std::shared_ptr<stop_link> stop) mutable {
+        return enrich_many_run(std::move(self), std::move(st), std::move(done), std::move(stop));
+      });
 }
 
 } // namespace cleanlist

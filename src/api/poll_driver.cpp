@@ -46,7 +46,8 @@ void poll_driver::add(std::shared_ptr<client::impl> self, std::string workflow_i
   // After the waiter exists: a cancellation that came before is honoured at once.
   if (stop)
     stop->bind([weak = std::weak_ptr<client::impl>(self), id](asio::cancellation_type) {
-      if (auto s = weak.lock()) s->driver_.cancel(id);
+      if (auto s = weak.lock()) s->driver_.cancel(id);  // polls change nothing: every type is honoured
+      return true;
     });
   if (waiters_.find(id) == waiters_.end()) return;  // cancelled already
   waiting_counter_ = waiters_.size();

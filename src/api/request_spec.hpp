@@ -19,6 +19,10 @@ struct request_spec {
   /// Not idempotent, but it carries a single-use quote: a replay after an ambiguous failure
   /// cannot be processed twice (the server answers 409 quote_already_used if the first was).
   bool replay_safe = false;
+  /// Changes nothing on the server (GET; a free quote; a signed export URL): cancelled at any
+  /// time, of any type. Any other request stops honouring `total` and `partial` cancellation
+  /// once written (its effect on the server is then unknown): see call_context::note_write().
+  bool read_only = false;
 };
 
 /// Paths of one client: the modern base path and the legacy (v1-only) one.

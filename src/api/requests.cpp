@@ -41,7 +41,9 @@ std::string json_body(const Req& r) {
 }
 
 request_spec make(method m, std::string target, std::string body = {}, bool idempotent = true) {
-  return request_spec{m, std::move(target), std::move(body), idempotent, {}};
+  request_spec spec{m, std::move(target), std::move(body), idempotent, {}};
+  spec.read_only = m == method::get;
+  return spec;
 }
 
 // A quote-protected POST: not idempotent (a lost answer may hide a paid run), but replaying
@@ -77,7 +79,9 @@ request_spec credits_balance(const paths& p) { return make(method::get, p.base +
 request_spec estimate(const paths& p, const estimate_request& r) {
   if (auto bad = validate(r); !bad.empty()) return request_spec{method::post, {}, {}, true, bad};
   // A quote is free and has no effect until redeemed: asking again is safe.
-  return make(method::post, p.base + "/credits/estimate", json_body(r), true);
+  auto spec = make(method::post, p.base + "/credits/estimate", json_body(r), true);
+  spec.read_only = true;
+  return spec;
 }
 
 request_spec list_api_keys(const paths& p) { return make(method::get, p.base + "/api-keys"); }
@@ -188,7 +192,9 @@ request_spec get_smart_agent(const paths& p, std::string_view id) {
 
 request_spec export_csv(const paths& p, const export_csv_request& r) {
   // Produces a signed URL; no state change, safe to repeat.
-  return checked(r, make(method::post, p.base + "/export/csv/signed-url", json_body(r), true));
+  auto spec = checked(r, make(method::post, p.base + "/export/csv/signed-url", json_body(r), true));
+  spec.read_only = true;  // a signed download link: nothing changes on the server
+  return spec;
 }
 
 request_spec export_json(const paths& p, const export_json_request& r) {

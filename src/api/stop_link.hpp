@@ -23,7 +23,9 @@ namespace cleanlist {
 
 class stop_link : public std::enable_shared_from_this<stop_link> {
 public:
-  using action = std::function<void(boost::asio::cancellation_type)>;
+  /// Returns false when the operation does not honour this type now (the signal is then
+  /// ignored, and a later one is still acted upon).
+  using action = std::function<bool(boost::asio::cancellation_type)>;
 
   /// Links `slot` (null when the caller gave no slot).
   static std::shared_ptr<stop_link> attach(boost::asio::cancellation_slot slot, boost::asio::any_io_executor strand) {
@@ -67,7 +69,8 @@ private:
     if (!action_) return;
     auto a = std::move(action_);  // once: later emissions find it gone
     action_ = nullptr;
-    a(static_cast<boost::asio::cancellation_type>(type_.load(std::memory_order_relaxed)));
+    if (!a(static_cast<boost::asio::cancellation_type>(type_.load(std::memory_order_relaxed))))
+      if (!action_) action_ = std::move(a);  // not honoured now: keep listening
   }
 
   std::mutex mu_;                       // guards strand_ (emitter's thread vs the strand)

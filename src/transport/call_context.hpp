@@ -59,6 +59,25 @@ struct call_context {
     return boost::asio::bind_cancellation_slot(signal.slot(), boost::asio::as_tuple(boost::asio::use_awaitable));
   }
 
+  // Honest cancellation types (Asio's contract: `total` = nothing happened, `partial` = a
+  // well-defined partial effect). A call honours the caller's signal only when its type is in
+  // `allowed`; writing a request that may change server state narrows `allowed` to
+  // `after_write` (terminal only for one request: its effect is unknown; a batch also keeps
+  // partial: each item reports its own state). `owner`: the batch a worker's call belongs to.
+  boost::asio::cancellation_type allowed = boost::asio::cancellation_type::terminal |
+                                           boost::asio::cancellation_type::partial |
+                                           boost::asio::cancellation_type::total;
+  boost::asio::cancellation_type after_write = boost::asio::cancellation_type::terminal;
+  call_context* owner = nullptr;
+  /// A request that may change server state is about to be written.
+  void note_write() noexcept {
+    allowed = allowed & after_write;
+    if (owner) owner->note_write();
+  }
+  bool honours(boost::asio::cancellation_type t) const noexcept {
+    return (t & allowed) != boost::asio::cancellation_type::none;
+  }
+
   // deadline_watch's intrusive list (a call is watched while one of its operations runs).
   deadline_watch* watch = nullptr;
   call_context* prev = nullptr;

@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -205,4 +206,231 @@ TEST_CASE("cancellations emitted from other threads while 4 threads run the io_c
   for (auto& th : runners) th.join();
   std::lock_guard lk(m);
   to_cancel.clear();  // the signals outlive every operation that used them
+}
+
+// ---- chaos on the caller's side (issue 12) ----
+//
+// Faults on the server, and on the caller's side at once: cancellations of every type emitted
+// at random moments from a thread that does not run the io_context, batch callbacks and a
+// logger that throw, completion handlers that re-enter the client, a client destroyed with its
+// calls in flight, and the io_context stopped and restarted mid-run. Every operation must
+// complete exactly once; no contact is POSTed twice; every contact the server charged is a
+// result, outcome_unknown or names its workflow; nothing the server did not accept is a result.
+
+namespace {
+
+enum class op_kind { person, whoami, batch, balance };
+
+struct op_record {
+  op_kind kind = op_kind::whoami;
+  std::atomic<int> completions{0};
+  cl::error_code ec;
+  std::string workflow_id;
+  std::vector<cl::enrich_person_request> contacts;  // person: one; batch: two
+  std::vector<cl::enrich_item_result> items;        // batch
+};
+
+} // namespace
+
+TEST_CASE("caller chaos: cancellations of every type from another thread, throwing callbacks, a client destroyed "
+          "mid-flight, io_context restarts") {
+  auto sp = fast_sim(false);
+  sp.seed = 23;
+  sp.faults.p_503 = 0.03;
+  sp.faults.p_reset_before = 0.01;
+  sp.faults.p_reset_after = 0.02;
+  sp.faults.p_latency = 0.3;
+  sp.faults.latency = 40ms;
+  sp.faults.retry_after = 20ms;
+  cleanlist::testing::simulator sim(sp);
+
+  asio::io_context ioc(4);
+  auto work = asio::make_work_guard(ioc);
+  std::vector<std::thread> runners;
+  auto start_runners = [&] {
+    for (int i = 0; i < 4; ++i) runners.emplace_back([&] { ioc.run(); });
+  };
+  start_runners();
+
+  cl::transport_params tp;
+  tp.base_url = sim.base_url();
+  tp.max_connections = 6;
+  auto shared = std::make_shared<cl::http_transport>(ioc.get_executor(), tp);
+  auto p = client_for(sim);
+  p.shared_transport = shared;
+  p.retry.max_attempts = 6;
+  p.retry.max_retry_after = 1s;
+  p.logger = [](cl::log_level, std::string_view) { throw std::runtime_error("logger throws"); };
+  std::mutex clients_mu;
+  std::vector<std::shared_ptr<cl::client>> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(std::make_shared<cl::client>(ioc.get_executor(), p));
+  auto client_at = [&](std::size_t i) -> std::shared_ptr<cl::client> {
+    std::lock_guard lk(clients_mu);
+    return clients[i % clients.size()];
+  };
+
+  constexpr int threads = 4, per_thread = 80, n = threads * per_thread;
+  std::vector<op_record> ops(n);
+  std::vector<asio::cancellation_signal> signals(n);
+  std::atomic<int> completed{0}, started{0}, reentrant_done{0}, reentrant_started{0};
+  std::mutex queue_mu;
+  std::vector<int> to_cancel;
+  std::atomic<bool> callers_done{false};
+
+  auto finish = [&](int k) {
+    ops[k].completions.fetch_add(1);
+    completed.fetch_add(1);
+  };
+  std::vector<std::thread> callers;
+  for (int t = 0; t < threads; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        const int k = t * per_thread + i;
+        auto& op = ops[k];
+        op.kind = static_cast<op_kind>(i % 4);
+        auto c = client_at(static_cast<std::size_t>(k));
+        auto slot = signals[k].slot();
+        switch (op.kind) {
+        case op_kind::person: {
+          cl::enrich_person_request r;
+          r.email = "caller-chaos-" + std::to_string(k) + "@acme.com";
+          op.contacts = {r};
+          c->async_enrich_person(r, asio::bind_cancellation_slot(slot, [&, k](cl::error_code ec, cl::enrich_person_response w) {
+            ops[k].ec = ec;
+            ops[k].workflow_id = w.workflow_id;
+            finish(k);
+          }));
+          break;
+        }
+        case op_kind::whoami:
+          c->async_whoami(asio::bind_cancellation_slot(slot, [&, k, c](cl::error_code ec, cl::whoami_response) {
+            ops[k].ec = ec;
+            if (!ec) {  // re-enters the client from its completion handler
+              ++reentrant_started;
+              c->async_credits_balance([&](cl::error_code, cl::credits_balance_response) { ++reentrant_done; });
+            }
+            finish(k);
+          }));
+          break;
+        case op_kind::batch: {
+          for (int j = 0; j < 2; ++j) {
+            cl::enrich_person_request r;
+            r.email = "caller-chaos-" + std::to_string(k) + "-" + std::to_string(j) + "@acme.com";
+            op.contacts.push_back(r);
+          }
+          cl::enrich_many_options o;
+          o.path = cl::enrich_path::person_by_person;
+          o.poll.initial = 20ms;
+          o.poll.max_interval = 50ms;
+          o.poll.deadline = 30s;
+          o.on_progress = [](std::size_t done, std::size_t) {
+            if (done % 2) throw std::runtime_error("progress callback throws");
+          };
+          c->async_enrich_many(op.contacts, o,
+                               asio::bind_cancellation_slot(slot, [&, k](cl::error_code ec, std::vector<cl::enrich_item_result> r) {
+                                 ops[k].ec = ec;
+                                 ops[k].items = std::move(r);
+                                 finish(k);
+                               }));
+          break;
+        }
+        case op_kind::balance:
+          c->async_credits_balance(asio::bind_cancellation_slot(slot, [&, k](cl::error_code ec, cl::credits_balance_response) {
+            ops[k].ec = ec;
+            finish(k);
+          }));
+          break;
+        }
+        ++started;
+        std::lock_guard lk(queue_mu);
+        to_cancel.push_back(k);
+      }
+    });
+  }
+  std::thread canceller([&] {  // random types at random moments, from a thread outside the io_context
+    std::mt19937 rng(29);
+    std::size_t next = 0;
+    for (;;) {
+      std::unique_lock lk(queue_mu);
+      if (next < to_cancel.size()) {
+        const int k = to_cancel[next++];
+        lk.unlock();
+        std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));  // lands before, during or after
+        switch (rng() % 5) {
+        case 0: signals[k].emit(asio::cancellation_type::terminal); break;
+        case 1: signals[k].emit(asio::cancellation_type::partial); break;
+        case 2: signals[k].emit(asio::cancellation_type::total); break;
+        default: break;  // not cancelled
+        }
+      } else if (callers_done) {
+        break;
+      } else {
+        lk.unlock();
+        std::this_thread::yield();
+      }
+    }
+  });
+
+  // Mid-run: a client is dropped with its calls in flight, and the io_context is stopped and
+  // restarted (pending handlers must survive the stop and run after it).
+  while (started < n / 2) std::this_thread::yield();
+  {
+    std::lock_guard lk(clients_mu);
+    clients.pop_back();  // destroyed once the callers' last copies go
+  }
+  ioc.stop();
+  for (auto& th : runners) th.join();
+  runners.clear();
+  ioc.restart();
+  start_runners();
+
+  for (auto& th : callers) th.join();
+  callers_done = true;
+  canceller.join();
+  const auto until = std::chrono::steady_clock::now() + 120s;
+  while ((completed < n || reentrant_done < reentrant_started) && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(10ms);  // waiting for the io threads' completions (bounded)
+
+  // Exactly once, every one.
+  int once = 0;
+  for (auto& op : ops) once += op.completions.load() == 1;
+  CHECK(once == n);
+  CHECK(reentrant_done == reentrant_started);
+
+  // The money: contact by contact.
+  std::map<std::string, int> outcomes;
+  std::size_t duplicates = 0, charged_plain_error = 0, result_not_accepted = 0, accepted = 0;
+  auto check = [&](const cl::enrich_person_request& in, cl::error_code ec, const std::string& wf, bool result) {
+    const auto posts = sim.enrich_posts_for(identity_of(in));
+    duplicates += posts > 1;
+    if (posts == 1) {
+      ++accepted;
+      if (!(result || ec == cl::error::outcome_unknown || !wf.empty())) ++charged_plain_error;
+    } else if (result) {
+      ++result_not_accepted;
+    }
+  };
+  for (auto& op : ops) {
+    outcomes[op.ec ? op.ec.message() : "ok"]++;
+    if (op.kind == op_kind::person) check(op.contacts[0], op.ec, op.workflow_id, !op.ec);
+    if (op.kind == op_kind::batch) {
+      if (op.ec) continue;  // refused as a whole (shutdown before it started): nothing sent
+      REQUIRE(op.items.size() == 2);
+      for (std::size_t j = 0; j < 2; ++j)
+        check(op.contacts[j], op.items[j].ec, op.items[j].workflow_id, op.items[j].ok() || ended_on_server(op.items[j]));
+    }
+  }
+  for (auto& [what, count] : outcomes) MESSAGE("  " << count << " x " << what);
+  MESSAGE("caller chaos: " << n << " operations, accepted POSTs " << accepted << ", re-entrant calls "
+                           << reentrant_started.load() << ", faults injected " << sim.stats().faults_injected);
+  CHECK(duplicates == 0);
+  CHECK(charged_plain_error == 0);
+  CHECK(result_not_accepted == 0);
+  CHECK(accepted > 0);
+  CHECK(outcomes["Operation canceled"] > 0);  // the cancellations really hit
+
+  for (auto& c : clients) c->shutdown();
+  clients.clear();
+  work.reset();
+  for (auto& th : runners) th.join();
 }
