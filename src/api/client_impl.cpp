@@ -99,6 +99,7 @@ client::impl::impl(asio::any_io_executor ex, client_params p)
     : user_ex_(ex),
       params_(std::move(p)),
       url_(protocol::parse_base_url_or_throw(params_.base_url)),
+      paths_{url_.path, url_.legacy_path()},
       transport_(transport_for(ex, params_, url_)),
       owns_transport_(!params_.shared_transport),
       strand_(transport_->strand),
@@ -148,7 +149,6 @@ call_scope::~call_scope() {
 
 namespace {
 
-
 std::string_view verb_text(api::method m) {
   switch (m) {
   case api::method::get: return "GET";
@@ -159,22 +159,26 @@ std::string_view verb_text(api::method m) {
   return "GET";
 }
 
+} // namespace
+
 // The request as sent, in one buffer (one send per request). Same bytes as Beast's serializer
 // with the fields set in the same order and prepare_payload(): Content-Length when there is a
 // body or for POST (Beast also sends "Content-Length: 0" for an empty POST), keep-alive being
 // the HTTP/1.1 default (no Connection field).
-std::string serialize_request(const client::impl& self, const api::request_spec& spec) {
+std::string client::impl::serialize(const api::request_spec& spec) const {
   const auto verb = verb_text(spec.verb);
   const bool has_body = !spec.body.empty();
   const auto length = std::to_string(spec.body.size());
   std::string out;
-  out.reserve(verb.size() + spec.target.size() + self.header_fields_.size() + spec.body.size() + 96);
-  out.append(verb).append(" ").append(spec.target).append(" HTTP/1.1\r\n").append(self.header_fields_);
+  out.reserve(verb.size() + spec.target.size() + header_fields_.size() + spec.body.size() + 96);
+  out.append(verb).append(" ").append(spec.target).append(" HTTP/1.1\r\n").append(header_fields_);
   if (has_body) out.append("Content-Type: application/json\r\n");
   if (has_body || spec.verb == api::method::post) out.append("Content-Length: ").append(length).append("\r\n");
   out.append("\r\n").append(spec.body);
   return out;
 }
+
+namespace {
 
 core::send_stage to_core(transport::stage s) {
   switch (s) {
@@ -201,7 +205,7 @@ namespace {
 call_result stopped_result(client::impl& self, const transport::call_context& cc, diagnostics& d, bool maybe_processed) {
   const auto stop = stop_error_of(cc);
   if (!maybe_processed) return call_result{stop, nullptr};
-  ++self.stats_.outcome_unknown;
+  ++self.counters().outcome_unknown;
   d.problem = "stopped (" + stop.message() +
               ") after the request was written: the server may have processed it; not sent again because it is not "
               "idempotent";
@@ -218,7 +222,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
   }
   // Attempt deadlines need the watch; a call_scope usually watches the call already.
   transport::watch_guard watched(*transport_->watch, cc, shortest_timeout());
-  const auto req = serialize_request(*this, spec);
+  const auto req = serialize(spec);
   double last_retry_cost = 0;
   // An earlier attempt may have been processed: from then on a non-idempotent request can
   // only end with its answer or outcome_unknown.

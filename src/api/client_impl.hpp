@@ -41,36 +41,27 @@ class client::impl : public std::enable_shared_from_this<impl> {
 public:
   impl(asio::any_io_executor ex, client_params p);
 
-  asio::any_io_executor user_ex_;
-  client_params params_;
-  protocol::base_url url_;
-  std::shared_ptr<http_transport::state> transport_;  // shared with other clients, or this client's own
-  bool owns_transport_;
-  asio::any_io_executor strand_;                 // the transport's strand: all state lives on it
-  transport::endpoint ep_;                       // this client's timeouts and limits
-  transport::pool& pool_;
-  rate_limiter limiter_;
-  core::retry_budget budget_;
-  std::string authorization_;  // "Bearer <key or jwt>": only ever placed in the request header
-  std::string key_problem_;    // non-empty: the credential is missing or malformed
+  struct counters_t {
+    std::atomic<std::uint64_t> requests{0}, retries{0}, rate_limited{0}, outcome_unknown{0}, in_flight{0},
+        waiting_workflows{0}, unknown_statuses{0};
+    std::atomic<std::int64_t> limiter_wait_ns{0};
+  };
+
+  // ---- what the operations use (all on the strand unless said otherwise) ----
+  const client_params& params() const noexcept { return params_; }  // any thread (immutable)
+  const api::paths& paths() const noexcept { return paths_; }       // any thread (immutable)
+  const asio::any_io_executor& strand() const noexcept { return strand_; }
+  const asio::any_io_executor& user_executor() const noexcept { return user_ex_; }
+  bool shut_down() const noexcept { return shut_; }
+  rate_limiter& limiter() noexcept { return limiter_; }
+  poll_driver& driver() noexcept { return driver_; }
+  counters_t& counters() noexcept { return stats_; }  // atomics: any thread
   /// The credential sent (API key or Clerk JWT): redacted from diagnostics and logs.
   std::string_view secret() const { return params_.bearer_jwt.empty() ? params_.api_key : params_.bearer_jwt; }
-  std::mt19937_64 rng_;
-  bool shut_ = false;
-  /// "Host: ...\r\nAuthorization: ...\r\nUser-Agent: ...\r\nAccept: application/json\r\n",
-  /// built once: every request line is followed by these fields.
-  std::string header_fields_;
   /// The shortest limit a call of this client can set (the deadline watch's tick follows it).
   std::chrono::milliseconds shortest_timeout() const {
     return std::min({params_.connect_timeout, params_.request_timeout, params_.overall_timeout});
   }
-
-  struct counters {
-    std::atomic<std::uint64_t> requests{0}, retries{0}, rate_limited{0}, outcome_unknown{0}, in_flight{0},
-        waiting_workflows{0}, unknown_statuses{0};
-    std::atomic<std::int64_t> limiter_wait_ns{0};
-  } stats_;
-  poll_driver driver_{strand_, user_ex_, stats_.waiting_workflows};
 
   /// Documented terminal statuses plus the user's extra ones.
   bool is_terminal(std::string_view status) const {
@@ -79,9 +70,6 @@ public:
       if (s == status) return true;
     return false;
   }
-
-  std::string path(std::string_view rel) const { return url_.path + std::string(rel); }
-  std::string legacy_path(std::string_view rel) const { return url_.legacy_path() + std::string(rel); }
 
   void log(log_level lvl, std::string_view msg) const {
     if (!params_.logger) return;
@@ -126,6 +114,10 @@ public:
   template <class T, class Body>
   void launch(std::string invalid, diagnostics* d, detail::handler<T> h, Body body);
 
+private:
+  friend class client;      // the public operations and stats()/shutdown()
+  friend struct call_scope;  // in-flight count, deadline watch
+
   /// Completes `h` later (never inline) with an error and no request sent.
   template <class T>
   void fail_now(error_code ec, std::string problem, diagnostics* d, detail::handler<T> h) {
@@ -136,6 +128,30 @@ public:
     // post(ex, h) runs h on its associated executor, falling back to ex.
     asio::post(user_ex_, asio::append(std::move(h), ec, T{}));
   }
+
+  /// The request as sent, in one buffer (see client_impl.cpp).
+  std::string serialize(const api::request_spec& spec) const;
+
+  asio::any_io_executor user_ex_;
+  client_params params_;
+  protocol::base_url url_;
+  api::paths paths_;
+  std::shared_ptr<http_transport::state> transport_;  // shared with other clients, or this client's own
+  bool owns_transport_;
+  asio::any_io_executor strand_;                 // the transport's strand: all state lives on it
+  transport::endpoint ep_;                       // this client's timeouts and limits
+  transport::pool& pool_;
+  rate_limiter limiter_;
+  core::retry_budget budget_;
+  std::string authorization_;  // "Bearer <key or jwt>": only ever placed in the request header
+  std::string key_problem_;    // non-empty: the credential is missing or malformed
+  std::mt19937_64 rng_;
+  bool shut_ = false;
+  /// "Host: ...\r\nAuthorization: ...\r\nUser-Agent: ...\r\nAccept: application/json\r\n",
+  /// built once: every request line is followed by these fields.
+  std::string header_fields_;
+  counters_t stats_;
+  poll_driver driver_{strand_, user_ex_, stats_.waiting_workflows};
 };
 
 /// Converts a parsed body the caller no longer needs to T, reporting a schema mismatch as

@@ -4,7 +4,7 @@
 namespace cleanlist {
 
 namespace {
-api::paths paths_of(const client::impl& i) { return {i.url_.path, i.url_.legacy_path()}; }
+const api::paths& paths_of(const client::impl& i) { return i.paths(); }
 } // namespace
 
 #define CLEANLIST_RUN(builder, ...) impl_->call(api::builder(paths_of(*impl_) __VA_OPT__(, ) __VA_ARGS__), d, std::move(h))
@@ -66,7 +66,7 @@ asio::awaitable<void> walk_pages(std::shared_ptr<client::impl> self, Req req, Bu
   error_code ec;
   {
     call_scope scope(*self, std::move(stop));
-    api::paths p{self->url_.path, self->url_.legacy_path()};
+    const api::paths& p = self->paths();
     // Bounded: a server that keeps returning the same cursor cannot loop us forever.
     for (int page = 0; page < 100000; ++page) {
       auto spec = build(p, req);
@@ -77,7 +77,7 @@ asio::awaitable<void> walk_pages(std::shared_ptr<client::impl> self, Req req, Bu
       }
       // overall_timeout bounds each page, not the walk: at 30 requests/min a long walk would
       // otherwise always fail however healthy every page is.
-      scope.cc.overall_deadline = transport::call_context::after(self->params_.overall_timeout);
+      scope.cc.overall_deadline = transport::call_context::after(self->params().overall_timeout);
       auto r = co_await self->execute(spec, scope.cc, d);
       if ((ec = r.ec)) break;
       Page pg;

@@ -90,7 +90,7 @@ void set_outcome(batch_state& st, std::size_t i, const std::string& status) {
 
 asio::awaitable<void> person_worker(std::shared_ptr<client::impl> self, std::shared_ptr<batch_state> st,
                                     std::shared_ptr<transport::call_context> cc, std::shared_ptr<asio::steady_timer> all_done) {
-  const api::paths p{self->url_.path, self->url_.legacy_path()};
+  const api::paths& p = self->paths();
   while (!cc->stopped() && st->next < st->person_idx.size()) {
     const std::size_t i = st->person_idx[st->next++];
     enrich_person_request req = st->contacts[i];
@@ -147,7 +147,7 @@ asio::awaitable<bulk_failure> finish_bulk(std::shared_ptr<client::impl> self, st
 
 asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::shared_ptr<batch_state> st,
                                        const std::vector<std::size_t>& idx, transport::call_context& cc) {
-  const api::paths p{self->url_.path, self->url_.legacy_path()};
+  const api::paths& p = self->paths();
   list_detail list;
   enrich_list_response run;
   if (st->opts.resume_bulk) {  // dispatched (and paid for) by an earlier batch: only wait and read back
@@ -212,7 +212,7 @@ asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::
 asio::awaitable<bulk_failure> finish_bulk(std::shared_ptr<client::impl> self, std::shared_ptr<batch_state> st,
                                           const std::vector<std::size_t>& idx, transport::call_context& cc,
                                           std::string list_id, std::string workflow_id) {
-  const api::paths p{self->url_.path, self->url_.legacy_path()};
+  const api::paths& p = self->paths();
   // Dispatched and paid for: whatever happens next, each item names the run it belongs to.
   for (auto i : idx) st->results[i].workflow_id = workflow_id;
   diagnostics d;
@@ -293,7 +293,7 @@ asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::s
             fail_item(*st, i, cc.stopped() && f.ec != error::outcome_unknown ? scope.stop_error() : f.ec, f.problem);
     }
 
-    const api::paths p{self->url_.path, self->url_.legacy_path()};
+    const api::paths& p = self->paths();
     if (!st->person_idx.empty() && !cc.stopped() && p.v2() && !st->opts.lead_list_id) {
       // The v2 schema requires a target list: the v1 default ("MCP Results"), created or
       // reused by name once for the batch.
@@ -308,14 +308,14 @@ asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::s
       }
     }
     if (!st->person_idx.empty() && !cc.stopped()) {
-      auto all_done = std::make_shared<asio::steady_timer>(self->strand_, asio::steady_timer::time_point::max());
+      auto all_done = std::make_shared<asio::steady_timer>(self->strand(), asio::steady_timer::time_point::max());
       const auto n = std::min(std::max<std::size_t>(st->opts.max_concurrency, 1), st->person_idx.size());
       st->workers = n;
       for (std::size_t k = 0; k < n; ++k) {
         auto wcc = std::make_shared<transport::call_context>();
         wcc->owner = &cc;  // a worker's POST narrows the batch's cancellation types
         st->worker_ccs.push_back(wcc);
-        asio::co_spawn(self->strand_, person_worker(self, st, wcc, all_done), asio::detached);
+        asio::co_spawn(self->strand(), person_worker(self, st, wcc, all_done), asio::detached);
       }
       co_await all_done->async_wait(cc.token());
       cc.op_done();

@@ -37,7 +37,7 @@ void poll_driver::add(std::shared_ptr<client::impl> self, std::string workflow_i
                       progress_function on_progress, diagnostics* diag, detail::handler<workflow_status_response> h,
                       std::shared_ptr<stop_link> stop) {
   const id_type id = next_id_++;
-  if (!stop) stop = stop_link::attach(asio::get_associated_cancellation_slot(h), self->strand_);
+  if (!stop) stop = stop_link::attach(asio::get_associated_cancellation_slot(h), self->strand());
   if (diag) diag->clear();
   // Built in place: Boost 1.81's any_completion_handler move-assignment recurses without end.
   waiters_.emplace(id, waiter{std::move(workflow_id), std::move(on_progress), diag, std::move(h), {}, {}, 0, false, stop});
@@ -46,7 +46,7 @@ void poll_driver::add(std::shared_ptr<client::impl> self, std::string workflow_i
   // After the waiter exists: a cancellation that came before is honoured at once.
   if (stop)
     stop->bind([weak = std::weak_ptr<client::impl>(self), id](asio::cancellation_type) {
-      if (auto s = weak.lock()) s->driver_.cancel(id);  // polls change nothing: every type is honoured
+      if (auto s = weak.lock()) s->driver().cancel(id);  // polls change nothing: every type is honoured
       return true;
     });
   if (waiters_.find(id) == waiters_.end()) return;  // cancelled already
@@ -55,7 +55,7 @@ void poll_driver::add(std::shared_ptr<client::impl> self, std::string workflow_i
   if (acquiring_ && now + pp.deadline < acquire_until_) acquire_stop_.emit(asio::cancellation_type::terminal);
   if (!running_) {
     running_ = true;
-    asio::co_spawn(self->strand_, run_poll_driver(self), asio::detached);
+    asio::co_spawn(self->strand(), run_poll_driver(self), asio::detached);
   } else {
     wake_.cancel();  // the new waiter may be due before what the loop sleeps for
   }
@@ -89,8 +89,8 @@ void poll_driver::shutdown() {
 // no later than the next deadline), give it to the workflow due longest, start its poll
 // without waiting for the answer.
 asio::awaitable<void> run_poll_driver(std::shared_ptr<client::impl> self) {
-  auto& drv = self->driver_;
-  while (!drv.waiters_.empty() && !self->shut_) {
+  auto& drv = self->driver();
+  while (!drv.waiters_.empty() && !self->shut_down()) {
     auto now = clock::now();
     for (auto id : drv.sched_.expired(now)) {
       diagnostics d;
@@ -115,35 +115,35 @@ asio::awaitable<void> run_poll_driver(std::shared_ptr<client::impl> self) {
     drv.acquire_until_ = drv.sched_.next_deadline().value_or(clock::time_point::max());
     drv.acquire_deadline_.expires_at(drv.acquire_until_);
     drv.acquire_deadline_.async_wait([self, gen](const error_code& ec) {
-      if (!ec && gen == self->driver_.acquire_gen_) self->driver_.acquire_stop_.emit(asio::cancellation_type::terminal);
+      if (!ec && gen == self->driver().acquire_gen_) self->driver().acquire_stop_.emit(asio::cancellation_type::terminal);
     });
     drv.acquiring_ = true;
     client::impl::grant_time granted{};
-    auto [ec] = co_await self->limiter_.async_acquire(
+    auto [ec] = co_await self->limiter().async_acquire(
         &granted, asio::bind_cancellation_slot(drv.acquire_stop_.slot(), asio::as_tuple(asio::use_awaitable)));
     drv.acquiring_ = false;
     ++drv.acquire_gen_;
     drv.acquire_stop_.slot().clear();
     drv.acquire_deadline_.cancel();
-    if (self->shut_) break;
+    if (self->shut_down()) break;
     if (ec) continue;  // stopped at a deadline (or re-planned): expire what is due, then wait again
     // Chosen only now that the slot is ours: the workflow due longest gets it.
-    if (auto id = drv.sched_.pop_due(clock::now())) asio::co_spawn(self->strand_, poll_once(self, *id, granted), asio::detached);
-    else self->limiter_.release(granted);  // the waiter it was for is gone (cancelled)
+    if (auto id = drv.sched_.pop_due(clock::now())) asio::co_spawn(self->strand(), poll_once(self, *id, granted), asio::detached);
+    else self->limiter().release(granted);  // the waiter it was for is gone (cancelled)
   }
   drv.running_ = false;
-  if (self->shut_) drv.shutdown();
+  if (self->shut_down()) drv.shutdown();
 }
 
 asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, poll_driver::id_type id,
                                 clock::time_point granted_at) {
-  auto& drv = self->driver_;
+  auto& drv = self->driver();
   auto it = drv.waiters_.find(id);
   if (it == drv.waiters_.end()) {
-    self->limiter_.release(granted_at);
+    self->limiter().release(granted_at);
     co_return;
   }
-  const auto spec = api::workflow_status(api::paths{self->url_.path, self->url_.legacy_path()}, it->second.workflow_id);
+  const auto spec = api::workflow_status(self->paths(), it->second.workflow_id);
   transport::call_context cc;
   diagnostics d;
   auto r = co_await self->execute(spec, cc, d, granted_at);
@@ -174,7 +174,7 @@ asio::awaitable<void> poll_once(std::shared_ptr<client::impl> self, poll_driver:
   }
   if (!is_known_status(st.status)) {
     // The set is open: keep polling, but never silently.
-    ++self->stats_.unknown_statuses;
+    ++self->counters().unknown_statuses;
     if (!w.unknown_status_logged) {
       w.unknown_status_logged = true;
       self->log(log_level::warning, "workflow " + w.workflow_id + " reports status " + quoted_status(st.status) +

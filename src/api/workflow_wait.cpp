@@ -15,7 +15,7 @@ void client::start_wait_for_workflow(const std::shared_ptr<impl>& impl_, std::st
                                                  std::shared_ptr<stop_link> stop) mutable {
         // The poll driver completes the handler itself (one record per wait, no coroutine).
         auto* diag = done->user_diag();
-        self->driver_.add(self, std::move(id), pp, std::move(f), diag, done->release(), std::move(stop));
+        self->driver().add(self, std::move(id), pp, std::move(f), diag, done->release(), std::move(stop));
       });
 }
 
