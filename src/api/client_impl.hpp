@@ -37,9 +37,18 @@ struct call_result {
   boost::json::value json;
 };
 
-class client::impl : public std::enable_shared_from_this<impl> {
+class client::impl : public std::enable_shared_from_this<impl>, public poll_host<std::chrono::steady_clock> {
 public:
   impl(asio::any_io_executor ex, client_params p);
+
+  // ---- poll_host: what the poll loop needs (workflow_wait.cpp) ----
+  rate_limiter& poll_limiter() override { return limiter_; }
+  asio::awaitable<poll_answer> poll_status(std::string workflow_id, time_point granted_at) override;
+  bool poll_is_terminal(std::string_view status) const override { return is_terminal(status); }
+  bool poll_shut_down() const override { return shut_; }
+  void poll_log(log_level lvl, std::string_view msg) const override { log(lvl, msg); }
+  std::string_view poll_secret() const override { return secret(); }
+  void poll_unknown_status() override { ++stats_.unknown_statuses; }
 
   struct counters_t {
     std::atomic<std::uint64_t> requests{0}, retries{0}, rate_limited{0}, outcome_unknown{0}, in_flight{0},

@@ -19,4 +19,12 @@ void client::start_wait_for_workflow(const std::shared_ptr<impl>& impl_, std::st
       });
 }
 
+asio::awaitable<poll_answer> client::impl::poll_status(std::string workflow_id, time_point granted_at) {
+  poll_answer a;
+  transport::call_context cc;
+  auto r = co_await execute(api::workflow_status(paths_, workflow_id), cc, a.diag, granted_at);
+  a.ec = r.ec ? r.ec : convert(r.json, a.status, a.diag, secret());
+  co_return a;
+}
+
 } // namespace cleanlist
