@@ -484,3 +484,48 @@ TEST_CASE("an io_context destroyed with calls in flight runs none of their handl
   MESSAGE(ran_after_stop << " of 64 calls had completed before the io_context was destroyed");
   CHECK(ran_after_stop < 64);  // the test did destroy calls in flight
 }
+
+TEST_CASE("a handler that destroys its client and cancels another call: every call still ends exactly once") {
+  auto sp = fast_sim(false);
+  sp.faults.p_latency = 1.0;
+  sp.faults.latency = 100ms;
+  sp.faults.only_path = "/enrichment/";
+  cleanlist::testing::simulator sim(sp);
+  asio::io_context ioc;
+  auto c = std::make_unique<cl::client>(ioc.get_executor(), client_for(sim));
+  std::vector<int> completions(5, 0);
+  asio::cancellation_signal other;
+  cl::error_code other_ec, wait_ec, post_ec;
+  // 1. a slow POST and a long wait are in flight
+  cl::enrich_person_request r;
+  r.email = "destroyer@acme.com";
+  c->async_enrich_person(r, [&](cl::error_code ec, cl::enrich_person_response) {
+    ++completions[0];
+    post_ec = ec;
+  });
+  cl::poll_params pp;
+  pp.deadline = 30s;
+  c->async_wait_for_workflow("wf-never", pp, {}, [&](cl::error_code ec, cl::workflow_status_response) {
+    ++completions[1];
+    wait_ec = ec;
+  });
+  c->async_credits_balance(asio::bind_cancellation_slot(other.slot(), [&](cl::error_code ec, cl::credits_balance_response) {
+    ++completions[2];
+    other_ec = ec;
+  }));
+  // 2. a fast call whose handler cancels another call, destroys the client, then starts nothing
+  c->async_whoami([&](cl::error_code, cl::whoami_response) {
+    ++completions[3];
+    other.emit(asio::cancellation_type::terminal);
+    c.reset();
+  });
+  ioc.restart();
+  for (int i = 0; i < 600 && (completions[0] + completions[1] + completions[2] + completions[3]) < 4; ++i) ioc.run_for(20ms);
+  ioc.restart();
+  ioc.run_for(300ms);  // anything that would complete twice has had its chance
+  for (int k = 0; k < 4; ++k) CHECK(completions[static_cast<std::size_t>(k)] == 1);
+  // The wait ended with the client (shutdown or not found); the POST got its answer or outcome_unknown.
+  CHECK(wait_ec);
+  CHECK((!post_ec || post_ec == cl::error::outcome_unknown || post_ec == cl::error::shutdown));
+  CHECK(sim.enrich_posts_for(cltest::identity_of(r)) <= 1);
+}
