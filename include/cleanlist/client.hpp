@@ -97,128 +97,568 @@ public:
   /// Closes idle connections (bounded TLS shutdown) and fails pending operations with error::shutdown.
   void shutdown();
 
-#define CLEANLIST_ASYNC_OP(T, name, start, PARAMS, ARGS)                                                  \
-  template <class Token = use_awaitable_t>                                                              \
-    requires detail::not_diagnostics<Token>                                                              \
-  auto name(PARAMS Token&& token = {}) {                                                                 \
-    return detail::run<T>(std::forward<Token>(token), nullptr, bind_start<T>(&client::start ARGS));      \
-  }                                                                                                      \
-  template <class Token = use_awaitable_t>                                                              \
-  auto name(PARAMS diagnostics& diag, Token&& token = {}) {                                              \
-    return detail::run<T>(std::forward<Token>(token), &diag, bind_start<T>(&client::start ARGS));        \
-  }
-#define CLEANLIST_P(...) __VA_ARGS__,
-#define CLEANLIST_NO_P
-#define CLEANLIST_A(...) , __VA_ARGS__
-
   // ---- workspace ----
-  /// GET /whoami — identity, scopes, tier and features of the key.
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(whoami_response, async_whoami, start_whoami, CLEANLIST_NO_P, )
-  /// GET /credits/balance — the organisation's credits.
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(credits_balance_response, async_credits_balance, start_credits_balance, CLEANLIST_NO_P, )
-  /// POST /credits/estimate — a signed single-use quote (valid ~5 min). Free; retried safely.
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(estimate_response, async_estimate, start_estimate, CLEANLIST_P(estimate_request req), CLEANLIST_A(std::move(req)))
-  /// GET /api-keys (scope admin:api_keys).
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(api_keys_response, async_list_api_keys, start_list_api_keys, CLEANLIST_NO_P, )
-  /// GET /usage (scope admin:api_keys).
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(usage_response, async_usage, start_usage, CLEANLIST_P(usage_request req), CLEANLIST_A(std::move(req)))
 
-  // ---- API-key management: /api/v1/api-keys on the base URL's origin, whatever its path ----
-  // Clerk session JWT only (client_params::bearer_jwt). With a clapi_ key the request is sent
-  // anyway and the server's answer reported (error::unauthenticated): the server decides.
-  /// POST /api/v1/api-keys — creates a key; the answer holds its full secret, shown only this
-  /// once. NOT idempotent: never sent again after it may have been processed (a lost answer is
-  /// error::outcome_unknown: list the keys and revoke an unwanted one). 403 feature_gated
-  /// without API access, api_key_limit_reached at 10 active keys.
-  /// Cancel: write.
-  CLEANLIST_ASYNC_OP(create_api_key_response, async_create_api_key, start_create_api_key, CLEANLIST_P(create_api_key_request req), CLEANLIST_A(std::move(req)))
-  /// GET /api/v1/api-keys — the session user's keys (prefix + last 4, revoked ones is_active false).
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(api_keys_response, async_list_account_api_keys, start_list_account_api_keys, CLEANLIST_NO_P, )
-  /// DELETE /api/v1/api-keys/{key_id} — idempotent, retried like a GET; a retry whose first
-  /// attempt was processed gets error::not_found (already revoked): the key is revoked either way.
-  /// Cancel: write.
-  CLEANLIST_ASYNC_OP(revoke_api_key_response, async_revoke_api_key, start_revoke_api_key, CLEANLIST_P(std::string key_id), CLEANLIST_A(std::move(key_id)))
+  /// GET /whoami — identity, scopes, tier and features of the credential.
+  /// Completes: void(error_code, whoami_response).
+  /// Errors worth handling: unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: transient failures retried per client_params::retry.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_whoami(Token&& token = {}) {
+    return detail::run<whoami_response>(std::forward<Token>(token), nullptr, bind_start<whoami_response>(&client::start_whoami));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_whoami(diagnostics& diag, Token&& token = {}) {
+    return detail::run<whoami_response>(std::forward<Token>(token), &diag, bind_start<whoami_response>(&client::start_whoami));
+  }
+
+  /// GET /credits/balance — the organisation's credits.
+  /// Completes: void(error_code, credits_balance_response).
+  /// Errors worth handling: unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: transient failures retried per client_params::retry.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_credits_balance(Token&& token = {}) {
+    return detail::run<credits_balance_response>(std::forward<Token>(token), nullptr, bind_start<credits_balance_response>(&client::start_credits_balance));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_credits_balance(diagnostics& diag, Token&& token = {}) {
+    return detail::run<credits_balance_response>(std::forward<Token>(token), &diag, bind_start<credits_balance_response>(&client::start_credits_balance));
+  }
+
+  /// POST /credits/estimate — a signed single-use quote (valid ~5 min) for a bulk run.
+  /// Completes: void(error_code, estimate_response).
+  /// Errors worth handling: validation_failed, insufficient_credits, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Free and without effect until redeemed: retried like a GET.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_estimate(estimate_request req, Token&& token = {}) {
+    return detail::run<estimate_response>(std::forward<Token>(token), nullptr, bind_start<estimate_response>(&client::start_estimate, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_estimate(estimate_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<estimate_response>(std::forward<Token>(token), &diag, bind_start<estimate_response>(&client::start_estimate, std::move(req)));
+  }
+
+  /// GET /api-keys — the organisation's keys (scope admin:api_keys).
+  /// Completes: void(error_code, api_keys_response).
+  /// Errors worth handling: insufficient_scope, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: transient failures retried per client_params::retry.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_list_api_keys(Token&& token = {}) {
+    return detail::run<api_keys_response>(std::forward<Token>(token), nullptr, bind_start<api_keys_response>(&client::start_list_api_keys));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_list_api_keys(diagnostics& diag, Token&& token = {}) {
+    return detail::run<api_keys_response>(std::forward<Token>(token), &diag, bind_start<api_keys_response>(&client::start_list_api_keys));
+  }
+
+  /// GET /usage — request and credit usage (scope admin:api_keys).
+  /// Completes: void(error_code, usage_response).
+  /// Errors worth handling: insufficient_scope, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: transient failures retried per client_params::retry.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_usage(usage_request req, Token&& token = {}) {
+    return detail::run<usage_response>(std::forward<Token>(token), nullptr, bind_start<usage_response>(&client::start_usage, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_usage(usage_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<usage_response>(std::forward<Token>(token), &diag, bind_start<usage_response>(&client::start_usage, std::move(req)));
+  }
+
+  // ---- API-key management: /api/v1/api-keys on the base URL's origin, whatever its path. Clerk session JWT only (client_params::bearer_jwt); with a clapi_ key the request is sent and the server's answer reported (error::unauthenticated). ----
+
+  /// POST /api/v1/api-keys — creates a key; the answer holds its full secret, shown only this once.
+  /// Completes: void(error_code, create_api_key_response).
+  /// Errors worth handling: feature_gated (no API access), forbidden (api_key_limit_reached at 10 active keys), unauthenticated, outcome_unknown.
+  /// Retry: NOT idempotent: never sent again once it may have been processed (a lost answer is outcome_unknown: list the keys and revoke an unwanted one).
+  /// Cancel: write — every type until the request is written, then terminal only. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_create_api_key(create_api_key_request req, Token&& token = {}) {
+    return detail::run<create_api_key_response>(std::forward<Token>(token), nullptr, bind_start<create_api_key_response>(&client::start_create_api_key, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_create_api_key(create_api_key_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<create_api_key_response>(std::forward<Token>(token), &diag, bind_start<create_api_key_response>(&client::start_create_api_key, std::move(req)));
+  }
+
+  /// GET /api/v1/api-keys — the session user's keys (prefix + last 4; revoked ones is_active false).
+  /// Completes: void(error_code, api_keys_response).
+  /// Errors worth handling: unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: transient failures retried per client_params::retry.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_list_account_api_keys(Token&& token = {}) {
+    return detail::run<api_keys_response>(std::forward<Token>(token), nullptr, bind_start<api_keys_response>(&client::start_list_account_api_keys));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_list_account_api_keys(diagnostics& diag, Token&& token = {}) {
+    return detail::run<api_keys_response>(std::forward<Token>(token), &diag, bind_start<api_keys_response>(&client::start_list_account_api_keys));
+  }
+
+  /// DELETE /api/v1/api-keys/{key_id} — revokes a key.
+  /// Completes: void(error_code, revoke_api_key_response).
+  /// Errors worth handling: not_found (also: a retry whose first attempt was processed — revoked either way), unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: retried like a GET.
+  /// Cancel: write — every type until the request is written, then terminal only. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_revoke_api_key(std::string key_id, Token&& token = {}) {
+    return detail::run<revoke_api_key_response>(std::forward<Token>(token), nullptr, bind_start<revoke_api_key_response>(&client::start_revoke_api_key, std::move(key_id)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_revoke_api_key(std::string key_id, diagnostics& diag, Token&& token = {}) {
+    return detail::run<revoke_api_key_response>(std::forward<Token>(token), &diag, bind_start<revoke_api_key_response>(&client::start_revoke_api_key, std::move(key_id)));
+  }
 
   // ---- lead lists ----
-  /// POST /lead-lists — idempotent on the name (reused: true).
-  /// Cancel: write.
-  CLEANLIST_ASYNC_OP(list_detail, async_create_list, start_create_list, CLEANLIST_P(create_list_request req), CLEANLIST_A(std::move(req)))
-  /// GET /lead-lists — one page; see async_list_all_lists for every page.
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(lists_page, async_list_lists, start_list_lists, CLEANLIST_P(list_lists_request req), CLEANLIST_A(std::move(req)))
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(list_detail, async_get_list, start_get_list, CLEANLIST_P(std::string list_id), CLEANLIST_A(std::move(list_id)))
-  /// Cancel: write.
-  CLEANLIST_ASYNC_OP(list_detail, async_update_list, start_update_list, CLEANLIST_P(update_list_request req), CLEANLIST_A(std::move(req)))
-  /// Cancel: write.
-  CLEANLIST_ASYNC_OP(delete_list_response, async_delete_list, start_delete_list, CLEANLIST_P(std::string list_id), CLEANLIST_A(std::move(list_id)))
-  /// GET /lead-lists/{id}/leads — one page; see async_list_all_leads.
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(leads_page, async_list_leads, start_list_leads, CLEANLIST_P(list_leads_request req), CLEANLIST_A(std::move(req)))
-  /// POST /lead-lists/{id}/leads — an idempotency_key is generated when absent and reused by retries.
-  /// Cancel: write.
-  CLEANLIST_ASYNC_OP(add_leads_response, async_add_leads, start_add_leads, CLEANLIST_P(add_leads_request req), CLEANLIST_A(std::move(req)))
-  /// Cancel: write.
-  CLEANLIST_ASYNC_OP(remove_leads_response, async_remove_leads, start_remove_leads, CLEANLIST_P(remove_leads_request req), CLEANLIST_A(std::move(req)))
-  /// POST /lead-lists/{id}/csv-import — raw CSV ≤ 150 KB; idempotency_key generated when absent.
-  /// Cancel: write.
-  CLEANLIST_ASYNC_OP(csv_import_response, async_csv_import, start_csv_import, CLEANLIST_P(csv_import_request req), CLEANLIST_A(std::move(req)))
+
+  /// POST /lead-lists — creates a list, or returns the existing one of that name (reused: true).
+  /// Completes: void(error_code, list_detail).
+  /// Errors worth handling: validation_failed, forbidden (list_cap_reached), unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent on the name: retried.
+  /// Cancel: write — every type until the request is written, then terminal only. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_create_list(create_list_request req, Token&& token = {}) {
+    return detail::run<list_detail>(std::forward<Token>(token), nullptr, bind_start<list_detail>(&client::start_create_list, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_create_list(create_list_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<list_detail>(std::forward<Token>(token), &diag, bind_start<list_detail>(&client::start_create_list, std::move(req)));
+  }
+
+  /// GET /lead-lists — one page; async_list_all_lists walks every page.
+  /// Completes: void(error_code, lists_page).
+  /// Errors worth handling: unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: transient failures retried per client_params::retry.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_list_lists(list_lists_request req, Token&& token = {}) {
+    return detail::run<lists_page>(std::forward<Token>(token), nullptr, bind_start<lists_page>(&client::start_list_lists, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_list_lists(list_lists_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<lists_page>(std::forward<Token>(token), &diag, bind_start<lists_page>(&client::start_list_lists, std::move(req)));
+  }
+
+  /// GET /lead-lists/{list_id} — one list.
+  /// Completes: void(error_code, list_detail).
+  /// Errors worth handling: not_found (also: another organisation's list), unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: transient failures retried per client_params::retry.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_get_list(std::string list_id, Token&& token = {}) {
+    return detail::run<list_detail>(std::forward<Token>(token), nullptr, bind_start<list_detail>(&client::start_get_list, std::move(list_id)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_get_list(std::string list_id, diagnostics& diag, Token&& token = {}) {
+    return detail::run<list_detail>(std::forward<Token>(token), &diag, bind_start<list_detail>(&client::start_get_list, std::move(list_id)));
+  }
+
+  /// PATCH /lead-lists/{list_id} — renames or re-describes a list.
+  /// Completes: void(error_code, list_detail).
+  /// Errors worth handling: not_found, forbidden (list_protected), validation_failed, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent (same values): retried.
+  /// Cancel: write — every type until the request is written, then terminal only. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_update_list(update_list_request req, Token&& token = {}) {
+    return detail::run<list_detail>(std::forward<Token>(token), nullptr, bind_start<list_detail>(&client::start_update_list, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_update_list(update_list_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<list_detail>(std::forward<Token>(token), &diag, bind_start<list_detail>(&client::start_update_list, std::move(req)));
+  }
+
+  /// DELETE /lead-lists/{list_id} — deletes a list and its leads.
+  /// Completes: void(error_code, delete_list_response).
+  /// Errors worth handling: not_found (also: a retry whose first attempt was processed), forbidden (list_protected), unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: retried.
+  /// Cancel: write — every type until the request is written, then terminal only. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_delete_list(std::string list_id, Token&& token = {}) {
+    return detail::run<delete_list_response>(std::forward<Token>(token), nullptr, bind_start<delete_list_response>(&client::start_delete_list, std::move(list_id)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_delete_list(std::string list_id, diagnostics& diag, Token&& token = {}) {
+    return detail::run<delete_list_response>(std::forward<Token>(token), &diag, bind_start<delete_list_response>(&client::start_delete_list, std::move(list_id)));
+  }
+
+  /// GET /lead-lists/{list_id}/leads — one page; async_list_all_leads walks every page.
+  /// Completes: void(error_code, leads_page).
+  /// Errors worth handling: not_found, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: transient failures retried per client_params::retry.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_list_leads(list_leads_request req, Token&& token = {}) {
+    return detail::run<leads_page>(std::forward<Token>(token), nullptr, bind_start<leads_page>(&client::start_list_leads, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_list_leads(list_leads_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<leads_page>(std::forward<Token>(token), &diag, bind_start<leads_page>(&client::start_list_leads, std::move(req)));
+  }
+
+  /// POST /lead-lists/{list_id}/leads — adds leads; an idempotency_key is generated when absent
+  /// and reused by every retry of this call.
+  /// Completes: void(error_code, add_leads_response).
+  /// Errors worth handling: validation_failed, forbidden (list_cap_reached), payload_too_large, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent through its key: retried.
+  /// Cancel: write — every type until the request is written, then terminal only. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_add_leads(add_leads_request req, Token&& token = {}) {
+    return detail::run<add_leads_response>(std::forward<Token>(token), nullptr, bind_start<add_leads_response>(&client::start_add_leads, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_add_leads(add_leads_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<add_leads_response>(std::forward<Token>(token), &diag, bind_start<add_leads_response>(&client::start_add_leads, std::move(req)));
+  }
+
+  /// DELETE /lead-lists/{list_id}/leads — removes leads by id.
+  /// Completes: void(error_code, remove_leads_response).
+  /// Errors worth handling: not_found, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: retried.
+  /// Cancel: write — every type until the request is written, then terminal only. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_remove_leads(remove_leads_request req, Token&& token = {}) {
+    return detail::run<remove_leads_response>(std::forward<Token>(token), nullptr, bind_start<remove_leads_response>(&client::start_remove_leads, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_remove_leads(remove_leads_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<remove_leads_response>(std::forward<Token>(token), &diag, bind_start<remove_leads_response>(&client::start_remove_leads, std::move(req)));
+  }
+
+  /// POST /lead-lists/{list_id}/csv-import — raw CSV of at most 150 KB; an idempotency_key is
+  /// generated when absent and reused by every retry.
+  /// Completes: void(error_code, csv_import_response).
+  /// Errors worth handling: validation_failed (missing_column), payload_too_large, forbidden (list_cap_reached), unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent through its key: retried.
+  /// Cancel: write — every type until the request is written, then terminal only. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_csv_import(csv_import_request req, Token&& token = {}) {
+    return detail::run<csv_import_response>(std::forward<Token>(token), nullptr, bind_start<csv_import_response>(&client::start_csv_import, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_csv_import(csv_import_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<csv_import_response>(std::forward<Token>(token), &diag, bind_start<csv_import_response>(&client::start_csv_import, std::move(req)));
+  }
 
   // ---- enrichment ----
-  /// POST /enrichment/person — NOT idempotent: retried only when provably not processed.
-  /// Cancel: write.
-  CLEANLIST_ASYNC_OP(enrich_person_response, async_enrich_person, start_enrich_person, CLEANLIST_P(enrich_person_request req), CLEANLIST_A(std::move(req)))
-  /// POST /enrichment/company — synchronous, 1 credit; NOT idempotent.
-  /// Cancel: write.
-  CLEANLIST_ASYNC_OP(enrich_company_response, async_enrich_company, start_enrich_company, CLEANLIST_P(enrich_company_request req), CLEANLIST_A(std::move(req)))
-  /// POST /enrichment/by-task — quote-protected (a replay is refused by the server).
-  /// Cancel: write.
-  CLEANLIST_ASYNC_OP(enrich_by_task_response, async_enrich_by_task, start_enrich_by_task, CLEANLIST_P(enrich_by_task_request req), CLEANLIST_A(std::move(req)))
-  /// POST /enrichment/bulk — enrich a whole list with a quote (sends `list_id`).
-  /// Cancel: write.
-  CLEANLIST_ASYNC_OP(enrich_list_response, async_enrich_list, start_enrich_list, CLEANLIST_P(enrich_list_request req), CLEANLIST_A(std::move(req)))
-  /// GET /enrichment/status/{workflow_id} — one poll.
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(workflow_status_response, async_workflow_status, start_workflow_status, CLEANLIST_P(std::string workflow_id), CLEANLIST_A(std::move(workflow_id)))
+
+  /// POST /enrichment/person — starts one person's enrichment; credits are reserved. Wait for
+  /// its workflow with async_wait_for_workflow. On /api/v2 req.lead_list_id is required.
+  /// Completes: void(error_code, enrich_person_response).
+  /// Errors worth handling: insufficient_credits, validation_failed, outcome_unknown (may have been charged: do not send again blindly), unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: NOT idempotent: retried only when provably not processed (connection refused, 429/503 before processing).
+  /// Cancel: write — every type until the request is written, then terminal only. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_enrich_person(enrich_person_request req, Token&& token = {}) {
+    return detail::run<enrich_person_response>(std::forward<Token>(token), nullptr, bind_start<enrich_person_response>(&client::start_enrich_person, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_enrich_person(enrich_person_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<enrich_person_response>(std::forward<Token>(token), &diag, bind_start<enrich_person_response>(&client::start_enrich_person, std::move(req)));
+  }
+
+  /// POST /enrichment/company — synchronous company lookup, 1 credit.
+  /// Completes: void(error_code, enrich_company_response).
+  /// Errors worth handling: insufficient_credits, validation_failed, outcome_unknown, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: NOT idempotent: retried only when provably not processed.
+  /// Cancel: write — every type until the request is written, then terminal only. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_enrich_company(enrich_company_request req, Token&& token = {}) {
+    return detail::run<enrich_company_response>(std::forward<Token>(token), nullptr, bind_start<enrich_company_response>(&client::start_enrich_company, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_enrich_company(enrich_company_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<enrich_company_response>(std::forward<Token>(token), &diag, bind_start<enrich_company_response>(&client::start_enrich_company, std::move(req)));
+  }
+
+  /// POST /enrichment/by-task — enrichment by task; with a quote_id, quote-protected.
+  /// Completes: void(error_code, enrich_by_task_response).
+  /// Errors worth handling: quote_expired, quote_mismatch, quote_already_used, spend_cap_exceeded, insufficient_credits, outcome_unknown, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: With a quote: replayed after a lost answer (the server refuses a second redemption; then outcome_unknown "processed"). Without: as enrich_person.
+  /// Cancel: write — every type until the request is written, then terminal only. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_enrich_by_task(enrich_by_task_request req, Token&& token = {}) {
+    return detail::run<enrich_by_task_response>(std::forward<Token>(token), nullptr, bind_start<enrich_by_task_response>(&client::start_enrich_by_task, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_enrich_by_task(enrich_by_task_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<enrich_by_task_response>(std::forward<Token>(token), &diag, bind_start<enrich_by_task_response>(&client::start_enrich_by_task, std::move(req)));
+  }
+
+  /// POST /enrichment/bulk — enriches a whole list with a quote from async_estimate.
+  /// Completes: void(error_code, enrich_list_response).
+  /// Errors worth handling: quote_expired, quote_mismatch, quote_already_used, spend_cap_exceeded, insufficient_credits, outcome_unknown, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Quote-protected: replayed after a lost answer; a refused replay (quote already used) is outcome_unknown "processed", never a second run.
+  /// Cancel: write — every type until the request is written, then terminal only. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_enrich_list(enrich_list_request req, Token&& token = {}) {
+    return detail::run<enrich_list_response>(std::forward<Token>(token), nullptr, bind_start<enrich_list_response>(&client::start_enrich_list, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_enrich_list(enrich_list_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<enrich_list_response>(std::forward<Token>(token), &diag, bind_start<enrich_list_response>(&client::start_enrich_list, std::move(req)));
+  }
+
+  /// GET /enrichment/status/{workflow_id} — one poll (see async_wait_for_workflow).
+  /// Completes: void(error_code, workflow_status_response).
+  /// Errors worth handling: not_found, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: transient failures retried per client_params::retry.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_workflow_status(std::string workflow_id, Token&& token = {}) {
+    return detail::run<workflow_status_response>(std::forward<Token>(token), nullptr, bind_start<workflow_status_response>(&client::start_workflow_status, std::move(workflow_id)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_workflow_status(std::string workflow_id, diagnostics& diag, Token&& token = {}) {
+    return detail::run<workflow_status_response>(std::forward<Token>(token), &diag, bind_start<workflow_status_response>(&client::start_workflow_status, std::move(workflow_id)));
+  }
 
   // ---- smart agents ----
-  /// Cancel: write.
-  CLEANLIST_ASYNC_OP(run_smart_agent_response, async_run_smart_agent, start_run_smart_agent, CLEANLIST_P(run_smart_agent_request req), CLEANLIST_A(std::move(req)))
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(list_smart_agents_response, async_list_smart_agents, start_list_smart_agents, CLEANLIST_P(list_smart_agents_request req), CLEANLIST_A(std::move(req)))
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(smart_agent_results_response, async_get_smart_agent, start_get_smart_agent, CLEANLIST_P(std::string smart_agent_task_id), CLEANLIST_A(std::move(smart_agent_task_id)))
+
+  /// POST /smart-agents/run — runs a smart agent on a list with a quote.
+  /// Completes: void(error_code, run_smart_agent_response).
+  /// Errors worth handling: approval_required, quote_expired, quote_already_used, insufficient_credits, outcome_unknown, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Quote-protected: replayed after a lost answer, never run twice.
+  /// Cancel: write — every type until the request is written, then terminal only. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_run_smart_agent(run_smart_agent_request req, Token&& token = {}) {
+    return detail::run<run_smart_agent_response>(std::forward<Token>(token), nullptr, bind_start<run_smart_agent_response>(&client::start_run_smart_agent, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_run_smart_agent(run_smart_agent_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<run_smart_agent_response>(std::forward<Token>(token), &diag, bind_start<run_smart_agent_response>(&client::start_run_smart_agent, std::move(req)));
+  }
+
+  /// GET /smart-agents — the organisation's smart agent tasks.
+  /// Completes: void(error_code, list_smart_agents_response).
+  /// Errors worth handling: unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: transient failures retried per client_params::retry.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_list_smart_agents(list_smart_agents_request req, Token&& token = {}) {
+    return detail::run<list_smart_agents_response>(std::forward<Token>(token), nullptr, bind_start<list_smart_agents_response>(&client::start_list_smart_agents, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_list_smart_agents(list_smart_agents_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<list_smart_agents_response>(std::forward<Token>(token), &diag, bind_start<list_smart_agents_response>(&client::start_list_smart_agents, std::move(req)));
+  }
+
+  /// GET /smart-agents/{id} — one task and its results.
+  /// Completes: void(error_code, smart_agent_results_response).
+  /// Errors worth handling: not_found, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: transient failures retried per client_params::retry.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_get_smart_agent(std::string smart_agent_task_id, Token&& token = {}) {
+    return detail::run<smart_agent_results_response>(std::forward<Token>(token), nullptr, bind_start<smart_agent_results_response>(&client::start_get_smart_agent, std::move(smart_agent_task_id)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_get_smart_agent(std::string smart_agent_task_id, diagnostics& diag, Token&& token = {}) {
+    return detail::run<smart_agent_results_response>(std::forward<Token>(token), &diag, bind_start<smart_agent_results_response>(&client::start_get_smart_agent, std::move(smart_agent_task_id)));
+  }
 
   // ---- export ----
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(export_csv_response, async_export_csv, start_export_csv, CLEANLIST_P(export_csv_request req), CLEANLIST_A(std::move(req)))
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(export_json_response, async_export_json, start_export_json, CLEANLIST_P(export_json_request req), CLEANLIST_A(std::move(req)))
+
+  /// POST /export/csv/signed-url — a signed download URL for a list's CSV.
+  /// Completes: void(error_code, export_csv_response).
+  /// Errors worth handling: not_found, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Changes nothing on the server: retried like a GET.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_export_csv(export_csv_request req, Token&& token = {}) {
+    return detail::run<export_csv_response>(std::forward<Token>(token), nullptr, bind_start<export_csv_response>(&client::start_export_csv, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_export_csv(export_csv_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<export_csv_response>(std::forward<Token>(token), &diag, bind_start<export_csv_response>(&client::start_export_csv, std::move(req)));
+  }
+
+  /// GET /export/json — one page of a list's enriched leads; async_export_all_json walks every page.
+  /// Completes: void(error_code, export_json_response).
+  /// Errors worth handling: not_found, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: transient failures retried per client_params::retry.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_export_json(export_json_request req, Token&& token = {}) {
+    return detail::run<export_json_response>(std::forward<Token>(token), nullptr, bind_start<export_json_response>(&client::start_export_json, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_export_json(export_json_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<export_json_response>(std::forward<Token>(token), &diag, bind_start<export_json_response>(&client::start_export_json, std::move(req)));
+  }
 
   // ---- legacy v1-only endpoints (always sent under /api/v1/public) ----
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(validate_key_response, async_validate_key, start_validate_key, CLEANLIST_NO_P, )
-  /// POST /enrich/bulk (1–250 contacts) — NOT idempotent.
-  /// Cancel: write.
-  CLEANLIST_ASYNC_OP(legacy_bulk_response, async_legacy_enrich_bulk, start_legacy_enrich_bulk, CLEANLIST_P(legacy_bulk_request req), CLEANLIST_A(std::move(req)))
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(legacy_status_response, async_legacy_status, start_legacy_status, CLEANLIST_P(legacy_status_request req), CLEANLIST_A(std::move(req)))
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(webhook_deliveries_response, async_webhook_deliveries, start_webhook_deliveries, CLEANLIST_P(std::string workflow_id), CLEANLIST_A(std::move(workflow_id)))
 
-  // ---- pagination helpers: walk every page (client_params::overall_timeout bounds each page) ----
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(std::vector<list_summary>, async_list_all_lists, start_list_all_lists, CLEANLIST_P(list_lists_request req), CLEANLIST_A(std::move(req)))
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(std::vector<lead_row>, async_list_all_leads, start_list_all_leads, CLEANLIST_P(list_leads_request req), CLEANLIST_A(std::move(req)))
-  /// Cancel: read.
-  CLEANLIST_ASYNC_OP(std::vector<boost::json::object>, async_export_all_json, start_export_all_json, CLEANLIST_P(export_json_request req), CLEANLIST_A(std::move(req)))
+  /// GET /auth/validate-key — the legacy key check.
+  /// Completes: void(error_code, validate_key_response).
+  /// Errors worth handling: unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: transient failures retried per client_params::retry.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_validate_key(Token&& token = {}) {
+    return detail::run<validate_key_response>(std::forward<Token>(token), nullptr, bind_start<validate_key_response>(&client::start_validate_key));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_validate_key(diagnostics& diag, Token&& token = {}) {
+    return detail::run<validate_key_response>(std::forward<Token>(token), &diag, bind_start<validate_key_response>(&client::start_validate_key));
+  }
+
+  /// POST /enrich/bulk — legacy bulk enrichment of 1–250 contacts.
+  /// Completes: void(error_code, legacy_bulk_response).
+  /// Errors worth handling: insufficient_credits (402), validation_failed, outcome_unknown, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: NOT idempotent: retried only when provably not processed.
+  /// Cancel: write — every type until the request is written, then terminal only. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_legacy_enrich_bulk(legacy_bulk_request req, Token&& token = {}) {
+    return detail::run<legacy_bulk_response>(std::forward<Token>(token), nullptr, bind_start<legacy_bulk_response>(&client::start_legacy_enrich_bulk, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_legacy_enrich_bulk(legacy_bulk_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<legacy_bulk_response>(std::forward<Token>(token), &diag, bind_start<legacy_bulk_response>(&client::start_legacy_enrich_bulk, std::move(req)));
+  }
+
+  /// GET /enrich/status — legacy status of a bulk run.
+  /// Completes: void(error_code, legacy_status_response).
+  /// Errors worth handling: not_found, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: transient failures retried per client_params::retry.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_legacy_status(legacy_status_request req, Token&& token = {}) {
+    return detail::run<legacy_status_response>(std::forward<Token>(token), nullptr, bind_start<legacy_status_response>(&client::start_legacy_status, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_legacy_status(legacy_status_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<legacy_status_response>(std::forward<Token>(token), &diag, bind_start<legacy_status_response>(&client::start_legacy_status, std::move(req)));
+  }
+
+  /// GET /webhooks/deliveries — webhook deliveries of a workflow.
+  /// Completes: void(error_code, webhook_deliveries_response).
+  /// Errors worth handling: unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Idempotent: transient failures retried per client_params::retry.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_webhook_deliveries(std::string workflow_id, Token&& token = {}) {
+    return detail::run<webhook_deliveries_response>(std::forward<Token>(token), nullptr, bind_start<webhook_deliveries_response>(&client::start_webhook_deliveries, std::move(workflow_id)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_webhook_deliveries(std::string workflow_id, diagnostics& diag, Token&& token = {}) {
+    return detail::run<webhook_deliveries_response>(std::forward<Token>(token), &diag, bind_start<webhook_deliveries_response>(&client::start_webhook_deliveries, std::move(workflow_id)));
+  }
+
+  // ---- pagination helpers: walk every page (client_params::overall_timeout bounds each page, not the walk) ----
+
+  /// Every lead list, page after page (GET /lead-lists).
+  /// Completes: void(error_code, std::vector<list_summary>).
+  /// Errors worth handling: unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Each page retried like a GET; a server repeating its cursor ends the walk.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_list_all_lists(list_lists_request req, Token&& token = {}) {
+    return detail::run<std::vector<list_summary>>(std::forward<Token>(token), nullptr, bind_start<std::vector<list_summary>>(&client::start_list_all_lists, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_list_all_lists(list_lists_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<std::vector<list_summary>>(std::forward<Token>(token), &diag, bind_start<std::vector<list_summary>>(&client::start_list_all_lists, std::move(req)));
+  }
+
+  /// Every lead of a list, page after page (GET /lead-lists/{id}/leads).
+  /// Completes: void(error_code, std::vector<lead_row>).
+  /// Errors worth handling: not_found, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Each page retried like a GET.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_list_all_leads(list_leads_request req, Token&& token = {}) {
+    return detail::run<std::vector<lead_row>>(std::forward<Token>(token), nullptr, bind_start<std::vector<lead_row>>(&client::start_list_all_leads, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_list_all_leads(list_leads_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<std::vector<lead_row>>(std::forward<Token>(token), &diag, bind_start<std::vector<lead_row>>(&client::start_list_all_leads, std::move(req)));
+  }
+
+  /// Every exported lead of a list, page after page (GET /export/json).
+  /// Completes: void(error_code, std::vector<boost::json::object>).
+  /// Errors worth handling: not_found, unauthenticated, rate_limited (after retries), timeout.
+  /// Retry: Each page retried like a GET.
+  /// Cancel: read — terminal, partial, total at any time. Thread-safety: any thread.
+  template <class Token = use_awaitable_t>
+    requires detail::not_diagnostics<Token>
+  auto async_export_all_json(export_json_request req, Token&& token = {}) {
+    return detail::run<std::vector<boost::json::object>>(std::forward<Token>(token), nullptr, bind_start<std::vector<boost::json::object>>(&client::start_export_all_json, std::move(req)));
+  }
+  /// Same, with the server's diagnostics in `diag` (which must outlive the operation).
+  template <class Token = use_awaitable_t>
+  auto async_export_all_json(export_json_request req, diagnostics& diag, Token&& token = {}) {
+    return detail::run<std::vector<boost::json::object>>(std::forward<Token>(token), &diag, bind_start<std::vector<boost::json::object>>(&client::start_export_all_json, std::move(req)));
+  }
 
   // ---- waiting for workflows ----
   /// Polls GET /enrichment/status/{id} until a terminal status (completed, completed_with_errors,
@@ -227,8 +667,13 @@ public:
   /// with intervals from `poll` (short first, growing, capped) and `poll.deadline` as the overall
   /// deadline (error::timeout; the workflow keeps running server-side). Polls go through the
   /// client's rate limiter. `on_progress` (optional) is called on the client's strand whenever
-  /// status or `processed` changes. Completes with the terminal status response.
-  /// Cancel: read (any type, at any time: the workflow keeps running server-side).
+  /// status or `processed` changes.
+  /// Completes: void(error_code, workflow_status_response) — the terminal status response.
+  /// Errors worth handling: timeout (poll.deadline; the workflow goes on server-side),
+  /// callback_failed (on_progress threw), not_found, unauthenticated, shutdown.
+  /// Retry: each poll is retried like a GET; a wait survives 5 consecutive failed polls.
+  /// Cancel: read — terminal, partial, total at any time (the workflow keeps running
+  /// server-side). Thread-safety: any thread; on_progress runs on the client's strand.
   template <class Token = use_awaitable_t>
     requires detail::not_diagnostics<Token>
   auto async_wait_for_workflow(std::string workflow_id, poll_params poll, progress_function on_progress,
@@ -251,9 +696,15 @@ public:
   /// Enriches every contact and completes with one result per contact, in input order
   /// (each ends with what was found or its own error; the operation itself only fails on
   /// invalid options). See enrich_many_options for the two paths and their request costs.
+  /// Completes: void(error_code, std::vector<enrich_item_result>) — one per contact, in order.
+  /// Errors worth handling: per item (enrich_item_result::ec): outcome_unknown, insufficient_credits,
+  /// workflow_failed, workflow_cancelled, lead_not_enriched, timeout; the batch itself only
+  /// fails with invalid_argument (options) or invalid_api_key.
+  /// Retry: per request, by its own rules; never a contact POSTed twice.
   /// Cancel: batch (see the contract above): in-flight work stops; contacts not finished get
   /// operation_aborted, or outcome_unknown / their workflow id when they may have been charged.
   /// Deadlines: enrich_many_options::deadline for the batch, poll.deadline per workflow.
+  /// Thread-safety: any thread; the options' callbacks run on the client's strand.
   template <class Token = use_awaitable_t>
     requires detail::not_diagnostics<Token>
   auto async_enrich_many(std::vector<enrich_person_request> contacts, enrich_many_options opts, Token&& token = {}) {
@@ -268,11 +719,6 @@ public:
         std::forward<Token>(token), &diag,
         bind_start<std::vector<enrich_item_result>>(&client::start_enrich_many, std::move(contacts), std::move(opts)));
   }
-
-#undef CLEANLIST_ASYNC_OP
-#undef CLEANLIST_P
-#undef CLEANLIST_NO_P
-#undef CLEANLIST_A
 
   class impl;
 
