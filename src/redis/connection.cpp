@@ -131,7 +131,15 @@ private:
     // A written command without a reply by its deadline: the server (or the path to it) is
     // stalled. Drop the connection so later commands do not queue behind it; the run loop
     // reconnects.
-    if (p->written && state_ == state::up) close_socket();
+    if (p->written) drop_connection();
+  }
+
+  // Ends the current session: commands issued from now on queue for the next connection
+  // (none is written to the dying socket); the run loop fails those in flight and reconnects.
+  void drop_connection() {
+    if (state_ != state::up) return;
+    state_ = state::connecting;
+    close_socket();
   }
 
   void close_socket() {
@@ -161,7 +169,7 @@ private:
     auto cb = [self = shared_from_this(), buf, gen = gen_](error_code ec, std::size_t) {
       if (gen != self->gen_) return;  // a connection since replaced
       self->writing_ = false;
-      if (ec) return self->close_socket();  // the read loop sees it and ends the session
+      if (ec) return self->drop_connection();  // the read loop sees it and ends the session
       self->do_write();
     };
     if (tls_) asio::async_write(*tls_, asio::buffer(*buf), asio::bind_executor(ex_, std::move(cb)));
