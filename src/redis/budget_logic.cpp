@@ -45,6 +45,9 @@ budget_keys make_budget_keys(std::string_view prefix, std::string_view salt, std
   return k;
 }
 
+// Redis's clock: a grant is recorded at the script's TIME. If that clock steps BACK, older
+// entries look younger and are kept longer: more conservative, still correct. A step FORWARD
+// by d lets older entries age out d early, once (Redis hosts should slew with NTP, not step).
 // Numbers going back into Redis are formatted with %.0f: Lua's default number-to-string
 // (%.14g) would round microsecond timestamps (16 digits).
 const std::string_view acquire_script = R"lua(-- cleanlist shared budget: acquire (sliding log, both budgets or none)
@@ -52,7 +55,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local span = tonumber(ARGV[3])
 local limits = { tonumber(ARGV[1]), tonumber(ARGV[2]) }
-local wait, why, at = 0, 0, now
+local wait, why = 0, 0
 for i = 3, 4 do
   local p = redis.call('GET', KEYS[i])
   if p then
@@ -70,15 +73,13 @@ for i = 1, 2 do
       local w = tonumber(e[2]) + span - now
       if w > wait then wait, why = w, i end
     end
-    local last = redis.call('ZRANGE', KEYS[i], -1, -1, 'WITHSCORES')
-    if last[2] and tonumber(last[2]) > at then at = tonumber(last[2]) end
   end
 end
 if wait > 0 then
   return { 0, string.format('%.0f', wait), why, string.format('%.0f', now) }
 end
-local s = string.format('%.0f', at)
-local ttl = string.format('%.0f', math.ceil((at - now + span) / 1000))
+local s = string.format('%.0f', now)
+local ttl = string.format('%.0f', math.ceil(span / 1000))
 for i = 1, 2 do
   if limits[i] > 0 then
     redis.call('ZADD', KEYS[i], s, ARGV[4])
