@@ -11,7 +11,8 @@
 // Rows: "grant path" limits are so high that every acquire is granted (the sliding log then
 // holds one window of grants: the cost of ZREMRANGEBYSCORE/ZADD at that size is included);
 // "at budget" uses the real limits (30/key, 60/org per 60 s): after 30 grants every call is a
-// refusal with the wait (the steady state of a busy client).
+// refusal with the wait (the steady state of a busy client). "key only" rows turn the
+// organisation budget off (one ZSET + the pause keys), the closest to GCRA's single key.
 #include "redis/budget_logic.hpp"
 #include "redis/connection.hpp"
 #include "redis/redis_budget.hpp"
@@ -249,6 +250,9 @@ int main(int argc, char** argv) {
   open.window = std::chrono::milliseconds(1000);
   open.margin = std::chrono::milliseconds(0);
   const budget_limits real{};  // 30 / key, 60 / org per 60 s (+100 ms)
+  budget_limits open_key_only = open, real_key_only = real;  // no organisation budget: one ZSET, like GCRA's one key
+  open_key_only.per_org = 0;
+  real_key_only.per_org = 0;
 
   struct row {
     const char* name;
@@ -261,10 +265,12 @@ int main(int argc, char** argv) {
       {"GCRA (redis_rate), grant path", algo::gcra, open, 1, 1},
       {"sliding log (ours), grant path", algo::sliding_log, open, 1, in_flight},
       {"GCRA (redis_rate), grant path", algo::gcra, open, 1, in_flight},
+      {"sliding log, key only, grant path", algo::sliding_log, open_key_only, 1, in_flight},
       {"sliding log (ours), grant path", algo::sliding_log, open, 4, in_flight},
       {"GCRA (redis_rate), grant path", algo::gcra, open, 4, in_flight},
       {"sliding log (ours), at budget", algo::sliding_log, real, 1, in_flight},
       {"GCRA (redis_rate), at budget", algo::gcra, real, 1, in_flight},
+      {"sliding log, key only, at budget", algo::sliding_log, real_key_only, 1, in_flight},
       {"sliding log (ours), at budget", algo::sliding_log, real, 4, in_flight},
       {"GCRA (redis_rate), at budget", algo::gcra, real, 4, in_flight},
   };

@@ -56,10 +56,10 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local span = tonumber(ARGV[3])
 local limits = { tonumber(ARGV[1]), tonumber(ARGV[2]) }
 local wait, why = 0, 0
-for i = 3, 4 do
-  local p = redis.call('GET', KEYS[i])
-  if p then
-    local w = tonumber(p) - now
+local pauses = redis.call('MGET', KEYS[3], KEYS[4])
+for i = 1, 2 do
+  if pauses[i] then
+    local w = tonumber(pauses[i]) - now
     if w > wait then wait, why = w, 3 end
   end
 end
