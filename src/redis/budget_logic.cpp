@@ -66,10 +66,9 @@ end
 for i = 1, 2 do
   local n = limits[i]
   if n > 0 then
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', string.format('%.0f', now - span))
-    local c = redis.call('ZCARD', KEYS[i])
-    if c >= n then
-      local e = redis.call('ZRANGE', KEYS[i], c - n, c - n, 'WITHSCORES')
+    -- the n-th most recent grant: one more is allowed iff it is at least span old (or absent)
+    local e = redis.call('ZRANGE', KEYS[i], -n, -n, 'WITHSCORES')
+    if e[2] then
       local w = tonumber(e[2]) + span - now
       if w > wait then wait, why = w, i end
     end
@@ -79,10 +78,12 @@ if wait > 0 then
   return { 0, string.format('%.0f', wait), why, string.format('%.0f', now) }
 end
 local s = string.format('%.0f', now)
-local ttl = string.format('%.0f', math.ceil(span / 1000))
+local ttl = string.format('%.0f', math.max(1, math.ceil(span / 1000)))
 for i = 1, 2 do
   if limits[i] > 0 then
     redis.call('ZADD', KEYS[i], s, ARGV[4])
+    -- keep the last n grants only (window_budget's ring): the one dropped is older than span
+    redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -(limits[i] + 1))
     redis.call('PEXPIRE', KEYS[i], ttl)
   end
 end

@@ -5,10 +5,11 @@
 // The rule is core::window_budget's sliding log (see src/core/window_budget.hpp): a grant at
 // time t is allowed iff fewer than N grants lie in (t - span, t], span = window + margin; so
 // no interval of length span, hence no fixed server window of any alignment, holds more than
-// N grants. Each budget (one per API key, one per organisation) is a ZSET of grant times in
-// microseconds of REDIS's clock (TIME), so the callers' clocks do not matter. One script run
-// (atomic in Redis) prunes both logs, checks both budgets and the shared pauses, and records
-// the grant in both or in neither.
+// N grants. Each budget (one per API key, one per organisation) is a ZSET of the last N grant
+// times (like window_budget's ring buffer) in microseconds of REDIS's clock (TIME), so the
+// callers' clocks do not matter. One script run (atomic in Redis) reads the N-th most recent
+// grant of both logs and the shared pauses, and records the grant in both (trimming each log
+// to its last N: the entry dropped is older than span, so it no longer matters) or in neither.
 //
 // Keys (all in one hash slot, the organisation's hash tag, for Redis Cluster):
 //   <prefix>:{<org hash>}:org              ZSET  organisation grant log

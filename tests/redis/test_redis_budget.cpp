@@ -121,6 +121,21 @@ asio::awaitable<void> all_or_nothing(std::uint16_t port) {
   { const auto v_ = (co_await b.async_acquire("key-D", "org-3", scaled(1, 1, 60000ms))).granted; CHECK(v_); }
 }
 
+asio::awaitable<void> log_keeps_last_n(std::uint16_t port) {
+  auto ex = co_await asio::this_coro::executor;
+  auto c = connect(ex, port);
+  redis_budget b(c);
+  const auto l = scaled(3, 3, 200ms, 0ms);
+  const auto k = b.keys("key", "org");
+  for (int i = 0; i < 7; ++i) {
+    co_await acquire_granted(b, "key", "org", l);
+    const auto v_ = (co_await c->async_exec(cmd("ZCARD", k.key_log))).integer;
+    // never more than N entries (fewer when the log expired while waiting: all were older than span)
+    CHECK(v_ >= 1);
+    CHECK(v_ <= 3);
+  }
+}
+
 asio::awaitable<void> pause_honoured(std::uint16_t port) {
   auto ex = co_await asio::this_coro::executor;
   auto c1 = connect(ex, port), c2 = connect(ex, port);
@@ -241,6 +256,11 @@ TEST_CASE("never more than N grants in any window+margin, with 24 concurrent acq
 TEST_CASE("key and organisation budgets are granted together or not at all; release") {
   redis_server srv;
   run(all_or_nothing(srv.port()));
+}
+
+TEST_CASE("each log keeps the last N grants only") {
+  redis_server srv;
+  run(log_keeps_last_n(srv.port()));
 }
 
 TEST_CASE("a pause set by one process holds every process's grants until it ends") {
