@@ -7,6 +7,9 @@
 
 #include <doctest/doctest.h>
 
+#include <mutex>
+#include <thread>
+
 using namespace cleanlist::redis;
 using namespace cleanlist::redis::test;
 using namespace std::chrono_literals;
@@ -87,6 +90,30 @@ asio::awaitable<void> many_acquirers(std::uint16_t port) {
   for (std::size_t i = 0; i < t.size(); ++i) {
     const auto end = std::lower_bound(t.begin(), t.end(), t[i] + span_us);
     CHECK(end - (t.begin() + static_cast<std::ptrdiff_t>(i)) <= l.per_key);
+  }
+}
+
+// Acquirers on an io_context run by 4 threads; each connection keeps its state on its strand.
+struct mt_state {
+  std::mutex mu;
+  std::vector<std::int64_t> times;
+  int target = 0;
+  bool failed = false;
+};
+
+asio::awaitable<void> mt_acquirer(std::shared_ptr<redis_budget> b, budget_limits l, mt_state& s) {
+  for (;;) {
+    {
+      std::lock_guard lk(s.mu);
+      if (static_cast<int>(s.times.size()) >= s.target) co_return;
+    }
+    acquire_result r = co_await b->async_acquire(api_key, "org", l);
+    if (r.granted) {
+      std::lock_guard lk(s.mu);
+      s.times.push_back(r.grant.granted_at_us);
+    } else {
+      co_await sleep_for(r.wait);
+    }
   }
 }
 
@@ -251,6 +278,30 @@ asio::awaitable<void> stalled_fails_within_bound() {
 TEST_CASE("never more than N grants in any window+margin, with 24 concurrent acquirers (10 per 500 ms)") {
   redis_server srv;
   run(many_acquirers(srv.port()));
+}
+
+TEST_CASE("an io_context run by 4 threads: 16 acquirers on 2 connections keep the bound") {
+  redis_server srv;
+  asio::io_context ioc;
+  const auto l = scaled(10, 15);
+  mt_state s;
+  s.target = 40;
+  std::vector<std::shared_ptr<redis_budget>> budgets;
+  for (int i = 0; i < 2; ++i) budgets.push_back(std::make_shared<redis_budget>(connect(ioc.get_executor(), srv.port())));
+  int left = 16;
+  std::mutex left_mu;
+  for (int i = 0; i < 16; ++i)
+    asio::co_spawn(ioc, mt_acquirer(budgets[static_cast<std::size_t>(i % 2)], l, s), [&](std::exception_ptr e) {
+      std::lock_guard lk(left_mu);
+      if (e) s.failed = true;
+      if (--left == 0) budgets.clear();  // the connections close: run() returns
+    });
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+  for (auto& t : threads) t.join();
+  CHECK_FALSE(s.failed);
+  REQUIRE(s.times.size() >= 40u);
+  CHECK(min_gap_of_n(s.times, 10) >= std::chrono::microseconds(l.span()).count());
 }
 
 TEST_CASE("key and organisation budgets are granted together or not at all; release") {
