@@ -161,9 +161,13 @@ inline void run(asio::awaitable<void> a) {
   if (!done) throw std::runtime_error("coroutine did not finish");
 }
 
+/// A configuration for `url` with deadlines generous enough for a loaded machine or a
+/// sanitizer build (tests of the deadlines set their own).
 inline connection_config config_for(const std::string& url) {
   connection_config c;
   c.url = *parse_url(url);
+  c.connect_timeout = std::chrono::milliseconds(5000);
+  c.command_timeout = std::chrono::milliseconds(5000);
   return c;
 }
 

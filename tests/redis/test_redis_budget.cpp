@@ -31,6 +31,14 @@ budget_limits scaled(int per_key, int per_org, std::chrono::milliseconds window 
   return l;
 }
 
+// These tests check decisions, not speed: a deadline generous enough for a loaded machine or
+// a sanitizer build (the failure-bound tests below set their own).
+redis_budget_params patient() {
+  redis_budget_params p;
+  p.op_timeout = std::chrono::milliseconds(5000);
+  return p;
+}
+
 std::shared_ptr<connection> connect(const asio::any_io_executor& ex, std::uint16_t port) {
   return std::make_shared<connection>(ex, config_for("redis://127.0.0.1:" + std::to_string(port)));
 }
@@ -65,7 +73,7 @@ asio::awaitable<void> many_acquirers(std::uint16_t port) {
   auto ex = co_await asio::this_coro::executor;
   // two connections (two "clients" in one process), 24 acquirers, 10 per 500 ms (+20 ms)
   auto c1 = connect(ex, port), c2 = connect(ex, port);
-  redis_budget b1(c1), b2(c2);
+  redis_budget b1(c1, patient()), b2(c2, patient());
   const auto l = scaled(10, 1000);
   shared_counts s;
   s.target = 45;
@@ -120,7 +128,7 @@ asio::awaitable<void> mt_acquirer(std::shared_ptr<redis_budget> b, budget_limits
 asio::awaitable<void> all_or_nothing(std::uint16_t port) {
   auto ex = co_await asio::this_coro::executor;
   auto c = connect(ex, port);
-  redis_budget b(c);
+  redis_budget b(c, patient());
   const auto l = scaled(3, 5, 60000ms, 100ms);  // long window: nothing ages out in this test
   // key A: 3 grants, the 4th is refused by the key budget
   for (int i = 0; i < 3; ++i) { const auto v_ = (co_await b.async_acquire("key-A", "org", l)).granted; CHECK(v_); }
@@ -151,7 +159,7 @@ asio::awaitable<void> all_or_nothing(std::uint16_t port) {
 asio::awaitable<void> log_keeps_last_n(std::uint16_t port) {
   auto ex = co_await asio::this_coro::executor;
   auto c = connect(ex, port);
-  redis_budget b(c);
+  redis_budget b(c, patient());
   const auto l = scaled(3, 3, 200ms, 0ms);
   const auto k = b.keys("key", "org");
   for (int i = 0; i < 7; ++i) {
@@ -166,7 +174,7 @@ asio::awaitable<void> log_keeps_last_n(std::uint16_t port) {
 asio::awaitable<void> pause_honoured(std::uint16_t port) {
   auto ex = co_await asio::this_coro::executor;
   auto c1 = connect(ex, port), c2 = connect(ex, port);
-  redis_budget b1(c1), b2(c2);  // two "processes"
+  redis_budget b1(c1, patient()), b2(c2, patient());  // two "processes"
   const auto l = scaled(10, 20);
   { const auto v_ = (co_await b1.async_acquire("key-A", "org", l)).granted; CHECK(v_); }
   co_await b1.async_pause("key-A", "org", 300ms);  // a 429 with Retry-After seen by process 1
@@ -200,7 +208,7 @@ asio::awaitable<void> pause_honoured(std::uint16_t port) {
 asio::awaitable<void> noscript(std::uint16_t port) {
   auto ex = co_await asio::this_coro::executor;
   auto c = connect(ex, port);
-  redis_budget b(c);
+  redis_budget b(c, patient());
   const auto l = scaled(100, 100);
   { const auto v_ = (co_await b.async_acquire("k", "o", l)).granted; CHECK(v_); }
   const std::string sha = script_sha1(acquire_script);
@@ -226,7 +234,7 @@ asio::awaitable<void> noscript(std::uint16_t port) {
 asio::awaitable<void> keys_ttl(std::uint16_t port) {
   auto ex = co_await asio::this_coro::executor;
   auto c = connect(ex, port);
-  redis_budget b(c);
+  redis_budget b(c, patient());
   const auto l = scaled(5, 10, 2000ms, 100ms);
   { const auto v_ = (co_await b.async_acquire(api_key, "org-secret-id", l)).granted; CHECK(v_); }
   co_await b.async_pause(api_key, "org-secret-id", 1000ms);
@@ -287,7 +295,7 @@ TEST_CASE("an io_context run by 4 threads: 16 acquirers on 2 connections keep th
   mt_state s;
   s.target = 40;
   std::vector<std::shared_ptr<redis_budget>> budgets;
-  for (int i = 0; i < 2; ++i) budgets.push_back(std::make_shared<redis_budget>(connect(ioc.get_executor(), srv.port())));
+  for (int i = 0; i < 2; ++i) budgets.push_back(std::make_shared<redis_budget>(connect(ioc.get_executor(), srv.port()), patient()));
   int left = 16;
   std::mutex left_mu;
   for (int i = 0; i < 16; ++i)

@@ -59,7 +59,9 @@ asio::awaitable<void> tls_ok(std::string url, std::shared_ptr<asio::ssl::context
   CHECK(r.str == "OK");
   r = co_await c->async_exec(cmd("GET", "tls"));
   CHECK(r.str == "yes");
-  redis_budget b(c);
+  redis_budget_params p;
+  p.op_timeout = 5000ms;
+  redis_budget b(c, p);
   const budget_limits limits;
   acquire_result a = co_await b.async_acquire("k", "o", limits);
   CHECK(a.granted);
