@@ -124,6 +124,24 @@ private:
     for (auto& p : taken) complete(p, ec, {});
   }
 
+  // The session ended with these commands written: connection_lost (they may have run), or
+  // timeout for those whose own deadline has passed too (e.g. dropped together with the
+  // command whose deadline ended the session).
+  void fail_lost() {
+    auto taken = std::move(in_flight_);
+    in_flight_.clear();
+    const auto now = asio::steady_timer::clock_type::now();
+    for (auto& p : taken) {
+      if (p->done) continue;
+      if (p->timer.expiry() <= now) {
+        ++stats_.timeouts;
+        complete(p, errc::timeout, {});
+      } else {
+        complete(p, errc::connection_lost, {});
+      }
+    }
+  }
+
   void on_deadline(const pending_ptr& p) {
     if (p->done) return;
     ++stats_.timeouts;
@@ -208,7 +226,7 @@ private:
         self->writing_ = false;
         if (self->state_ == state::closed) break;
         self->state_ = state::connecting;
-        fail_all(self->in_flight_, errc::connection_lost);
+        self->fail_lost();
         continue;  // reconnect at once; backoff applies from the first failure
       }
       ++self->stats_.connect_failures;

@@ -18,6 +18,7 @@
 //  - errc::timeout: the command's deadline passed. If it had been written the connection is
 //    deemed stalled and is closed and re-opened (the command may or may not have run);
 //  - errc::connection_lost: the connection dropped with the command written (it may have run);
+//    errc::timeout instead if the command's own deadline had passed by then;
 //  - errc::not_connected: the last connection attempt failed and the next one has not
 //    succeeded yet: commands fail at once instead of waiting (fail fast, so a caller can
 //    fall back); commands issued while an attempt is in progress wait for it (bounded by
