@@ -47,7 +47,9 @@ public:
   struct script_state {
     std::string_view text;
     std::string sha;
-    bool loaded = false;  // on the strand only
+    // On the strand only. `loading`: a SCRIPT LOAD is in the pipeline; an EVALSHA queued after
+    // it on the same connection finds the script, so it is not sent again.
+    enum { unloaded, loading, loaded } load_state = unloaded;
   };
 
   const asio::any_io_executor& ex() const { return strand; }
@@ -57,13 +59,17 @@ public:
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
     if (left.count() <= 0) return deliver(strand, std::move(h), error_code(errc::timeout), reply{});
     auto& s = scripts[id];
-    if (!s.loaded) {
+    // A retry after NOSCRIPT always sends its own SCRIPT LOAD right before its EVALSHA.
+    if (s.load_state == script_state::unloaded || retried) {
       // Pipelined before the EVALSHA on the same connection: the server runs them in order.
+      s.load_state = script_state::loading;
       std::vector<std::string> load{"SCRIPT", "LOAD", std::string(s.text)};
       conn->async_exec(std::move(load), left,
                        asio::bind_executor(strand, [self = shared_from_this(), id](error_code ec, reply r) {
                          auto& st = self->scripts[id];
-                         if (!ec && r.type == reply::kind::string && r.str == st.sha) st.loaded = true;
+                         if (st.load_state != script_state::loading) return;  // reset by a NOSCRIPT meanwhile
+                         const bool ok = !ec && r.type == reply::kind::string && r.str == st.sha;
+                         st.load_state = ok ? script_state::loaded : script_state::unloaded;
                        }));
     }
     auto copy = args;
@@ -71,7 +77,7 @@ public:
                      asio::bind_executor(strand, [self = shared_from_this(), id, args = std::move(args), deadline,
                                                   retried, h = std::move(h)](error_code ec, reply r) mutable {
                        if (!ec && r.is_error("NOSCRIPT") && !retried) {
-                         self->scripts[id].loaded = false;  // flushed or a new server: load again
+                         self->scripts[id].load_state = script_state::unloaded;  // flushed or a new server
                          return self->run_script(id, std::move(args), deadline, true, std::move(h));
                        }
                        deliver(self->strand, std::move(h), ec, std::move(r));

@@ -223,6 +223,18 @@ asio::awaitable<void> noscript(std::uint16_t port) {
   CHECK(r.granted);
   reply ex3 = co_await c->async_exec(cmd("SCRIPT", "EXISTS", sha));
   CHECK(ex3.elements.at(0).integer == 1);
+  // 20 acquisitions in flight when the script vanishes: all succeed (one reload each at most)
+  co_await c->async_exec(cmd("SCRIPT", "FLUSH"));
+  int ok = 0, failed = 0, left = 20;
+  for (int i = 0; i < 20; ++i)
+    b.async_acquire("k", "o", l, [&](error_code e, acquire_result a) {
+      if (!e && a.granted) ++ok;
+      else ++failed;
+      --left;
+    });
+  while (left > 0) co_await sleep_for(5ms);
+  CHECK(ok == 20);
+  CHECK(failed == 0);
   // same for release and pause
   co_await c->async_exec(cmd("SCRIPT", "FLUSH"));
   { const auto v_ = co_await b.async_release("k", "o", r.grant); CHECK(v_); }
