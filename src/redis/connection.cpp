@@ -213,8 +213,8 @@ private:
       const error_code ec = co_await connect_once(self);
       if (self->state_ == state::closed) break;
       if (!ec) {
-        attempt = 0;
         self->state_ = state::up;
+        self->session_replies_ = 0;
         ++self->stats_.connects;
         self->stats_.connected = true;
         self->last_error_ = {};
@@ -227,7 +227,17 @@ private:
         if (self->state_ == state::closed) break;
         self->state_ = state::connecting;
         self->fail_lost();
-        continue;  // reconnect at once; backoff applies from the first failure
+        if (self->session_replies_ > 0) {
+          attempt = 0;
+          continue;  // a session that served commands: reconnect at once
+        }
+        // Dropped without serving anything (e.g. "max number of clients reached", a proxy
+        // that closes at once): back off as after a failed attempt, commands queue meanwhile
+        // (bounded by their deadlines) instead of a reconnect loop at full speed.
+        const double u = std::uniform_real_distribution<double>(0.0, 1.0)(self->rng_);
+        self->backoff_timer_.expires_after(backoff_delay(self->cfg_.backoff, attempt++, u));
+        co_await self->backoff_timer_.async_wait(tuple_awaitable);
+        continue;
       }
       ++self->stats_.connect_failures;
       self->last_error_ = ec;
@@ -351,6 +361,7 @@ private:
         if (self->in_flight_.empty()) co_return;  // a reply nobody asked for: not a sane server
         auto p = std::move(self->in_flight_.front());
         self->in_flight_.pop_front();
+        ++self->session_replies_;
         complete(p, {}, std::move(*r));  // no-op if its deadline already failed it
       }
     }
@@ -363,6 +374,7 @@ private:
   std::deque<pending_ptr> in_flight_;  // written, reply awaited (FIFO = reply order)
   bool writing_ = false;
   std::uint64_t gen_ = 0;
+  std::uint64_t session_replies_ = 0;  // replies read in the current session (after AUTH/SELECT)
   std::unique_ptr<tcp::socket> tcp_;
   std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
   tcp::resolver resolver_;

@@ -72,6 +72,38 @@ asio::awaitable<void> stalled_server() {
   CHECK(accepted.size() >= 1);
 }
 
+// A "server" that accepts and closes at once, counting connections.
+asio::awaitable<void> accept_and_close(asio::ip::tcp::acceptor& acc, int& accepted) {
+  for (;;) {
+    auto [ec, sock] = co_await acc.async_accept(tup);
+    if (ec) co_return;
+    ++accepted;
+    error_code ignored;
+    sock.close(ignored);
+  }
+}
+
+asio::awaitable<void> dropped_at_once() {
+  auto ex = co_await asio::this_coro::executor;
+  asio::ip::tcp::acceptor acc(ex, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  int accepted = 0;
+  asio::co_spawn(ex, accept_and_close(acc, accepted), asio::detached);
+  connection_config cfg = config_for("redis://127.0.0.1:" + std::to_string(acc.local_endpoint().port()));
+  cfg.backoff.initial = 50ms;
+  cfg.backoff.max = 2000ms;
+  {
+    connection c(ex, cfg);
+    c.start();
+    co_await sleep_for(500ms);  // the observation window
+  }
+  acc.close();
+  // With backoff after sessions that served nothing: 50, 100, 200 ms (-25 % jitter) ... so a
+  // handful of connections in 500 ms; a reconnect loop at full speed would make thousands.
+  MESSAGE("connections in 500 ms to a server that closes at once: " << accepted);
+  CHECK(accepted >= 1);
+  CHECK(accepted <= 10);
+}
+
 asio::awaitable<void> reconnect(redis_server& srv) {
   auto ex = co_await asio::this_coro::executor;
   connection_config cfg = config_for(srv.url());
@@ -159,6 +191,10 @@ TEST_CASE("commands are pipelined on one connection and answered in FIFO order")
 
 TEST_CASE("deadline: a server that accepts and never answers fails each command with timeout") {
   run(stalled_server());
+}
+
+TEST_CASE("a server that closes every connection at once: reconnects back off") {
+  run(dropped_at_once());
 }
 
 TEST_CASE("reconnect after redis-server is killed and restarted") {
