@@ -4,7 +4,7 @@
 #   2. installs the library and builds a find_package() consumer against it,
 #   3. runs the libFuzzer targets for a bounded time (clang),
 #   4. rebuilds the tests with ASan+UBSan (leaks included) and runs them,
-#   5. builds the multi-threaded test with TSan and runs it.
+#   5. builds the multi-threaded tests (threads, engine, Redis) with TSan and runs them.
 # Env: JOBS, CLEANLIST_SKIP_FUZZ=1, CLEANLIST_SKIP_SANITIZERS=1, CLEANLIST_FUZZ_SECONDS (30).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,8 +43,8 @@ if [ "${CLEANLIST_SKIP_SANITIZERS:-0}" != 1 ]; then
   step "TSan build of the multi-threaded test"
   cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLEANLIST_WERROR=ON -DCLEANLIST_SANITIZE_THREAD=ON \
         -DCLEANLIST_BUILD_EXAMPLES=OFF -DCLEANLIST_BUILD_BENCHMARKS=OFF >/dev/null
-  cmake --build build/tsan -j "$jobs" --target threads_tests engine_tests
+  cmake --build build/tsan -j "$jobs" --target threads_tests engine_tests redis_connection redis_budget
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir build/tsan --output-on-failure --timeout 900 \
-    -R "^(threads_tests|engine_tests)$"
+    -R "^(threads_tests|engine_tests|redis_connection|redis_budget)$"
 fi
 step "all tests passed"
