@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(g++ cmake ninja-build ccache libboost1.81-dev libboost-json1.81-dev libssl-dev doctest-dev
       python3 python3-jsonschema wrk ca-certificates python3-aiohttp clang libclang-rt-14-dev
-      libhiredis-dev redis-server)
+      libhiredis-dev redis-server pkg-config doxygen)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

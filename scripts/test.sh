@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then
 #   1. builds everything with -Werror and runs every test (ctest),
-#   2. installs the library and builds a find_package() consumer against it,
+#   2. installs the library and builds a consumer against it with find_package() and with pkg-config,
+#   then generates the API reference with Doxygen (a warning fails the run),
 #   3. runs the libFuzzer targets for a bounded time (clang),
 #   4. rebuilds the tests with ASan+UBSan (leaks included) and runs them,
 #   5. builds the multi-threaded tests (threads, engine, Redis) with TSan and runs them.
@@ -19,12 +20,20 @@ cmake -S . -B build/ci -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLEANLIST_WE
 cmake --build build/ci -j "$jobs"
 ctest --test-dir build/ci --output-on-failure --timeout 900
 
-step "install + find_package consumer"
+step "install + find_package and pkg-config consumers"
 rm -rf build/install
 cmake --install build/ci --prefix "$PWD/build/install" >/dev/null
 cmake -S tests/package -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install" >/dev/null
 cmake --build build/consumer -j "$jobs"
 build/consumer/consumer
+# The same program built with nothing but pkg-config's flags (and Asio in its default mode).
+pc_dir=$(dirname "$(find build/install -name cleanlist.pc | head -1)")
+# shellcheck disable=SC2046
+c++ -o build/consumer/consumer_pkgconfig tests/package/consumer.cpp $(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs cleanlist)
+build/consumer/consumer_pkgconfig
+
+step "API reference (Doxygen, warnings fail)"
+cmake --build build/ci --target docs
 
 if [ "${CLEANLIST_SKIP_FUZZ:-0}" != 1 ]; then
   step "fuzz targets"

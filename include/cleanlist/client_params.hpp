@@ -3,6 +3,7 @@
 #include <cleanlist/poll.hpp>
 #include <cleanlist/rate_limit.hpp>
 #include <cleanlist/retry.hpp>
+#include <cleanlist/version.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -61,7 +62,7 @@ struct client_params {
   /// answer (for a non-idempotent POST: outcome_unknown). Zero: never reuse a connection.
   std::chrono::milliseconds idle_timeout{20000};
   tls_params tls;
-  std::string user_agent = "cleanlist-cpp/0.1";
+  std::string user_agent = "cleanlist-cpp/" CLEANLIST_VERSION_STRING;
 
   std::uint32_t max_header_bytes = 16 * 1024;       ///< response header limit
   std::uint64_t max_body_bytes = 16 * 1024 * 1024;  ///< response body limit

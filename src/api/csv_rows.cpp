@@ -35,19 +35,23 @@ std::string csv_field(std::string_view v) {
   return out;
 }
 
-std::vector<std::string> csv_chunks(const std::vector<const enrich_person_request*>& rows, std::size_t max_bytes) {
+std::vector<std::string> csv_chunks(const std::vector<const enrich_person_request*>& rows, std::size_t max_bytes,
+                                    std::size_t max_rows) {
   std::vector<std::string> chunks;
   std::string cur;
+  std::size_t in_cur = 0;
   for (const auto* c : rows) {
     std::string line = csv_field(or_empty(c->first_name)) + ',' + csv_field(or_empty(c->last_name)) + ',' +
                        csv_field(or_empty(c->email)) + ',' + csv_field(or_empty(c->linkedin_url)) + ',' +
                        csv_field(or_empty(c->company_name)) + ',' + csv_field(or_empty(c->domain)) + '\n';
-    if (!cur.empty() && cur.size() + line.size() > max_bytes) {
+    if (!cur.empty() && (cur.size() + line.size() > max_bytes || in_cur >= max_rows)) {
       chunks.push_back(std::move(cur));
       cur.clear();
+      in_cur = 0;
     }
     if (cur.empty()) cur = header;
     cur += line;
+    ++in_cur;
   }
   if (!cur.empty()) chunks.push_back(std::move(cur));
   return chunks;

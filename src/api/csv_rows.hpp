@@ -12,6 +12,8 @@ namespace cleanlist::api {
 
 /// CSV import cap of the API (raw bytes per request).
 inline constexpr std::size_t max_csv_bytes = 150000;  // "150 KB", the safe reading
+/// Rows one import takes: the server skips the rest as `row_cap_exceeded`.
+inline constexpr std::size_t max_csv_rows = 1000;
 
 /// True when the contact can be imported by CSV (email, linkedin_url, or names + company/domain).
 bool csv_eligible(const enrich_person_request& c);
@@ -19,9 +21,11 @@ bool csv_eligible(const enrich_person_request& c);
 /// The column_mapping that goes with csv_chunks (canonical field -> header).
 std::map<std::string, std::string> csv_column_mapping();
 
-/// Splits the contacts into CSV documents (header + rows), each at most max_bytes (RFC 4180 quoting).
-/// A single row larger than max_bytes still gets a chunk of its own (the server will refuse it).
-std::vector<std::string> csv_chunks(const std::vector<const enrich_person_request*>& rows, std::size_t max_bytes);
+/// Splits the contacts into CSV documents (header + rows), each at most max_bytes (RFC 4180
+/// quoting) and max_rows rows. A single row larger than max_bytes still gets a chunk of its own
+/// (the server will refuse it).
+std::vector<std::string> csv_chunks(const std::vector<const enrich_person_request*>& rows, std::size_t max_bytes,
+                                    std::size_t max_rows = max_csv_rows);
 
 /// Quotes one CSV field when needed.
 std::string csv_field(std::string_view v);

@@ -1,6 +1,6 @@
 // async_enrich_many: any number of contacts, bounded concurrency, results in input order.
 // Two paths: person by person (POST + wait per contact, `max_concurrency` in flight) or bulk
-// (one list, CSV import in ≤150 KB chunks, one quote, one bulk run, one workflow, read back).
+// (one list, CSV import in chunks of ≤150 KB and ≤1000 rows, one quote, one bulk run, one workflow, read back).
 #include "api/client_impl.hpp"
 #include "api/csv_rows.hpp"
 

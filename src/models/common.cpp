@@ -43,32 +43,63 @@ bool is_known_status(std::string_view status) noexcept {
          status == "processing";
 }
 
-std::string base64_encode(std::string_view data) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+std::string base64_encode(std::string_view in, bool url) {
+  static constexpr char std_tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr char url_tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const char* tab = url ? url_tab : std_tab;
   std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
+  out.reserve((in.size() + 2) / 3 * 4);
   std::size_t i = 0;
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned>(static_cast<unsigned char>(data[k])); };
-  for (; i + 3 <= data.size(); i += 3) {
-    const unsigned n = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
-    out.push_back(alphabet[(n >> 18) & 63]);
-    out.push_back(alphabet[(n >> 12) & 63]);
-    out.push_back(alphabet[(n >> 6) & 63]);
-    out.push_back(alphabet[n & 63]);
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
+    out += tab[(v >> 18) & 63];
+    out += tab[(v >> 12) & 63];
+    out += tab[(v >> 6) & 63];
+    out += tab[v & 63];
   }
-  const std::size_t rest = data.size() - i;
-  if (rest == 1) {
-    const unsigned n = byte(i) << 16;
-    out.push_back(alphabet[(n >> 18) & 63]);
-    out.push_back(alphabet[(n >> 12) & 63]);
-    out.append("==");
-  } else if (rest == 2) {
-    const unsigned n = (byte(i) << 16) | (byte(i + 1) << 8);
-    out.push_back(alphabet[(n >> 18) & 63]);
-    out.push_back(alphabet[(n >> 12) & 63]);
-    out.push_back(alphabet[(n >> 6) & 63]);
-    out.push_back('=');
+  if (i + 1 == in.size()) {
+    unsigned v = (unsigned char)in[i] << 16;
+    out += tab[(v >> 18) & 63];
+    out += tab[(v >> 12) & 63];
+    if (!url) out += "==";
+  } else if (i + 2 == in.size()) {
+    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8;
+    out += tab[(v >> 18) & 63];
+    out += tab[(v >> 12) & 63];
+    out += tab[(v >> 6) & 63];
+    if (!url) out += '=';
   }
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view in) {
+  auto val = [](char ch) -> int {
+    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+    if (ch == '+' || ch == '-') return 62;
+    if (ch == '/' || ch == '_') return 63;
+    return -1;
+  };
+  std::string out;
+  out.reserve(in.size() / 4 * 3);
+  unsigned acc = 0;
+  int bits = 0;
+  std::size_t pad = 0;
+  for (char ch : in) {
+    if (ch == '\n' || ch == '\r' || ch == ' ' || ch == '\t') continue;
+    if (ch == '=') { ++pad; continue; }
+    if (pad) return std::nullopt; // data after padding
+    int v = val(ch);
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  if (bits >= 6 || pad > 2) return std::nullopt;
   return out;
 }
 

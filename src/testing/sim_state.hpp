@@ -2,6 +2,7 @@
 // The simulator's state machine, without any networking: a request (method, target, the
 // Authorization header, body) goes in, a response (status, JSON body, headers) comes out.
 // All state is guarded by one mutex; the hot path (status poll) takes it once.
+#include <cleanlist/models/common.hpp>
 #include <cleanlist/testing/simulator.hpp>
 
 #include <boost/json.hpp>
@@ -312,8 +313,8 @@ private:
 // ---- small utilities shared with the server and tests ----
 std::uint64_t splitmix64(std::uint64_t x) noexcept;
 std::uint64_t hash_str(std::uint64_t seed, std::string_view s) noexcept;
-std::string base64_encode(std::string_view in, bool url = false);
-std::optional<std::string> base64_decode(std::string_view in); ///< accepts std and url alphabets
+using cleanlist::base64_decode;  // include/cleanlist/models/common.hpp: the tree's one base64
+using cleanlist::base64_encode;
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 
 } // namespace cleanlist::testing::detail

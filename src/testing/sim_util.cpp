@@ -72,66 +72,6 @@ std::uint64_t hash_str(std::uint64_t seed, std::string_view s) noexcept {
   return splitmix64(h);
 }
 
-std::string base64_encode(std::string_view in, bool url) {
-  static constexpr char std_tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  static constexpr char url_tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  const char* tab = url ? url_tab : std_tab;
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
-    out += tab[(v >> 18) & 63];
-    out += tab[(v >> 12) & 63];
-    out += tab[(v >> 6) & 63];
-    out += tab[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    unsigned v = (unsigned char)in[i] << 16;
-    out += tab[(v >> 18) & 63];
-    out += tab[(v >> 12) & 63];
-    if (!url) out += "==";
-  } else if (i + 2 == in.size()) {
-    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8;
-    out += tab[(v >> 18) & 63];
-    out += tab[(v >> 12) & 63];
-    out += tab[(v >> 6) & 63];
-    if (!url) out += '=';
-  }
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view in) {
-  auto val = [](char ch) -> int {
-    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-    if (ch == '+' || ch == '-') return 62;
-    if (ch == '/' || ch == '_') return 63;
-    return -1;
-  };
-  std::string out;
-  out.reserve(in.size() / 4 * 3);
-  unsigned acc = 0;
-  int bits = 0;
-  std::size_t pad = 0;
-  for (char ch : in) {
-    if (ch == '\n' || ch == '\r' || ch == ' ' || ch == '\t') continue;
-    if (ch == '=') { ++pad; continue; }
-    if (pad) return std::nullopt; // data after padding
-    int v = val(ch);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  if (bits >= 6 || pad > 2) return std::nullopt;
-  return out;
-}
-
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

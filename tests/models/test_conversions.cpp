@@ -52,6 +52,19 @@ TEST_CASE("base64_encode: RFC 4648 test vectors and binary bytes") {
   CHECK(base64_encode("\xEF\xBB\xBFname\n") == "77u/bmFtZQo=");
 }
 
+TEST_CASE("base64: the URL alphabet without padding, and decoding both alphabets back") {
+  CHECK(base64_encode(std::string("\xFF\xFE\x00\x80", 4), true) == "__4AgA");
+  CHECK(base64_encode("f", true) == "Zg");
+  for (std::string s : {std::string(""), std::string("f"), std::string("fo"), std::string("foo"), std::string("\xFB\xFF\x00", 3)}) {
+    CHECK(base64_decode(base64_encode(s)) == s);
+    CHECK(base64_decode(base64_encode(s, true)) == s);
+  }
+  CHECK(base64_decode("Zm9v\nYmFy") == std::string("foobar"));  // line breaks ignored
+  CHECK_FALSE(base64_decode("Zm9v!").has_value());              // not base64
+  CHECK_FALSE(base64_decode("Zg==Zg").has_value());             // data after padding
+  CHECK_FALSE(base64_decode("Z").has_value());                  // a lone sextet
+}
+
 // ---------------------------------------------------------------- request bodies
 
 TEST_CASE("request bodies: absent optionals omitted, path/query parameters not in the body") {

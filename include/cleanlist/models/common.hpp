@@ -64,7 +64,10 @@ bool is_terminal_status(std::string_view status) noexcept;
 /// processing. Any other status is reported when a wait meets it (it keeps being polled).
 bool is_known_status(std::string_view status) noexcept;
 
-/// Plain RFC 4648 base64 (standard alphabet, '=' padding, no line breaks).
-std::string base64_encode(std::string_view data);
+/// RFC 4648 base64: the standard alphabet with '=' padding, or (url_safe) the URL alphabet
+/// without padding (as in JWTs); no line breaks. The tree's one base64.
+std::string base64_encode(std::string_view data, bool url_safe = false);
+/// Decodes either alphabet, padded or not (ASCII whitespace ignored); nullopt if malformed.
+std::optional<std::string> base64_decode(std::string_view text);
 
 } // namespace cleanlist

@@ -47,11 +47,13 @@ private:
 
 } // namespace cleanlist::testing
 
+namespace boost::asio {
+/// A pending manual-clock timer is re-checked at once: whether it is due depends on now(), not on real time.
 template <>
-struct boost::asio::wait_traits<cleanlist::testing::manual_clock> {
+struct wait_traits<cleanlist::testing::manual_clock> {
   using duration = cleanlist::testing::manual_clock::duration;
   using time_point = cleanlist::testing::manual_clock::time_point;
-  // A pending timer is re-checked at once: whether it is due depends on now(), not on real time.
   static duration to_wait_duration(const duration&) { return duration::zero(); }
   static duration to_wait_duration(const time_point&) { return duration::zero(); }
 };
+} // namespace boost::asio
