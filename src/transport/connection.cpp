@@ -120,7 +120,6 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context
   if (!is_ip) {
     asio::ip::tcp::resolver resolver(ex_);
     auto [rec, r] = co_await resolver.async_resolve(url.host, std::to_string(url.port), cc.token());
-    cc.op_done();
     if (rec || cc.attempt_expired) co_return phase_error(rec ? rec : asio::error::operation_aborted, cc);
     results = std::move(r);
   }
@@ -150,7 +149,6 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context
   } else {
     std::tie(cec, std::ignore) = co_await asio::async_connect(lowest(), results, cc.token());
   }
-  cc.op_done();
   if (cec) {
     close();
     co_return phase_error(cec, cc);
@@ -162,7 +160,6 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context
   }
   if (tls_) {
     auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, cc.token());
-    cc.op_done();
     if (hec) {
       close();
       co_return phase_error(hec, cc);
@@ -180,7 +177,6 @@ asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, const 
   const auto out = asio::buffer(request);
   if (tls_) std::tie(wec, std::ignore) = co_await asio::async_write(*tls_, out, cc.token());
   else std::tie(wec, std::ignore) = co_await asio::async_write(*plain_, out, cc.token());
-  cc.op_done();
   if (wec) {
     // The request was not fully handed to the kernel, so the server cannot have a complete request.
     close();
@@ -208,7 +204,6 @@ asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, const 
   error_code rec;
   if (tls_) std::tie(rec, std::ignore) = co_await http::async_read(*tls_, buffer_, parser, cc.token());
   else std::tie(rec, std::ignore) = co_await http::async_read(*plain_, buffer_, parser, cc.token());
-  cc.op_done();
   if (rec) {
     close();
     r.ec = phase_error(rec, cc);

@@ -30,7 +30,6 @@ asio::awaitable<pool::lease> pool::acquire(const endpoint& ep, call_context& cc)
       co_return lease{{}, std::move(c)};
     }
     co_await wakeup_.async_wait(cc.token());  // woken by release()/connect failure, or cancelled
-    cc.op_done();
   }
 }
 
