@@ -108,7 +108,7 @@ private:
 
 } // namespace
 
-asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context& cc) {
+asio::awaitable<error_code> connection::connect(const endpoint& ep, resolve_cache& dns, call_context& cc) {
   const auto& url = ep.url;
   attempt_phase phase(cc, ep.connect_timeout);
 
@@ -116,11 +116,13 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context
   error_code aec;
   const auto literal = asio::ip::make_address(url.host, aec);
   const bool is_ip = !aec;
-  asio::ip::tcp::resolver::results_type results;
+  resolve_cache::endpoints results;
   if (!is_ip) {
-    asio::ip::tcp::resolver resolver(ex_);
-    auto [rec, r] = co_await resolver.async_resolve(url.host, std::to_string(url.port), cc.token());
-    if (rec || cc.attempt_expired) co_return phase_error(rec ? rec : asio::error::operation_aborted, cc);
+    // Not Asio's async_resolve directly: it cannot be cancelled per operation, so a slow
+    // resolver would outlast this phase's deadline. The cache's wait ends at our stop.
+    auto [rec, r] = co_await dns.resolve(url.host, url.port, cc);
+    if (rec || cc.attempt_expired || cc.stopped())
+      co_return phase_error(rec ? rec : asio::error::operation_aborted, cc);
     results = std::move(r);
   }
 

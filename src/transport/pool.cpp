@@ -30,9 +30,11 @@ struct pool::waiter {
 };
 
 pool::pool(asio::any_io_executor strand, asio::any_io_executor io_ex, std::size_t max_connections,
-           std::chrono::milliseconds idle_timeout)
+           std::chrono::milliseconds idle_timeout, std::shared_ptr<resolve_cache> dns)
     : ex_(std::move(strand)), io_ex_(std::move(io_ex)), max_(max_connections == 0 ? 1 : max_connections),
-      idle_timeout_(idle_timeout) {}
+      idle_timeout_(idle_timeout),
+      dns_(dns ? std::move(dns)
+               : std::make_shared<resolve_cache>(ex_, system_resolver(io_ex_), std::chrono::seconds(30))) {}
 
 pool::~pool() {
   // Waiters' frames hold the pool's owner alive, so none should be left; never point at a dead pool.
@@ -73,7 +75,7 @@ asio::awaitable<pool::lease> pool::connect_new(const endpoint& ep, call_context&
   // The caller holds a slot (counted in total_).
   ++created_;
   auto c = std::make_unique<connection>(io_ex_);
-  auto ec = co_await c->connect(ep, cc);
+  auto ec = co_await c->connect(ep, *dns_, cc);
   if (ec) {
     free_slot();
     co_return lease{ec, nullptr};

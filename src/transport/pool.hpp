@@ -20,8 +20,9 @@ namespace cleanlist::transport {
 class pool {
 public:
   /// `strand`: where the pool lives; `io_ex`: what its sockets are bound to (see connection).
+  /// `dns`: the transport's resolution cache; null: a cache of its own over the system resolver.
   pool(asio::any_io_executor strand, asio::any_io_executor io_ex, std::size_t max_connections,
-       std::chrono::milliseconds idle_timeout = std::chrono::seconds(20));
+       std::chrono::milliseconds idle_timeout = std::chrono::seconds(20), std::shared_ptr<resolve_cache> dns = nullptr);
   ~pool();
   pool(const pool&) = delete;
   pool& operator=(const pool&) = delete;
@@ -72,6 +73,7 @@ private:
   asio::any_io_executor io_ex_;
   std::size_t max_;
   std::chrono::milliseconds idle_timeout_;
+  std::shared_ptr<resolve_cache> dns_;
   std::atomic<std::size_t> total_{0};  // written on the strand, read by stats from any thread
   std::atomic<std::uint64_t> created_{0};  // read by stats() from any thread
   bool shut_ = false;
