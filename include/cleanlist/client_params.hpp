@@ -73,7 +73,9 @@ struct client_params {
   std::shared_ptr<org_budget> shared_org_budget;
 
   /// Connection pool + TLS context shared with other clients (see transport.hpp); null = own.
-  /// When set, tls and max_connections come from the transport.
+  /// When set, tls, max_connections and idle_timeout come from the transport, and so does name resolution
+  /// (transport_params::resolver, a customization point for service discovery and tests, and
+  /// resolve_ttl). A client's own transport uses the system resolver with a 30 s cache.
   std::shared_ptr<class http_transport> shared_transport;
 
   log_function logger;  ///< optional

@@ -5,16 +5,49 @@
 #include <cleanlist/client_params.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
 
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace cleanlist {
+
+/// The answer to a host name resolution: the addresses to try in order, or an error.
+using resolve_handler = std::function<void(boost::system::error_code, std::vector<boost::asio::ip::tcp::endpoint>)>;
+
+/// Host name resolution, a customization point: service discovery (a name resolved by
+/// something other than DNS), a fixed address list, or a test's resolver that answers late.
+///
+/// Called on the transport's strand with the base URL's host and port. It must not block:
+/// start the resolution and return; call `done` exactly once, from any thread, while the
+/// io_context still exists (the answer is posted to the strand). An IP-literal host is never
+/// passed to it.
+///
+/// A call does not wait for the resolver beyond its own deadlines: a call stopped while its
+/// resolution runs (connect_timeout, overall_timeout, cancellation) ends at once, and the late
+/// answer still fills the transport's cache. Resolutions of the same host:port are coalesced:
+/// while one runs, other calls wait for it instead of starting another.
+using resolver_function =
+    std::function<void(const std::string& host, std::uint16_t port, resolve_handler done)>;
 
 struct transport_params {
   std::string base_url = "https://api.cleanlist.ai/api/v1/public";  ///< scheme, host and port are what matter
   tls_params tls;
   std::size_t max_connections = 16;
   std::chrono::milliseconds idle_timeout{20000};  ///< see client_params::idle_timeout
+  /// Null: the system resolver (getaddrinfo, run on Asio's resolver thread, never on the
+  /// threads running the io_context).
+  resolver_function resolver;
+  /// How long a successful resolution is reused (per host:port, one cache per transport).
+  /// getaddrinfo reports no TTL, so this is a fixed time: 30 s follows DNS changes (a
+  /// failover) within half a minute while sparing a lookup per new connection. Zero: every
+  /// new connection resolves (concurrent ones still share one resolution). Errors are not
+  /// cached. Connections already open are not affected.
+  std::chrono::milliseconds resolve_ttl{30000};
 };
 
 class http_transport {

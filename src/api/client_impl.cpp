@@ -256,7 +256,6 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
       } else {  // over budget, paused by the server, or others queued first
         const auto t0 = std::chrono::steady_clock::now();
         auto [lec] = co_await limiter_.async_acquire(&at, cc.token());
-        cc.op_done();
         stats_.limiter_wait_ns +=
             std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
         if (!lec) grant = at;
@@ -355,7 +354,6 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
     log(log_level::info, "retrying " + std::string(verb_text(spec.verb)) + " after " + d.to_string());
     asio::steady_timer pause(strand_, decision.delay);
     co_await pause.async_wait(cc.token());  // an error here is a stop, checked below
-    cc.op_done();
     if (cc.stopped()) co_return stopped_result(*this, cc, d, maybe_processed && !spec.idempotent);
   }
 }

@@ -224,7 +224,7 @@ struct call_scope {
 };
 
 template <class T>
-asio::awaitable<void> run_call(std::shared_ptr<client::impl> self, api::request_spec spec, op_done_ptr<T> done,
+asio::awaitable<void> run_call(std::shared_ptr<client::impl> self, api::request_spec spec, completion_ptr<T> done,
                                std::shared_ptr<stop_link> stop) {
   std::unique_ptr<T> value;
   diagnostics d;
@@ -269,7 +269,7 @@ template <class T>
 void client::impl::call(api::request_spec spec, diagnostics* d, detail::handler<T> h) {
   auto invalid = std::move(spec.invalid);
   launch<T>(std::move(invalid), d, std::move(h),
-            [spec = std::move(spec)](std::shared_ptr<impl> self, op_done_ptr<T> done, std::shared_ptr<stop_link> stop) mutable {
+            [spec = std::move(spec)](std::shared_ptr<impl> self, completion_ptr<T> done, std::shared_ptr<stop_link> stop) mutable {
               return run_call<T>(std::move(self), std::move(spec), std::move(done), std::move(stop));
             });
 }

@@ -60,7 +60,7 @@ bool has_next(const std::optional<std::string>& c) { return c && !c->empty(); }
 // `next` sets the cursor on the request.
 template <class Item, class Page, class Req, class Build, class Items>
 asio::awaitable<void> walk_pages(std::shared_ptr<client::impl> self, Req req, Build build, Items items,
-                                 op_done_ptr<std::vector<Item>> done, std::shared_ptr<stop_link> stop) {
+                                 completion_ptr<std::vector<Item>> done, std::shared_ptr<stop_link> stop) {
   std::vector<Item> all;
   diagnostics d;
   error_code ec;
@@ -96,7 +96,7 @@ void start_walk(client::impl& self, Req req, Build build, Items items, diagnosti
   // Each page's request is validated as it is built (a bad cursor from the server included).
   self.launch<std::vector<Item>>({}, d, std::move(h),
                                  [req = std::move(req), build, items](std::shared_ptr<client::impl> s,
-                                                                      op_done_ptr<std::vector<Item>> done,
+                                                                      completion_ptr<std::vector<Item>> done,
                                                                       std::shared_ptr<stop_link> stop) mutable {
                                    return walk_pages<Item, Page>(std::move(s), std::move(req), build, items,
                                                                  std::move(done), std::move(stop));

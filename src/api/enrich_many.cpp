@@ -110,7 +110,6 @@ asio::awaitable<void> person_worker(std::shared_ptr<client::impl> self, std::sha
     res.credits_reserved = started.credits_reserved;
     if (cc->stopped()) break;  // stopped between the POST and the wait: the item keeps its workflow id
     auto [wec, ws] = co_await self->async_wait(started.workflow_id, st->opts.poll, no_progress, &d, cc->token());
-    cc->op_done();
     if ((ec = wec)) {
       if (!cc->stopped()) fail_item(*st, i, ec, d.problem.empty() ? ec.message() : d.problem);
       continue;
@@ -218,7 +217,6 @@ asio::awaitable<bulk_failure> finish_bulk(std::shared_ptr<client::impl> self, st
   diagnostics d;
   if (cc.stopped()) co_return bulk_failure{stop_error_of(cc), "stopped after the run was dispatched"};
   auto [wec, ws] = co_await self->async_wait(workflow_id, st->opts.poll, no_progress, &d, cc.token());
-  cc.op_done();
   if (wec) co_return bulk_failure{wec, d.problem.empty() ? wec.message() : d.problem};
 
   std::vector<lead_row> leads;
@@ -260,7 +258,7 @@ asio::awaitable<bulk_failure> finish_bulk(std::shared_ptr<client::impl> self, st
 }
 
 asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::shared_ptr<batch_state> st,
-                                      op_done_ptr<std::vector<enrich_item_result>> done, std::shared_ptr<stop_link> stop) {
+                                      completion_ptr<std::vector<enrich_item_result>> done, std::shared_ptr<stop_link> stop) {
   diagnostics d;
   {
     call_scope scope(*self, std::move(stop), st->opts.deadline);
@@ -318,7 +316,6 @@ asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::s
         asio::co_spawn(self->strand(), person_worker(self, st, wcc, all_done), asio::detached);
       }
       co_await all_done->async_wait(cc.token());
-      cc.op_done();
       if (st->workers > 0) {  // the batch was cancelled or timed out: stop the workers, then join them
         for (auto& w : st->worker_ccs) {
           w->timed_out = cc.timed_out;
@@ -375,7 +372,7 @@ void client::start_enrich_many(const std::shared_ptr<impl>& impl_, std::vector<e
   st->opts = std::move(opts);
   impl_->launch<std::vector<enrich_item_result>>(
       std::move(bad), d, std::move(h),
-      [st = std::move(st)](std::shared_ptr<impl> self, op_done_ptr<std::vector<enrich_item_result>> done,
+      [st = std::move(st)](std::shared_ptr<impl> self, completion_ptr<std::vector<enrich_item_result>> done,
                            std::shared_ptr<stop_link> stop) mutable {
         return enrich_many_run(std::move(self), std::move(st), std::move(done), std::move(stop));
       });

@@ -85,6 +85,6 @@ private:
 };
 
 template <class T>
-using op_done_ptr = std::shared_ptr<op_completion<T>>;
+using completion_ptr = std::shared_ptr<op_completion<T>>;
 
 } // namespace cleanlist

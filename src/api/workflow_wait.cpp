@@ -11,7 +11,7 @@ void client::start_wait_for_workflow(const std::shared_ptr<impl>& impl_, std::st
   if (bad.empty()) bad = validate(pp);
   impl_->launch<workflow_status_response>(
       std::move(bad), d, std::move(h),
-      [id = std::move(id), pp, f = std::move(f)](std::shared_ptr<impl> self, op_done_ptr<workflow_status_response> done,
+      [id = std::move(id), pp, f = std::move(f)](std::shared_ptr<impl> self, completion_ptr<workflow_status_response> done,
                                                  std::shared_ptr<stop_link> stop) mutable {
         // The poll driver completes the handler itself (one record per wait, no coroutine).
         auto* diag = done->user_diag();

@@ -1,18 +1,101 @@
 #pragma once
 // Per-call cancellation plumbing: the user's cancellation slot, the overall deadline and the
 // current attempt's deadline all end up emitting `signal`, which is bound to whichever inner
-// operation is pending. Deadlines are checked by a deadline_watch (one timer per transport,
+// operation is pending. Deadlines are checked by a deadline watch (one timer per transport,
 // not one per request).
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associator.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
+#include <type_traits>
+#include <utility>
 
 namespace cleanlist::transport {
 
-class deadline_watch;
+class deadline_watch_base;
+
+/// Completion token adapter: the handler it makes clears `slot` when the operation completes,
+/// before the inner handler runs (for use_awaitable: before the coroutine resumes). An Asio
+/// operation leaves its cancellation handler in the slot when it completes, and that handler
+/// points into the operation's I/O object: a later emission (a deadline noticed between two
+/// operations, a user's cancel) would reach an object that may be gone. Clearing at
+/// completion only destroys that handler, which is safe: the operation no longer needs it.
+/// Done by the token so that no call site can forget it (it used to be a manual op_done()).
+template <class Inner>
+struct clear_slot_t {
+  boost::asio::cancellation_slot slot;
+  Inner inner;
+};
+
+template <class Handler>
+class clear_slot_handler {
+public:
+  template <class H>
+  clear_slot_handler(boost::asio::cancellation_slot slot, H&& h) : slot_(slot), handler_(std::forward<H>(h)) {}
+
+  template <class... Args>
+  void operator()(Args&&... args) {
+    slot_.clear();
+    std::move(handler_)(std::forward<Args>(args)...);
+  }
+
+  const Handler& get() const noexcept { return handler_; }
+
+private:
+  boost::asio::cancellation_slot slot_;
+  Handler handler_;
+};
+
+} // namespace cleanlist::transport
+
+namespace boost::asio {
+
+template <class Inner, class... Signatures>
+struct async_result<cleanlist::transport::clear_slot_t<Inner>, Signatures...> : async_result<Inner, Signatures...> {
+  using base_async_result = async_result<Inner, Signatures...>;
+
+  template <class Initiation>
+  struct init_wrapper {
+    cancellation_slot slot;
+    Initiation initiation;
+
+    template <class Handler, class... Args>
+    void operator()(Handler&& handler, Args&&... args) {
+      std::move(initiation)(
+          cleanlist::transport::clear_slot_handler<std::decay_t<Handler>>(slot, std::forward<Handler>(handler)),
+          std::forward<Args>(args)...);
+    }
+  };
+
+  template <class Initiation, class RawCompletionToken, class... Args>
+  static auto initiate(Initiation&& initiation, RawCompletionToken&& token, Args&&... args) {
+    return base_async_result::initiate(
+        init_wrapper<std::decay_t<Initiation>>{token.slot, std::forward<Initiation>(initiation)},
+        std::forward<RawCompletionToken>(token).inner, std::forward<Args>(args)...);
+  }
+};
+
+// The wrapper has the inner handler's executor, allocator (and everything else associated).
+template <template <typename, typename> class Associator, class Handler, class DefaultCandidate>
+struct associator<Associator, cleanlist::transport::clear_slot_handler<Handler>, DefaultCandidate>
+    : Associator<Handler, DefaultCandidate> {
+  static typename Associator<Handler, DefaultCandidate>::type get(
+      const cleanlist::transport::clear_slot_handler<Handler>& h) noexcept {
+    return Associator<Handler, DefaultCandidate>::get(h.get());
+  }
+  static auto get(const cleanlist::transport::clear_slot_handler<Handler>& h, const DefaultCandidate& c) noexcept
+      -> decltype(Associator<Handler, DefaultCandidate>::get(h.get(), c)) {
+    return Associator<Handler, DefaultCandidate>::get(h.get(), c);
+  }
+};
+
+} // namespace boost::asio
+
+namespace cleanlist::transport {
 
 struct call_context {
   using clock = std::chrono::steady_clock;
@@ -33,30 +116,31 @@ struct call_context {
   void stop(boost::asio::cancellation_type t = boost::asio::cancellation_type::terminal) { signal.emit(t); }
 
   /// now + d, saturating (a limit of milliseconds::max() means no deadline, not an overflow).
-  static clock::time_point after(std::chrono::milliseconds d) {
-    const auto now = clock::now();
+  /// `now` comes from the caller's clock (any clock whose time_point is steady_clock's, such
+  /// as testing::manual_clock), so deadlines can be computed on a test clock.
+  static clock::time_point after(clock::time_point now, std::chrono::milliseconds d) {
     if (d <= std::chrono::milliseconds::zero()) return now;
     if (d >= std::chrono::duration_cast<std::chrono::milliseconds>(clock::time_point::max() - now))
       return clock::time_point::max();
     return now + d;
   }
+  /// after() from steady_clock's now.
+  static clock::time_point after(std::chrono::milliseconds d) { return after(clock::now(), d); }
 
   /// Starts an attempt phase (connect, request) that must end by now + limit.
-  void begin_attempt(std::chrono::milliseconds limit) {
+  void begin_attempt(std::chrono::milliseconds limit, clock::time_point now = clock::now()) {
     attempt_expired = false;
-    attempt_deadline = after(limit);
+    attempt_deadline = after(now, limit);
   }
   void end_attempt() noexcept { attempt_deadline = clock::time_point::max(); }
 
-  /// Call right after every awaited operation that used token(): an Asio operation leaves
-  /// its cancellation handler in the slot when it completes, and a later emission (a deadline
-  /// noticed between two operations) would reach an operation, or an I/O object, that is gone.
-  void op_done() noexcept { signal.slot().clear(); }
-
-  /// Completion token for an inner awaited operation: cancellable by this call, errors as
-  /// tuple. Follow the co_await with op_done().
+  /// Completion token for an inner awaited operation: cancellable by this call, errors as a
+  /// tuple. The slot is cleared when the operation completes (clear_slot_t), so a later
+  /// emission never reaches a finished operation.
   auto token() {
-    return boost::asio::bind_cancellation_slot(signal.slot(), boost::asio::as_tuple(boost::asio::use_awaitable));
+    using inner_token = boost::asio::as_tuple_t<boost::asio::use_awaitable_t<>>;
+    return boost::asio::bind_cancellation_slot(
+        signal.slot(), clear_slot_t<inner_token>{signal.slot(), boost::asio::as_tuple(boost::asio::use_awaitable)});
   }
 
   // Honest cancellation types (Asio's contract: `total` = nothing happened, `partial` = a
@@ -78,8 +162,8 @@ struct call_context {
     return (t & allowed) != boost::asio::cancellation_type::none;
   }
 
-  // deadline_watch's intrusive list (a call is watched while one of its operations runs).
-  deadline_watch* watch = nullptr;
+  // The deadline watch's intrusive list (a call is watched while one of its operations runs).
+  deadline_watch_base* watch = nullptr;
   call_context* prev = nullptr;
   call_context* next = nullptr;
 };

@@ -108,7 +108,7 @@ private:
 
 } // namespace
 
-asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context& cc) {
+asio::awaitable<error_code> connection::connect(const endpoint& ep, resolve_cache& dns, call_context& cc) {
   const auto& url = ep.url;
   attempt_phase phase(cc, ep.connect_timeout);
 
@@ -116,12 +116,13 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context
   error_code aec;
   const auto literal = asio::ip::make_address(url.host, aec);
   const bool is_ip = !aec;
-  asio::ip::tcp::resolver::results_type results;
+  resolve_cache::endpoints results;
   if (!is_ip) {
-    asio::ip::tcp::resolver resolver(ex_);
-    auto [rec, r] = co_await resolver.async_resolve(url.host, std::to_string(url.port), cc.token());
-    cc.op_done();
-    if (rec || cc.attempt_expired) co_return phase_error(rec ? rec : asio::error::operation_aborted, cc);
+    // Not Asio's async_resolve directly: it cannot be cancelled per operation, so a slow
+    // resolver would outlast this phase's deadline. The cache's wait ends at our stop.
+    auto [rec, r] = co_await dns.resolve(url.host, url.port, cc);
+    if (rec || cc.attempt_expired || cc.stopped())
+      co_return phase_error(rec ? rec : asio::error::operation_aborted, cc);
     results = std::move(r);
   }
 
@@ -150,7 +151,6 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context
   } else {
     std::tie(cec, std::ignore) = co_await asio::async_connect(lowest(), results, cc.token());
   }
-  cc.op_done();
   if (cec) {
     close();
     co_return phase_error(cec, cc);
@@ -162,7 +162,6 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, call_context
   }
   if (tls_) {
     auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, cc.token());
-    cc.op_done();
     if (hec) {
       close();
       co_return phase_error(hec, cc);
@@ -180,7 +179,6 @@ asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, const 
   const auto out = asio::buffer(request);
   if (tls_) std::tie(wec, std::ignore) = co_await asio::async_write(*tls_, out, cc.token());
   else std::tie(wec, std::ignore) = co_await asio::async_write(*plain_, out, cc.token());
-  cc.op_done();
   if (wec) {
     // The request was not fully handed to the kernel, so the server cannot have a complete request.
     close();
@@ -208,7 +206,6 @@ asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, const 
   error_code rec;
   if (tls_) std::tie(rec, std::ignore) = co_await http::async_read(*tls_, buffer_, parser, cc.token());
   else std::tie(rec, std::ignore) = co_await http::async_read(*plain_, buffer_, parser, cc.token());
-  cc.op_done();
   if (rec) {
     close();
     r.ec = phase_error(rec, cc);

@@ -4,6 +4,7 @@
 // deadline_watch, which cancels the pending operation; the connection is then closed.
 #include "protocol/url.hpp"
 #include "transport/call_context.hpp"
+#include "transport/resolver.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -52,8 +53,9 @@ public:
   explicit connection(asio::any_io_executor io_ex) : ex_(std::move(io_ex)) {}
   ~connection();
 
-  /// Resolves, connects and (for TLS) handshakes with SNI and host name verification.
-  asio::awaitable<boost::system::error_code> connect(const endpoint& ep, call_context& cc);
+  /// Resolves (through the transport's cache, see resolver.hpp), connects and (for TLS)
+  /// handshakes with SNI and host name verification.
+  asio::awaitable<boost::system::error_code> connect(const endpoint& ep, resolve_cache& dns, call_context& cc);
 
   /// Writes the request (already serialized: request line, header fields, blank line, body;
   /// one buffer, so one send per request) and reads the response with the endpoint's limits

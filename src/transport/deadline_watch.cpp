@@ -4,9 +4,7 @@
 
 namespace cleanlist::transport {
 
-deadline_watch::deadline_watch(boost::asio::any_io_executor strand) : timer_(std::move(strand)) {}
-
-void deadline_watch::add(call_context& cc, std::chrono::milliseconds shortest_timeout) {
+void deadline_watch_base::add(call_context& cc, std::chrono::milliseconds shortest_timeout) {
   using std::chrono::milliseconds;
   tick_ = std::min(tick_, std::clamp(shortest_timeout / 20, milliseconds(1), milliseconds(100)));
   cc.watch = this;
@@ -18,7 +16,7 @@ void deadline_watch::add(call_context& cc, std::chrono::milliseconds shortest_ti
   arm();
 }
 
-void deadline_watch::remove(call_context& cc) noexcept {
+void deadline_watch_base::remove(call_context& cc) noexcept {
   if (cc.watch != this) return;
   if (cc.prev) cc.prev->next = cc.next;
   else head_ = cc.next;
@@ -27,10 +25,10 @@ void deadline_watch::remove(call_context& cc) noexcept {
   cc.prev = cc.next = nullptr;
   --size_;
   // Nothing left to watch: a pending tick would keep io_context::run() busy for up to a tick.
-  if (!head_ && armed_) timer_.cancel();
+  if (!head_) disarm();
 }
 
-std::size_t deadline_watch::sweep(clock::time_point now) {
+std::size_t deadline_watch_base::sweep(time_point now) {
   // An expired call is signalled again at every tick until it is done: an emission that
   // lands between two operations (a completion queued, the next not started) reaches nothing.
   std::size_t stopped = 0;
@@ -50,17 +48,29 @@ std::size_t deadline_watch::sweep(clock::time_point now) {
   return stopped;
 }
 
-void deadline_watch::arm() {
+template <class Clock>
+basic_deadline_watch<Clock>::basic_deadline_watch(boost::asio::any_io_executor strand) : timer_(std::move(strand)) {}
+
+template <class Clock>
+void basic_deadline_watch<Clock>::arm() {
   if (armed_ || !head_) return;
   armed_ = true;
   timer_.expires_after(tick_);
-  timer_.async_wait([w = weak_from_this()](boost::system::error_code ec) {
+  timer_.async_wait([w = this->weak_from_this()](boost::system::error_code ec) {
     auto self = w.lock();
     if (!self) return;
     self->armed_ = false;
-    if (!ec) self->sweep(clock::now());
+    if (!ec) self->sweep(Clock::now());
     self->arm();  // also after a cancel: a call may have been added since
   });
 }
+
+template <class Clock>
+void basic_deadline_watch<Clock>::disarm() noexcept {
+  if (armed_) timer_.cancel();
+}
+
+template class basic_deadline_watch<std::chrono::steady_clock>;
+template class basic_deadline_watch<cleanlist::testing::manual_clock>;
 
 } // namespace cleanlist::transport

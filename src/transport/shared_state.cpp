@@ -24,11 +24,14 @@ boost::asio::any_io_executor make_serial_executor(const boost::asio::any_io_exec
 } // namespace
 
 http_transport::state::state(boost::asio::any_io_executor ex, const std::string& base_url, const tls_params& tls,
-                        std::size_t max_connections, std::chrono::milliseconds idle_timeout)
+                        std::size_t max_connections, std::chrono::milliseconds idle_timeout,
+                        resolver_function resolver, std::chrono::milliseconds resolve_ttl)
     : strand(make_serial_executor(ex)),
       url(protocol::parse_base_url_or_throw(base_url)),
       ssl(boost::asio::ssl::context::tls_client),
-      pool(strand, ex, max_connections, idle_timeout),
+      dns(std::make_shared<transport::resolve_cache>(
+          strand, resolver ? std::move(resolver) : transport::system_resolver(ex), resolve_ttl)),
+      pool(strand, ex, max_connections, idle_timeout, dns),
       watch(std::make_shared<transport::deadline_watch>(strand)) {
   // TLS >= 1.2, peer verification always on (host name checks are set per connection).
   SSL_CTX_set_min_proto_version(ssl.native_handle(), TLS1_2_VERSION);
@@ -48,7 +51,8 @@ http_transport::state::state(boost::asio::any_io_executor ex, const std::string&
 }
 
 http_transport::http_transport(boost::asio::any_io_executor ex, transport_params p)
-    : state_(std::make_shared<state>(std::move(ex), p.base_url, p.tls, p.max_connections, p.idle_timeout)) {}
+    : state_(std::make_shared<state>(std::move(ex), p.base_url, p.tls, p.max_connections, p.idle_timeout,
+                                     std::move(p.resolver), p.resolve_ttl)) {}
 
 http_transport::~http_transport() { shutdown(); }
 

@@ -1,8 +1,11 @@
-// The deadline watch's decisions with explicit `now` values (sweep), and its timer on a real
-// io_context cutting a wait that has no deadline of its own. No upper bounds on time.
+// The deadline watch's decisions with explicit `now` values (sweep), and its timer cutting a
+// wait that has no deadline of its own, on testing::manual_clock: no real waits, no bounds on
+// real time. Also the completion token's slot clearing (call_context::token()).
 #include <doctest/doctest.h>
 
 #include "transport/deadline_watch.hpp"
+
+#include <cleanlist/testing/manual_clock.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,18 +14,21 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
+using cleanlist::testing::manual_clock;
+using cleanlist::transport::basic_deadline_watch;
 using cleanlist::transport::call_context;
-using cleanlist::transport::deadline_watch;
 using cleanlist::transport::watch_guard;
+using manual_watch = basic_deadline_watch<manual_clock>;
 
 TEST_CASE("sweep stops a call at its overall deadline, not before") {
   asio::io_context ioc;
-  auto w = std::make_shared<deadline_watch>(ioc.get_executor());
+  auto w = std::make_shared<manual_watch>(ioc.get_executor());
   call_context cc;
-  const auto t0 = call_context::clock::now();
+  const auto t0 = manual_clock::now();
   cc.overall_deadline = t0 + 100ms;
   watch_guard g(*w, cc, 100ms);
   CHECK(w->size() == 1);
@@ -35,11 +41,13 @@ TEST_CASE("sweep stops a call at its overall deadline, not before") {
 
 TEST_CASE("an expired attempt is marked and signalled, the call itself goes on") {
   asio::io_context ioc;
-  auto w = std::make_shared<deadline_watch>(ioc.get_executor());
+  auto w = std::make_shared<manual_watch>(ioc.get_executor());
   call_context cc;
   watch_guard g(*w, cc, 1000ms);
-  cc.begin_attempt(50ms);
+  const auto t0 = manual_clock::now();
+  cc.begin_attempt(50ms, t0);
   const auto due = cc.attempt_deadline;
+  CHECK(due == t0 + 50ms);
   int emitted = 0;
   cc.signal.slot().assign([&](asio::cancellation_type) { ++emitted; });
   CHECK(w->sweep(due - 1ms) == 0);
@@ -52,13 +60,14 @@ TEST_CASE("an expired attempt is marked and signalled, the call itself goes on")
   CHECK(emitted == 2);
   cc.end_attempt();
   CHECK(w->sweep(due + 2ms) == 0);
-  cc.begin_attempt(50ms);
+  cc.begin_attempt(50ms, t0);
   CHECK_FALSE(cc.attempt_expired);  // a new attempt starts clean
+  cc.signal.slot().clear();
 }
 
 TEST_CASE("guards nest, removal keeps the list intact, the tick follows the shortest timeout") {
   asio::io_context ioc;
-  auto w = std::make_shared<deadline_watch>(ioc.get_executor());
+  auto w = std::make_shared<manual_watch>(ioc.get_executor());
   CHECK(w->tick() == 100ms);
   call_context a, b, c;
   {
@@ -81,48 +90,59 @@ TEST_CASE("guards nest, removal keeps the list intact, the tick follows the shor
   CHECK(c.watch == nullptr);
 }
 
-TEST_CASE("a saturating deadline: milliseconds::max() means never") {
+TEST_CASE("a saturating deadline: milliseconds::max() means never; now comes from the caller's clock") {
   CHECK(call_context::after(std::chrono::milliseconds::max()) == call_context::clock::time_point::max());
   const auto due = call_context::after(0ms);
   CHECK(due <= call_context::clock::now());
+  const auto t = manual_clock::now();
+  CHECK(call_context::after(t, 5ms) == t + 5ms);
+  CHECK(call_context::after(t, -5ms) == t);
+  CHECK(call_context::after(t, std::chrono::milliseconds::max()) == call_context::clock::time_point::max());
 }
 
 namespace {
 
-asio::awaitable<void> wait_forever(call_context& cc, boost::system::error_code& out, bool& done) {
+asio::awaitable<void> wait_forever(call_context& cc, std::optional<boost::system::error_code>& out) {
   asio::steady_timer t(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
   auto [ec] = co_await t.async_wait(cc.token());
-  cc.op_done();  // the timer dies with this frame: later emissions must not reach it
   out = ec;
-  done = true;
 }
 
 } // namespace
 
-TEST_CASE("the watch's timer cuts a wait that has no deadline of its own") {
+TEST_CASE("the watch's timer cuts a wait that has no deadline of its own, within one tick of the deadline") {
   asio::io_context ioc;
-  auto w = std::make_shared<deadline_watch>(ioc.get_executor());
+  auto w = std::make_shared<manual_watch>(ioc.get_executor());
   call_context cc;
-  cc.overall_deadline = call_context::after(30ms);
-  boost::system::error_code ec;
-  bool done = false;
+  const auto t0 = manual_clock::now();
+  cc.overall_deadline = call_context::after(t0, 30ms);
+  std::optional<boost::system::error_code> ec;
   {
     watch_guard g(*w, cc, 30ms);
-    asio::co_spawn(ioc, wait_forever(cc, ec, done), asio::detached);
-    // One handler at a time until the wait ends (the watch's tick keeps the context busy
-    // while cc is watched); a broken watch hangs here and the test's timeout reports it.
-    while (!done && ioc.run_one() != 0) {
+    CHECK(w->tick() == 1ms);  // 30 ms / 20, in whole milliseconds
+    asio::co_spawn(ioc, wait_forever(cc, ec), asio::detached);
+    ioc.poll();
+    // Time moves only here, a tick at a time: the wait ends once the deadline is reached,
+    // never before, and at most one tick after it.
+    int ticks = 0;
+    while (!ec && ticks < 1000) {
+      CHECK(manual_clock::now() < cc.overall_deadline);
+      manual_clock::advance(w->tick());
+      ++ticks;
+      ioc.poll();
     }
-    CHECK(w->sweep(call_context::clock::now()) == 1);  // still expired: signalled again, harmlessly
+    REQUIRE(ec);
+    CHECK(manual_clock::now() >= cc.overall_deadline);
+    CHECK(manual_clock::now() <= cc.overall_deadline + w->tick());
+    CHECK(w->sweep(manual_clock::now()) == 1);  // still expired: signalled again, harmlessly
   }
-  CHECK(done);
-  CHECK(ec == asio::error::operation_aborted);
+  CHECK(*ec == asio::error::operation_aborted);
   CHECK(cc.timed_out);
 }
 
 TEST_CASE("the tick stops with the last watched call: an idle io_context has no work left") {
   asio::io_context ioc;
-  auto w = std::make_shared<deadline_watch>(ioc.get_executor());
+  auto w = std::make_shared<manual_watch>(ioc.get_executor());
   call_context cc;
   {
     watch_guard g(*w, cc, 10s);  // arms a 100 ms tick
@@ -131,4 +151,68 @@ TEST_CASE("the tick stops with the last watched call: an idle io_context has no 
   }
   ioc.poll();                    // runs the cancelled tick's handler, nothing else is pending
   CHECK(ioc.stopped());
+}
+
+TEST_CASE("the steady_clock watch (the library's) is the same type the transport uses") {
+  asio::io_context ioc;
+  auto w = std::make_shared<cleanlist::transport::deadline_watch>(ioc.get_executor());
+  call_context cc;
+  const auto t0 = call_context::clock::now();
+  cc.overall_deadline = t0 + 1h;
+  watch_guard g(*w, cc, 10s);
+  CHECK(w->sweep(t0) == 0);
+  CHECK(w->sweep(t0 + 1h) == 1);
+  CHECK(cc.timed_out);
+}
+
+// ---- call_context::token(): the slot is cleared when the operation completes ----
+
+namespace {
+
+// Awaits a timer that is already due, then destroys it: the I/O object the operation's
+// cancellation handler points into. On the heap, so that ASan sees it freed (coroutine frames
+// come from Asio's recycling allocator, which ASan does not watch).
+asio::awaitable<void> one_short_wait(call_context& cc, bool& slot_had_handler, bool& done) {
+  auto t = std::make_unique<asio::steady_timer>(co_await asio::this_coro::executor,
+                                                asio::steady_timer::time_point::min());
+  auto [ec] = co_await t->async_wait(cc.token());
+  (void)ec;
+  slot_had_handler = cc.signal.slot().has_handler();
+  t.reset();
+  done = true;
+}
+
+} // namespace
+
+TEST_CASE("token(): a stop emitted after the operation completed does not reach it (its I/O object is gone)") {
+  asio::io_context ioc;
+  call_context cc;
+  bool slot_had_handler = true;
+  bool done = false;
+  asio::co_spawn(ioc, one_short_wait(cc, slot_had_handler, done), asio::detached);
+  ioc.run();
+  REQUIRE(done);
+  // The timer's cancellation handler would still sit in the slot, pointing into the
+  // destroyed timer: this emission would be a use-after-free (ASan reports it).
+  CHECK_FALSE(slot_had_handler);
+  CHECK_FALSE(cc.signal.slot().has_handler());
+  cc.cancelled = true;
+  cc.stop();
+  ioc.restart();
+  CHECK(ioc.poll() == 0);  // nothing was reached, nothing completes
+}
+
+TEST_CASE("token(): a stop while the operation is pending still cancels it") {
+  asio::io_context ioc;
+  call_context cc;
+  std::optional<boost::system::error_code> ec;
+  asio::co_spawn(ioc, wait_forever(cc, ec), asio::detached);
+  ioc.poll();
+  CHECK_FALSE(ec);
+  CHECK(cc.signal.slot().has_handler());
+  cc.stop();
+  ioc.poll();
+  REQUIRE(ec);
+  CHECK(*ec == asio::error::operation_aborted);
+  CHECK_FALSE(cc.signal.slot().has_handler());
 }
