@@ -227,9 +227,43 @@ TEST_CASE("lists create, import, list, show, bulk --wait, status, export") {
   CHECK(!url.doc().as_object().at("download_url").as_string().empty());
 }
 
+TEST_CASE("lists, status, bulk, export on the embedded simulator (one command each)") {
+  auto created = run_cli({"lists", "create", "embedded", "--json"});
+  INFO(created.err);
+  REQUIRE(created.code == 0);
+  CHECK(created.err.find("embedded simulator") != std::string::npos);
+  CHECK(!created.doc().as_object().at("list_id").as_string().empty());
+  auto listed = run_cli({"lists", "list", "--json"});
+  REQUIRE(listed.code == 0);
+  CHECK(listed.doc().as_object().at("lists").is_array());
+  // Each command has its own throw-away server: ids from elsewhere are unknown there (exit 1).
+  for (std::vector<std::string> args : {std::vector<std::string>{"status", "wf_unknown", "--wait"},
+                                        {"lists", "show", "list_unknown"},
+                                        {"lists", "import", "list_unknown", SAMPLE_CSV},
+                                        {"lists", "export", "list_unknown"},
+                                        {"bulk", "list_unknown"}}) {
+    args.push_back("--json");
+    auto r = run_cli(args);
+    INFO(args[0] << " " << args[1] << ": " << r.out << r.err);
+    CHECK(r.code == 1);
+    CHECK(r.doc().as_object().at("error").as_object().at("code").as_string() == "not_found");
+  }
+  auto person = run_cli({"enrich", "person", "--linkedin-url", "https://www.linkedin.com/in/ada", "--wait", "--json"});
+  INFO(person.err);
+  CHECK((person.code == 0 || person.code == 4));
+  CHECK(cleanlist::is_terminal_status(std::string(person.doc().as_object().at("status").as_string())));
+  auto table = run_cli({"enrich", "person", "--email", "ada+all@acme.com", "--wait"});
+  CHECK(table.code == 0);
+  CHECK(table.out.find("result.email") != std::string::npos);
+  CHECK(run_cli({"lists", "import", "L", work_path("no-such.csv")}).code == 3);
+}
+
 TEST_CASE("sim: serves until SIGTERM (exit 0); other commands use it") {
   const std::string ca = work_path("sim-cmd-ca.pem");
-  auto c = spawn_cli({"sim", "--ca-out", ca, "--seed", "7"}, {}, "sim");
+  const std::string accounts = work_path("sim-accounts.json");
+  write_file(accounts, R"({"orgs":[{"org_id":"org_cli","name":"CLI","credits":777,
+    "users":[{"user_id":"u1","email":"u1@example.com","name":"U","keys":["clapi_cli_test_key_0001"]}]}]})");
+  auto c = spawn_cli({"sim", "--ca-out", ca, "--seed", "7", "--accounts", accounts}, {}, "sim");
   // Ready when both lines (base URL, API key) are on its stdout.
   wait_until(c, [&] {
     auto t = read_file(c.out_path);
@@ -246,11 +280,17 @@ TEST_CASE("sim: serves until SIGTERM (exit 0); other commands use it") {
   INFO(bal.err);
   CHECK(bal.code == 0);
   CHECK(bal.err.find("embedded simulator") == std::string::npos);
-  CHECK(bal.doc().as_object().at("credits").to_number<std::int64_t>() == 100000);
+  CHECK(key == "clapi_cli_test_key_0001");
+  CHECK(bal.doc().as_object().at("credits").to_number<std::int64_t>() == 777);
+  CHECK(bal.doc().as_object().at("organization_id").as_string() == "org_cli");
   kill(c.pid, SIGTERM);
   auto r = wait_cli(c);
   CHECK(r.code == 0);
   std::remove(ca.c_str());
+  std::remove(accounts.c_str());
+  write_file(accounts, "{not json");
+  CHECK(run_cli({"sim", "--accounts", accounts}).code == 3);
+  std::remove(accounts.c_str());
 }
 
 TEST_SUITE_END();

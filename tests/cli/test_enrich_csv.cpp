@@ -76,6 +76,7 @@ TEST_CASE("enrich-csv: the sample enriched, then re-run from the journal without
   CHECK(num(s1, "rate_limited_429") == 0);
   CHECK(num(s1, "requests") <= 12);  // the bulk path: a handful of requests
   CHECK(s1.at("interrupted").as_bool() == false);
+  CHECK(s1.at("complete").as_bool());
 
   auto second = run_cli({"enrich-csv", SAMPLE_CSV, out, "--json"});
   INFO(second.err);
@@ -102,6 +103,25 @@ TEST_CASE("enrich-csv: an unreadable or column-less input is exit 3") {
   write_file(bad, "email\n\"unterminated\n");
   CHECK(run_cli({"enrich-csv", bad, work_path("no_columns.out.csv")}).code == 3);
   std::remove(bad.c_str());
+}
+
+TEST_CASE("enrich-csv: a refused key is exit 1, every row written, nothing journaled as done") {
+  hosted_sim hs;
+  auto env = hs.env;
+  env["CLEANLIST_API_KEY"] = "clapi_not_a_known_key_0000000000";
+  const std::string out = work_path("refused_out.csv");
+  fresh(out);
+  auto r = run_cli({"enrich-csv", SAMPLE_CSV, out, "--json"}, env);
+  INFO(r.err);
+  CHECK(r.code == 1);
+  auto s = r.doc().as_object();  // still exactly one JSON document
+  CHECK(s.at("complete").as_bool() == false);
+  CHECK(num(s, "pending_rows") == 50);
+  CHECK(num(s, "enriched_this_run") == 0);
+  check_output(SAMPLE_CSV, out, false, 3);
+  CHECK(count_lines(out + ".journal", "\"k\"") == 0);
+  CHECK(r.err.find("Resume with the same command") != std::string::npos);
+  fresh(out);
 }
 
 TEST_CASE("enrich-csv: Ctrl-C during a bulk run, resumed without paying twice") {

@@ -12,6 +12,9 @@
 // workflow or bulk run that was started (paid for) but not awaited is journaled as soon as it
 // is known, and the next run waits for it instead of sending the contact again. Rows without a
 // usable identifier are errors without any request; identical contacts are enriched once.
+// Exit 0: every row has its final result (or its own final error, e.g. nothing found); 1: some
+// contacts were refused for now (key, credits, server) or the run failed — re-run to retry;
+// 130: interrupted — re-run to resume.
 #include "commands.hpp"
 #include "csv.hpp"
 #include "journal.hpp"
@@ -426,6 +429,15 @@ int run(const global_options& g, const csv_opts& opt) {
   sum["rate_limited_429"] = cstats.rate_limited_429;
   if (have_sim) sum["sim_requests"] = sim_requests;
   sum["interrupted"] = interrupted;
+  sum["complete"] = pending_rows == 0;  // every row has its final result or its own final error
+  failure_info failed;
+  if (st.failure) {
+    // The run stopped on an error (e.g. the key was refused): OUT is written all the same;
+    // --json keeps one document on stdout (the summary, with the error in it).
+    failed = describe_failure(st.failure, interrupted);
+    std::cerr << failed.text;
+    sum["error"] = failed.error;
+  }
   if (g.json) {
     out.json_value(sum);
   } else {
@@ -439,11 +451,11 @@ int run(const global_options& g, const csv_opts& opt) {
   if (interrupted || pending_rows > 0)
     std::cerr << "cleanlist: " << pending_rows << " row(s) not finished; the journal " << journal_path
               << " keeps what was done and paid for. Resume with the same command:\n  " << g.command_line << "\n";
-  if (st.failure) {
-    int frc = report_failure(out, st.failure, interrupted);
-    return interrupted ? exit_interrupted : frc;
-  }
   if (interrupted) return exit_interrupted;
+  if (st.failure) return failed.code;
+  // Contacts the API refused for now (key refused, no credits, server errors, ...): the job is
+  // not complete, and scripts must know it.
+  if (pending_rows > 0) return exit_api_error;
   return rc;
 }
 

@@ -127,7 +127,7 @@ boost::asio::awaitable<int> import_csv(session* s, import_job job) {
 }
 
 struct export_opts {
-  std::string list_id, format = "csv", out_path, columns;
+  std::string list_id, format, out_path, columns;  // format "": json with --json, else csv
   bool signed_url = false;
 };
 
@@ -155,6 +155,7 @@ boost::asio::awaitable<int> export_list(session* s, export_opts o) {
   req.columns = columns;
   req.limit = 500;
   auto rows = co_await s->client().async_export_all_json(req);
+  if (o.format.empty()) o.format = s->out().json() ? "json" : "csv";
   std::string text;
   if (o.format == "json") {
     json::array a;
@@ -284,7 +285,7 @@ void add_lists_commands(CLI::App& app, action_fn& action) {
   auto e = std::make_shared<export_opts>();
   auto* exp = lists->add_subcommand("export", "Export a list's leads as CSV or JSON (every page), or get a signed CSV URL");
   exp->add_option("list_id", e->list_id, "List id")->required();
-  exp->add_option("--format", e->format, "csv (default) or json")->check(CLI::IsMember({"csv", "json"}));
+  exp->add_option("--format", e->format, "csv or json (default: json with --json, else csv)")->check(CLI::IsMember({"csv", "json"}));
   exp->add_option("--out", e->out_path, "Write to this file (default: stdout)");
   exp->add_option("--columns", e->columns, "Comma-separated columns");
   exp->add_flag("--signed-url", e->signed_url, "Ask the API for a signed CSV download URL instead");

@@ -83,57 +83,57 @@ std::string error_name(const cl::error_code& ec) {
   return ec.category().name() + std::string(":") + std::to_string(ec.value());
 }
 
-void print_error_json(const output& out, const std::string& kind, const std::string& message, const json::object& extra) {
-  if (!out.json()) return;
-  json::object e = extra;
-  e["kind"] = kind;
-  e["message"] = message;
-  json::object root;
-  root["error"] = std::move(e);
-  out.json_value(root);
-}
-
 } // namespace
 
-int report_failure(const output& out, std::exception_ptr ep, bool interrupted) {
+failure_info describe_failure(std::exception_ptr ep, bool interrupted) {
+  failure_info f;
+  auto set = [&](int code, const std::string& kind, const std::string& message, std::string text) {
+    f.code = code;
+    f.error["kind"] = kind;
+    f.error["message"] = message;
+    f.text = std::move(text);
+  };
   try {
     std::rethrow_exception(ep);
   } catch (const cl::api_exception& e) {
-    if (interrupted && (e.code() == asio::error::operation_aborted || e.code() == cl::error::shutdown)) return exit_interrupted;
     const auto& d = e.diag();
-    std::cerr << "cleanlist: " << e.code().message() << (d.to_string().empty() ? "" : " — " + d.to_string()) << "\n";
-    if (!d.fix.empty()) std::cerr << "  fix: " << d.fix << "\n";
-    json::object x;
-    x["code"] = error_name(e.code());
-    if (d.http_status) x["http_status"] = d.http_status;
-    if (!d.code.empty()) x["api_code"] = d.code;
-    if (!d.problem.empty()) x["problem"] = d.problem;
-    if (!d.fix.empty()) x["fix"] = d.fix;
-    if (!d.request_id.empty()) x["request_id"] = d.request_id;
-    if (d.available_credits) x["available_credits"] = *d.available_credits;
-    if (d.estimated_cost_credits) x["estimated_cost_credits"] = *d.estimated_cost_credits;
-    print_error_json(out, "api", e.code().message(), x);
-    return interrupted ? exit_interrupted : exit_api_error;
+    std::string text = "cleanlist: " + e.code().message() + (d.to_string().empty() ? "" : " — " + d.to_string()) + "\n";
+    if (!d.fix.empty()) text += "  fix: " + d.fix + "\n";
+    const bool stopped = e.code() == asio::error::operation_aborted || e.code() == cl::error::shutdown;
+    set(interrupted ? exit_interrupted : exit_api_error, "api", e.code().message(), interrupted && stopped ? "" : text);
+    f.error["code"] = error_name(e.code());
+    if (d.http_status) f.error["http_status"] = d.http_status;
+    if (!d.code.empty()) f.error["api_code"] = d.code;
+    if (!d.problem.empty()) f.error["problem"] = d.problem;
+    if (!d.fix.empty()) f.error["fix"] = d.fix;
+    if (!d.request_id.empty()) f.error["request_id"] = d.request_id;
+    if (d.available_credits) f.error["available_credits"] = *d.available_credits;
+    if (d.estimated_cost_credits) f.error["estimated_cost_credits"] = *d.estimated_cost_credits;
   } catch (const boost::system::system_error& e) {
-    if (interrupted && e.code() == asio::error::operation_aborted) return exit_interrupted;
-    std::cerr << "cleanlist: " << e.what() << "\n";
-    json::object x;
-    x["code"] = error_name(e.code());
-    print_error_json(out, "api", e.what(), x);
-    return interrupted ? exit_interrupted : exit_api_error;
+    const bool stopped = e.code() == asio::error::operation_aborted;
+    set(interrupted ? exit_interrupted : exit_api_error, "api", e.what(),
+        interrupted && stopped ? "" : "cleanlist: " + std::string(e.what()) + "\n");
+    f.error["code"] = error_name(e.code());
   } catch (const usage_error& e) {
-    std::cerr << "cleanlist: " << e.what() << "\nRun with --help for more information.\n";
-    print_error_json(out, "usage", e.what(), {});
-    return exit_usage;
+    set(exit_usage, "usage", e.what(), "cleanlist: " + std::string(e.what()) + "\nRun with --help for more information.\n");
   } catch (const input_error& e) {
-    std::cerr << "cleanlist: " << e.what() << "\n";
-    print_error_json(out, "input", e.what(), {});
-    return exit_input;
+    set(exit_input, "input", e.what(), "cleanlist: " + std::string(e.what()) + "\n");
   } catch (const std::exception& e) {
-    std::cerr << "cleanlist: " << e.what() << "\n";
-    print_error_json(out, "api", e.what(), {});
-    return exit_api_error;
+    set(exit_api_error, "api", e.what(), "cleanlist: " + std::string(e.what()) + "\n");
   }
+  return f;
+}
+
+int report_failure(const output& out, std::exception_ptr ep, bool interrupted) {
+  auto f = describe_failure(ep, interrupted);
+  if (f.text.empty()) return f.code;  // stopped by Ctrl-C: nothing more to say
+  std::cerr << f.text;
+  if (out.json()) {
+    json::object root;
+    root["error"] = f.error;
+    out.json_value(root);
+  }
+  return f.code;
 }
 
 session::session(const global_options& g) : g_(g), out_(g.json, g.quiet) {

@@ -78,6 +78,15 @@ struct tick_guard {
   ~tick_guard() { s->on_tick = nullptr; }
 };
 
+/// What a failed command says: its exit code, the text for stderr (empty after Ctrl-C) and
+/// the `error` object of --json output.
+struct failure_info {
+  int code = exit_api_error;
+  std::string text;
+  boost::json::object error;
+};
+failure_info describe_failure(std::exception_ptr e, bool interrupted);
+
 /// Reports an exception of a command (stderr, JSON on stdout with --json); returns its exit code.
 int report_failure(const output& out, std::exception_ptr e, bool interrupted);
 
