@@ -125,7 +125,11 @@ TEST_CASE("enrich-csv: a refused key is exit 1, every row written, nothing journ
 }
 
 TEST_CASE("enrich-csv: Ctrl-C during a bulk run, resumed without paying twice") {
-  hosted_sim hs;
+  // Runs of 2.5 s: the signal lands while the second run is going, with the third far ahead.
+  auto sp = hosted_sim::params();
+  sp.pending_for = std::chrono::milliseconds(500);
+  sp.running_for = std::chrono::milliseconds(2000);
+  hosted_sim hs(sp);
   const std::string out = work_path("resume_bulk_out.csv");
   fresh(out);
   const auto credits_before = hs.sim.credits(hs.sim.default_org_id());
