@@ -63,6 +63,10 @@ TEST_CASE("usage errors exit 2 without any request") {
     CHECK(r.code == 2);
     CHECK(r.err.find("embedded simulator") == std::string::npos);  // refused before any connection
   }
+  auto j = run_cli({"--json", "status", "--wait"});
+  CHECK(j.code == 2);
+  CHECK(j.doc().as_object().at("error").as_object().at("kind").as_string() == "usage");
+  CHECK(j.err.find("--help") != std::string::npos);
 }
 
 TEST_CASE("whoami, balance, estimate, enrich company on the embedded simulator (--json)") {
@@ -146,6 +150,24 @@ TEST_CASE("enrich person --wait, status, API errors exit 1 with a JSON error") {
   CHECK(err.at("code").as_string() == "unauthenticated");
   CHECK(err.at("http_status").to_number<int>() == 401);
   CHECK(denied.out.find("clapi_not_a_known_key") == std::string::npos);  // never echoed
+}
+
+TEST_CASE("status --wait stopped by Ctrl-C: exit 130, says how to follow the workflow again") {
+  auto sp = hosted_sim::params();
+  sp.running_for = std::chrono::hours(1);  // never ends while the test runs
+  hosted_sim hs(sp);
+  auto started = run_cli({"enrich", "person", "--email", "ada+all@acme.com", "--json"}, hs.env);
+  REQUIRE(started.code == 0);
+  const std::string wf(started.doc().as_object().at("workflow_id").as_string());
+  auto c = spawn_cli({"status", wf, "--wait", "--json"}, hs.env, "wait");
+  // Interrupted once it has reported the workflow running (a progress line on stderr).
+  wait_until(c, [&] { return read_file(c.err_path).find("running") != std::string::npos; });
+  kill(c.pid, SIGINT);
+  auto r = wait_cli(c);
+  INFO(r.err);
+  CHECK(r.code == 130);
+  CHECK(r.err.find("cleanlist status " + wf + " --wait") != std::string::npos);
+  CHECK(r.doc().as_object().at("error").as_object().at("kind").as_string() == "interrupted");
 }
 
 TEST_CASE("--api-key-file: the key from a file; a missing file is exit 3") {

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
+#include <iostream>
 #include <memory>
 
 namespace json = boost::json;
@@ -30,6 +31,10 @@ boost::asio::awaitable<int> wait_and_print(session* s, std::string workflow_id) 
   progress bar("workflow " + workflow_id, s->out().quiet(), [s] { return s->budget_left(); });
   tick_guard guard{s};
   s->on_tick = [&bar] { bar.tick(); };
+  s->on_interrupt = [workflow_id] {
+    std::cerr << "cleanlist: the workflow goes on server-side; follow it again with:\n  cleanlist status " << workflow_id
+              << " --wait\n";
+  };
   cl::poll_params poll;
   poll.initial = 500ms;
   poll.max_interval = 5s;

@@ -69,8 +69,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);  // prints the message and a hint to stderr
-    return exit_usage;
+    // The message and a hint on stderr (and {"error": {"kind": "usage"}} with --json); exit 2.
+    return report_failure(output(g.json, g.quiet), std::make_exception_ptr(usage_error(e.what())), false);
   } catch (...) {
     return report_failure(output(g.json, g.quiet), std::current_exception(), false);
   }

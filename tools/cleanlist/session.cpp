@@ -126,7 +126,10 @@ failure_info describe_failure(std::exception_ptr ep, bool interrupted) {
 
 int report_failure(const output& out, std::exception_ptr ep, bool interrupted) {
   auto f = describe_failure(ep, interrupted);
-  if (f.text.empty()) return f.code;  // stopped by Ctrl-C: nothing more to say
+  if (f.text.empty()) {  // stopped by Ctrl-C: nothing more to say on stderr
+    f.error["kind"] = "interrupted";
+    f.error["code"] = "interrupted";
+  }
   std::cerr << f.text;
   if (out.json()) {
     json::object root;
