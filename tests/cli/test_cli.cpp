@@ -280,6 +280,38 @@ TEST_CASE("lists, status, bulk, export on the embedded simulator (one command ea
   CHECK(run_cli({"lists", "import", "L", work_path("no-such.csv")}).code == 3);
 }
 
+TEST_CASE("lists import: above 150 KB / 1000 rows in several imports; --map chooses the columns") {
+  hosted_sim hs;
+  const std::string big = work_path("big.csv");
+  std::string text = "First Name,Last Name,Email,Company\n";
+  for (int i = 0; i < 3000; ++i)
+    text += "Person" + std::to_string(i) + ",Surname" + std::to_string(i) + ",person" + std::to_string(i) +
+            "@example-company.com,Example Company Incorporated\n";
+  REQUIRE(text.size() > 150000);
+  write_file(big, text);
+  auto created = run_cli({"lists", "create", "big import", "--json"}, hs.env);
+  REQUIRE(created.code == 0);
+  const std::string list_id(created.doc().as_object().at("list_id").as_string());
+  auto imported = run_cli({"lists", "import", list_id, big, "--json"}, hs.env);
+  INFO(imported.err);
+  REQUIRE(imported.code == 0);
+  auto im = imported.doc().as_object();
+  CHECK(im.at("chunks").to_number<int>() == 3);  // 180 KB, 3000 rows: at most 1000 rows per import
+  CHECK(im.at("rows_imported").to_number<int>() == 3000);
+
+  auto other = run_cli({"lists", "create", "mapped import", "--json"}, hs.env);
+  REQUIRE(other.code == 0);
+  const std::string other_id(other.doc().as_object().at("list_id").as_string());
+  auto mapped = run_cli({"lists", "import", other_id, big, "--map", "email=Email", "--json"}, hs.env);
+  INFO(mapped.err);
+  REQUIRE(mapped.code == 0);
+  auto m = mapped.doc().as_object().at("column_mapping").as_object();
+  CHECK(m.size() == 1);
+  CHECK(m.at("email").as_string() == "Email");
+  CHECK(run_cli({"lists", "import", other_id, big, "--map", "email"}).code == 2);
+  std::remove(big.c_str());
+}
+
 TEST_CASE("sim: serves until SIGTERM (exit 0); other commands use it") {
   const std::string ca = work_path("sim-cmd-ca.pem");
   const std::string accounts = work_path("sim-accounts.json");

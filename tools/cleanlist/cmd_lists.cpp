@@ -63,8 +63,10 @@ boost::asio::awaitable<int> show(session* s, std::string list_id, bool leads) {
   co_return exit_ok;
 }
 
-/// Splits a CSV (header + rows) into imports of at most `cap` bytes, the header repeated.
-std::vector<std::string> chunks_of(const std::vector<csv_row>& rows, std::size_t cap) {
+/// Splits a CSV (header + rows) into imports of at most `cap` bytes and `max_rows` data rows
+/// (the API imports at most 1000 rows per upload, skipping the rest as row_cap_exceeded), the
+/// header repeated in each.
+std::vector<std::string> chunks_of(const std::vector<csv_row>& rows, std::size_t cap, std::size_t max_rows) {
   std::vector<std::string> out;
   std::ostringstream head;
   write_csv_row(head, rows.front());
@@ -73,7 +75,7 @@ std::vector<std::string> chunks_of(const std::vector<csv_row>& rows, std::size_t
   for (std::size_t r = 1; r < rows.size(); ++r) {
     std::ostringstream line;
     write_csv_row(line, rows[r]);
-    if (in_cur > 0 && cur.size() + line.str().size() > cap) {
+    if (in_cur > 0 && (cur.size() + line.str().size() > cap || in_cur >= max_rows)) {
       out.push_back(std::move(cur));
       cur = head.str();
       in_cur = 0;
@@ -251,7 +253,7 @@ void add_lists_commands(CLI::App& app, action_fn& action) {
        imp_type = std::make_shared<std::string>();
   auto imp_map = std::make_shared<std::vector<std::string>>();
   auto imp_dispatch = std::make_shared<bool>(false);
-  auto* imp = lists->add_subcommand("import", "Import a CSV file into a list (split into 150 KB imports). Columns are "
+  auto* imp = lists->add_subcommand("import", "Import a CSV file into a list (split into imports of at most 150 KB and 1000 rows). Columns are "
                                               "mapped from their headers (first_name, last_name, email, company, domain, "
                                               "linkedin_url, title, phone, city, ...) unless --map is given");
   imp->add_option("list_id", *imp_id, "List id")->required();
@@ -278,7 +280,7 @@ void add_lists_commands(CLI::App& app, action_fn& action) {
       for (const auto& h : rows.front())
         if (auto f = canonical_field_of(h); !f.empty() && !job.mapping.count(f)) job.mapping[f] = h;
     if (job.mapping.empty()) throw input_error(*imp_file + ": no known column in the header; give --map FIELD=HEADER");
-    job.chunks = chunks_of(rows, 150000);
+    job.chunks = chunks_of(rows, 150000, 1000);
     action = [job](const global_options& g) { return run_in_session(g, [job](session& s) { return import_csv(&s, job); }); };
   });
 
