@@ -52,6 +52,7 @@ TEST_CASE("usage errors exit 2 without any request") {
       {"lists", "import", "L"},                             // missing file
       {"enrich-csv", SAMPLE_CSV},                           // missing OUT
       {"enrich-csv", SAMPLE_CSV, "/tmp/x.csv", "--chunk", "0"},
+      {"enrich-csv", SAMPLE_CSV, "/tmp/x.csv", "--chunk", "1001"},
       {"enrich-csv", SAMPLE_CSV, "/tmp/x.csv", "--path", "sideways"},
       {"--api-key", "clapi_x", "whoami"},                   // the key is never a flag
   };

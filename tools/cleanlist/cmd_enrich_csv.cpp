@@ -475,8 +475,9 @@ void add_enrich_csv_command(CLI::App& app, action_fn& action) {
   cmd->add_option("--path", o->path, "auto (bulk from 5 contacts), person (one workflow per contact) or bulk")
       ->check(CLI::IsMember({"auto", "person", "bulk"}));
   cmd->add_option("--type", o->type, "Enrichment type")->check(CLI::IsMember({"partial", "phone_only", "full"}));
-  cmd->add_option("--chunk", o->chunk, "Contacts per batch (the journal's granularity), default 1000")
-      ->check(CLI::PositiveNumber);
+  // At most 1000: a bulk batch is imported into one list, and an import takes at most 1000 rows.
+  cmd->add_option("--chunk", o->chunk, "Contacts per batch, 1-1000 (the journal's granularity), default 1000")
+      ->check(CLI::Range(1, 1000));
   cmd->callback([&action, o] {
     auto opt = *o;
     action = [opt](const global_options& g) { return run(g, opt); };
