@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build and the tests need, only those missing.
 set -euo pipefail
-pkgs=(g++ cmake ninja-build ccache libboost1.81-dev libboost-json1.81-dev libssl-dev doctest-dev
+pkgs=(g++ cmake ninja-build ccache libboost1.81-dev libboost-json1.81-dev libssl-dev doctest-dev libcli11-dev
       python3 python3-jsonschema wrk ca-certificates python3-aiohttp clang libclang-rt-14-dev
       libhiredis-dev redis-server pkg-config doxygen)
 missing=()

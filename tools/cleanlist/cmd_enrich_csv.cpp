@@ -1,0 +1,487 @@
+// enrich-csv IN.csv OUT.csv — enrich every contact of a CSV file and write every input row
+// back with its result or its error; interrupted (Ctrl-C) and run again, it resumes from
+// OUT.journal without paying twice.
+//
+// Input: RFC 4180 CSV with a header row; headers matched case-insensitively ignoring spaces,
+// '_' and '-' (first_name/first name/firstname, last_name/surname, company_name/company,
+// domain/company_domain/website, email, linkedin_url/linkedin). Every other column is kept.
+// Output: every input row in input order, its columns, then enriched_status, enriched_email,
+// enriched_email_status, enriched_phone, enriched_linkedin_url, enriched_title,
+// enriched_company, enrich_error; written atomically (OUT.tmp, then rename).
+// Resume: see journal.hpp. A contact's final outcome is journaled when its batch returns; a
+// workflow or bulk run that was started (paid for) but not awaited is journaled as soon as it
+// is known, and the next run waits for it instead of sending the contact again. Rows without a
+// usable identifier are errors without any request; identical contacts are enriched once.
+// Exit 0: every row has its final result (or its own final error, e.g. nothing found); 1: some
+// contacts were refused for now (key, credits, server) or the run failed — re-run to retry;
+// 130: interrupted — re-run to resume.
+#include "commands.hpp"
+#include "csv.hpp"
+#include "journal.hpp"
+#include "progress.hpp"
+
+#include <cleanlist/models/validation.hpp>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+namespace cl = cleanlist;
+using namespace std::chrono_literals;
+
+namespace cleanlist_cli {
+
+namespace {
+
+struct csv_opts {
+  std::string in, out, path = "auto", type = "partial";
+  std::size_t chunk = 1000;
+};
+
+/// Errors a re-run should retry (nothing was charged, or the run was stopped); every other
+/// outcome (found, not found, failed workflow, outcome unknown, ...) is final and journaled.
+bool retry_on_rerun(const cl::error_code& ec) {
+  if (!ec) return false;
+  if (ec == asio::error::operation_aborted || ec == cl::error::timeout || ec == cl::error::shutdown) return true;
+  if (ec == cl::error::insufficient_credits || ec == cl::error::rate_limited || ec == cl::error::server_error ||
+      ec == cl::error::bad_gateway || ec == cl::error::service_unavailable || ec == cl::error::gateway_timeout ||
+      ec == cl::error::retry_budget_exhausted || ec == cl::error::unauthenticated || ec == cl::error::feature_gated ||
+      ec == cl::error::insufficient_scope || ec == cl::error::spend_cap_exceeded)
+    return true;
+  return ec.category() != cl::error_category();  // transport errors (connection refused, ...)
+}
+
+void fill(outcome& o, const std::optional<std::string>& email, const std::optional<std::string>& email_status,
+          const std::optional<std::string>& phone, const std::optional<std::string>& linkedin,
+          const std::optional<std::string>& title, const std::optional<std::string>& company) {
+  o.email = email.value_or("");
+  o.email_status = email_status.value_or("");
+  o.phone = phone.value_or("");
+  o.linkedin_url = linkedin.value_or("");
+  o.title = title.value_or("");
+  o.company = company.value_or("");
+}
+
+outcome outcome_of(const cl::enrich_item_result& r) {
+  outcome o;
+  o.workflow_id = r.workflow_id;
+  o.status = r.status;  // also for a workflow that ended failed/cancelled, or a lead not enriched
+  if (r.ec) {
+    o.error = r.problem.empty() ? r.ec.message() : r.problem;
+    if (r.ec == cl::error::outcome_unknown && o.error.find("outcome") == std::string::npos)
+      o.error = "outcome unknown (may have been charged; not sent again): " + o.error;
+    return o;
+  }
+  fill(o, r.email, r.email_status, r.phone, r.linkedin_url, r.title, r.company);
+  return o;
+}
+
+struct bulk_group {
+  cl::bulk_run run;
+  std::vector<std::string> keys;
+};
+
+struct run_state {
+  csv_opts opt;
+  cl::enrich_path path = cl::enrich_path::automatic;
+  cl::enrichment_type type = cl::enrichment_type::partial;
+  session* s = nullptr;
+  std::unordered_map<std::string, cl::enrich_person_request> by_key;
+  std::vector<std::string> todo;                                 // keys to send
+  std::vector<std::pair<std::string, std::string>> resume;       // (key, person workflow) to wait for
+  std::vector<bulk_group> resume_bulk;                           // bulk runs to wait for
+  std::size_t resume_next = 0, resume_workers = 0;
+  std::deque<asio::cancellation_signal> cancels;                 // one per operation started
+  asio::steady_timer* resume_latch = nullptr;
+  std::unordered_map<std::string, outcome>* results = nullptr;
+  journal_writer* journal = nullptr;
+  progress* bar = nullptr;
+  std::size_t done = 0, finished = 0, to_retry = 0, requeued = 0;
+  std::exception_ptr failure;
+};
+
+/// Journals a finished batch's results; contacts started but not awaited stay in flight.
+void record(run_state* st, const std::vector<std::string>& keys, const std::vector<cl::enrich_item_result>& results) {
+  for (std::size_t i = 0; i < results.size() && i < keys.size(); ++i) {
+    const auto& key = keys[i];
+    auto o = outcome_of(results[i]);
+    if (retry_on_rerun(results[i].ec) && !results[i].workflow_id.empty()) {
+      // Started (and paid for) but not awaited: journal the workflow, the next run waits for it.
+      ++st->to_retry;
+      outcome pending;
+      pending.workflow_id = results[i].workflow_id;
+      st->journal->append(to_json(key, pending));
+      o.error = "not finished: workflow " + pending.workflow_id + " started; re-run to collect it (no new charge)";
+    } else if (retry_on_rerun(results[i].ec)) {
+      ++st->to_retry;
+      o.error = st->s->interrupted() ? "not enriched: interrupted (re-run the same command to resume)"
+                                     : o.error + " (not journaled: re-run to retry)";
+    } else {
+      st->journal->append(to_json(key, o));
+      ++st->finished;
+    }
+    (*st->results)[key] = std::move(o);
+  }
+  st->journal->sync();
+}
+
+struct batch_progress {
+  progress* bar;
+  std::size_t base;
+  void operator()(std::size_t done, std::size_t) const { bar->update(base + done); }
+};
+
+struct bulk_journal {
+  journal_writer* journal;
+  std::vector<std::string> keys;
+  void operator()(const cl::bulk_run& run) const { journal->bulk_started(run.list_id, run.workflow_id, keys); }
+};
+
+/// Bulk runs an earlier run dispatched (and paid for): wait for them and read their leads back.
+asio::awaitable<void> resume_bulk_runs(run_state* st) {
+  for (auto& g : st->resume_bulk) {
+    if (st->s->interrupted()) co_return;
+    std::vector<cl::enrich_person_request> contacts;
+    for (auto& k : g.keys) contacts.push_back(st->by_key[k]);
+    cl::enrich_many_options mo;
+    mo.path = cl::enrich_path::bulk;
+    mo.type = st->type;
+    mo.resume_bulk = g.run;
+    mo.poll.initial = 1s;
+    mo.poll.max_interval = 10s;
+    mo.on_progress = batch_progress{st->bar, st->done};
+    auto& cancel = st->cancels.emplace_back();
+    auto results = co_await st->s->client().async_enrich_many(std::move(contacts), std::move(mo),
+                                                              asio::bind_cancellation_slot(cancel.slot(), asio::use_awaitable));
+    const bool unknown = std::all_of(results.begin(), results.end(), [](auto& r) { return r.ec == cl::error::not_found; });
+    if (unknown && !results.empty()) {
+      // The server does not know this run (another server, e.g. a fresh embedded simulator):
+      // nothing was charged for it there; send the contacts again.
+      for (auto& k : g.keys) st->todo.push_back(k);
+      st->requeued += g.keys.size();
+      continue;
+    }
+    record(st, g.keys, results);
+    st->done += g.keys.size();
+    st->bar->update(st->done, {}, true);
+  }
+}
+
+/// Person workflows started by an interrupted run: wait for them instead of sending again.
+asio::awaitable<void> resume_worker(run_state* st, asio::cancellation_signal* cancel) {
+  cl::poll_params poll;
+  // Most likely finished long ago: ask soon, but back off quickly (every poll costs budget).
+  poll.initial = 300ms;
+  poll.multiplier = 2;
+  poll.max_interval = 10s;
+  while (st->resume_next < st->resume.size() && !st->s->interrupted()) {
+    auto [key, wf] = st->resume[st->resume_next++];
+    auto [ec, ws] = co_await st->s->client().async_wait_for_workflow(
+        wf, poll, {}, asio::bind_cancellation_slot(cancel->slot(), asio::as_tuple(asio::use_awaitable)));
+    if (ec == cl::error::not_found) {
+      st->todo.push_back(key);  // unknown here: nothing charged on this server, send again
+      ++st->requeued;
+      continue;
+    }
+    outcome o;
+    o.workflow_id = wf;
+    if (ec) {
+      ++st->to_retry;
+      o.error = "not finished: waiting for workflow " + wf + " was interrupted (" + ec.message() + "); re-run to resume";
+      (*st->results)[key] = std::move(o);
+      continue;  // still in flight: the journal keeps its workflow_id
+    }
+    o.status = ws.status;
+    if (ws.result) {
+      const auto& r = *ws.result;
+      fill(o, r.email, r.email_status, r.phone, r.linkedin_url, r.title, r.company);
+    }
+    ++st->finished;
+    st->journal->append(to_json(key, o));
+    st->journal->sync();
+    (*st->results)[key] = std::move(o);
+    st->bar->update(++st->done);
+  }
+}
+
+asio::awaitable<void> run_batches(run_state* st) {
+  for (std::size_t begin = 0; begin < st->todo.size() && !st->s->interrupted(); begin += st->opt.chunk) {
+    const std::size_t end = std::min(st->todo.size(), begin + st->opt.chunk);
+    std::vector<std::string> keys(st->todo.begin() + static_cast<std::ptrdiff_t>(begin),
+                                  st->todo.begin() + static_cast<std::ptrdiff_t>(end));
+    std::vector<cl::enrich_person_request> batch;
+    for (auto& k : keys) batch.push_back(st->by_key[k]);
+    cl::enrich_many_options mo;
+    mo.path = st->path;
+    mo.type = st->type;
+    mo.poll.initial = 1s;
+    mo.poll.max_interval = 10s;
+    mo.on_progress = batch_progress{st->bar, st->done};
+    mo.on_bulk_started = bulk_journal{st->journal, keys};
+    auto& cancel = st->cancels.emplace_back();
+    auto results = co_await st->s->client().async_enrich_many(std::move(batch), std::move(mo),
+                                                              asio::bind_cancellation_slot(cancel.slot(), asio::use_awaitable));
+    record(st, keys, results);
+    st->done += keys.size();
+    st->bar->update(st->done);
+  }
+}
+
+asio::awaitable<void> run_all(run_state* st) {
+  co_await resume_bulk_runs(st);
+  if (!st->resume.empty() && !st->s->interrupted()) {
+    asio::steady_timer latch(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
+    st->resume_latch = &latch;
+    st->resume_workers = std::min<std::size_t>(st->resume.size(), 32);
+    for (std::size_t w = 0, n = st->resume_workers; w < n; ++w)
+      asio::co_spawn(co_await asio::this_coro::executor, resume_worker(st, &st->cancels.emplace_back()),
+                     [st](std::exception_ptr e) {
+                       if (e && !st->failure) st->failure = e;
+                       if (--st->resume_workers == 0) st->resume_latch->cancel();
+                     });
+    while (st->resume_workers > 0) co_await latch.async_wait(asio::as_tuple(asio::use_awaitable));
+    st->resume_latch = nullptr;
+    if (st->failure) co_return;
+  }
+  if (!st->s->interrupted()) co_await run_batches(st);
+}
+
+asio::awaitable<int> enrich_task(run_state* st) {
+  co_await asio::this_coro::throw_if_cancelled(false);  // after Ctrl-C: finish journaling
+  try {
+    co_await run_all(st);
+  } catch (...) {
+    if (!st->failure) st->failure = std::current_exception();
+  }
+  co_return exit_ok;
+}
+
+int run(const global_options& g, const csv_opts& opt) {
+  const output out(g.json, g.quiet);
+  // 1. Read and parse the input.
+  std::vector<csv_row> rows;
+  std::string problem;
+  if (!parse_csv(read_file(opt.in), rows, problem)) throw input_error(opt.in + ": " + problem);
+  if (rows.empty()) throw input_error(opt.in + " has no header row");
+  const csv_row header = rows.front();
+  rows.erase(rows.begin());
+  int col[f_count];
+  std::fill(std::begin(col), std::end(col), -1);
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (auto f = field_of(header_key(header[i])); f != f_count && col[f] < 0) col[f] = static_cast<int>(i);
+  if (std::all_of(std::begin(col), std::end(col), [](int c) { return c < 0; }))
+    throw input_error(opt.in + ": no known column in the header (expected some of first_name, last_name, company, "
+                               "domain, email, linkedin_url)");
+
+  // 2. One contact per row; invalid rows are answered locally; identical identities share a result.
+  run_state st;
+  st.opt = opt;
+  st.path = opt.path == "person" ? cl::enrich_path::person_by_person
+            : opt.path == "bulk" ? cl::enrich_path::bulk
+                                 : cl::enrich_path::automatic;
+  st.type = *cl::parse_enrichment_type(opt.type);
+  std::vector<std::string> row_key(rows.size()), row_invalid(rows.size()), unique_keys;
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    auto get = [&](field_id f) -> std::optional<std::string> {
+      if (col[f] < 0 || static_cast<std::size_t>(col[f]) >= rows[r].size()) return std::nullopt;
+      auto v = trim(rows[r][static_cast<std::size_t>(col[f])]);
+      if (v.empty()) return std::nullopt;
+      return v;
+    };
+    cl::enrich_person_request c;
+    c.first_name = get(f_first);
+    c.last_name = get(f_last);
+    c.company_name = get(f_company);
+    if (auto d = get(f_domain)) {
+      auto nd = normalise_domain(*d);
+      if (!nd.empty()) c.domain = nd;
+    }
+    c.email = get(f_email);
+    c.linkedin_url = get(f_linkedin);
+    if (auto bad = cl::validate(c); !bad.empty()) {
+      row_invalid[r] = "no identifier: needs email, linkedin_url, or first_name + last_name + company or domain";
+      continue;
+    }
+    row_key[r] = identity_key(c);
+    if (st.by_key.emplace(row_key[r], std::move(c)).second) unique_keys.push_back(row_key[r]);
+  }
+
+  // 3. The journal of earlier runs.
+  const std::string journal_path = opt.out + ".journal";
+  auto js = load_journal(journal_path);
+  auto& results = js.results;
+  st.results = &results;
+  std::size_t from_journal = 0;
+  std::map<std::string, std::size_t> bulk_index;  // bulk workflow id -> index in resume_bulk
+  for (const auto& key : unique_keys) {
+    auto it = results.find(key);
+    if (it == results.end()) st.todo.push_back(key);
+    else if (!it->second.in_flight()) ++from_journal;
+    else if (auto b = js.bulk_lists.find(it->second.workflow_id); b != js.bulk_lists.end()) {
+      auto [bi, fresh] = bulk_index.emplace(b->first, st.resume_bulk.size());
+      if (fresh) st.resume_bulk.push_back(bulk_group{cl::bulk_run{b->second, b->first}, {}});
+      st.resume_bulk[bi->second].keys.push_back(key);
+    } else {
+      st.resume.emplace_back(key, it->second.workflow_id);
+    }
+  }
+  std::size_t resumed = st.resume.size();
+  for (auto& b : st.resume_bulk) resumed += b.keys.size();
+  const std::size_t invalid = std::count_if(row_invalid.begin(), row_invalid.end(), [](auto& s) { return !s.empty(); });
+  out.note("enrich-csv: " + std::to_string(rows.size()) + " rows, " + std::to_string(unique_keys.size()) +
+           " distinct contacts, " + std::to_string(invalid) + " without identifier, " + std::to_string(from_journal) +
+           " already done (" + journal_path + "), " + std::to_string(resumed) +
+           " started earlier (waited for, not sent again), " + std::to_string(st.todo.size()) + " to enrich");
+
+  // 4. Enrich what is left (nothing to do: no client, no simulator, no request).
+  journal_writer journal(journal_path);
+  st.journal = &journal;
+  cl::client_stats cstats;
+  std::uint64_t sim_requests = 0;
+  bool have_sim = false, interrupted = false;
+  int rc = exit_ok;
+  if (!st.todo.empty() || resumed > 0) {
+    session s(g);
+    st.s = &s;
+    progress bar("enrich-csv", g.quiet, [&s] { return s.budget_left(); });
+    bar.set_total(st.todo.size() + resumed);
+    st.bar = &bar;
+    tick_guard guard{&s};
+    s.on_tick = [&bar] { bar.tick(); };
+    s.on_interrupt = [&st] {
+      for (auto& c : st.cancels) c.emit(asio::cancellation_type::terminal);
+    };
+    bar.update(0, {}, true);
+    rc = s.run(enrich_task(&st));
+    bar.finish();
+    cstats = s.client().stats();
+    interrupted = s.interrupted();
+    if (s.sim()) {
+      have_sim = true;
+      sim_requests = s.sim()->stats().requests;
+    }
+  }
+
+  // 5. Write OUT: every input row, in order, with its result or its error.
+  const std::string tmp = opt.out + ".tmp";
+  std::size_t ok_rows = 0, error_rows = 0, pending_rows = 0;
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw input_error("cannot write " + tmp);
+    csv_row h = header;
+    for (const char* name : {"enriched_status", "enriched_email", "enriched_email_status", "enriched_phone",
+                             "enriched_linkedin_url", "enriched_title", "enriched_company", "enrich_error"})
+      h.emplace_back(name);
+    write_csv_row(f, h);
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      csv_row w = rows[r];
+      w.resize(header.size());
+      outcome o;
+      if (!row_invalid[r].empty()) o.error = row_invalid[r];
+      else if (auto it = results.find(row_key[r]); it != results.end()) o = it->second;
+      else o.error = "not enriched: interrupted (re-run the same command to resume)";
+      if (o.in_flight()) o.error = "not finished: workflow " + o.workflow_id + " started; re-run to collect it (no new charge)";
+      if (o.status.empty() && o.error.find("re-run") != std::string::npos) ++pending_rows;
+      (o.status.empty() ? error_rows : ok_rows)++;
+      for (const std::string* v : {&o.status, &o.email, &o.email_status, &o.phone, &o.linkedin_url, &o.title, &o.company, &o.error})
+        w.push_back(*v);
+      write_csv_row(f, w);
+    }
+    f.flush();
+    if (!f) throw input_error("write to " + tmp + " failed");
+  }
+  if (std::rename(tmp.c_str(), opt.out.c_str()) != 0)
+    throw input_error("cannot rename " + tmp + " to " + opt.out + ": " + std::strerror(errno));
+
+  json::object sum;
+  sum["out"] = opt.out;
+  sum["journal"] = journal_path;
+  sum["rows"] = rows.size();
+  sum["ok_rows"] = ok_rows;
+  sum["error_rows"] = error_rows;
+  sum["pending_rows"] = pending_rows;
+  sum["contacts"] = unique_keys.size();
+  sum["from_journal"] = from_journal;
+  sum["resumed"] = resumed;
+  sum["requeued"] = st.requeued;
+  sum["enriched_this_run"] = st.finished;
+  sum["retry_later"] = st.to_retry;
+  sum["invalid_rows"] = invalid;
+  sum["requests"] = cstats.requests;
+  sum["rate_limited_429"] = cstats.rate_limited_429;
+  if (have_sim) sum["sim_requests"] = sim_requests;
+  sum["interrupted"] = interrupted;
+  sum["complete"] = pending_rows == 0;  // every row has its final result or its own final error
+  failure_info failed;
+  if (st.failure) {
+    // The run stopped on an error (e.g. the key was refused): OUT is written all the same;
+    // --json keeps one document on stdout (the summary, with the error in it).
+    failed = describe_failure(st.failure, interrupted);
+    std::cerr << failed.text;
+    sum["error"] = failed.error;
+  }
+  if (g.json) {
+    out.json_value(sum);
+  } else {
+    std::cout << "wrote " << opt.out << ": " << rows.size() << " rows (" << ok_rows << " with a status, " << error_rows
+              << " with an error)\nsummary:";
+    for (const char* k : {"rows", "contacts", "from_journal", "enriched_this_run", "retry_later", "invalid_rows", "requests",
+                          "rate_limited_429", "sim_requests", "interrupted"})
+      if (auto* v = sum.if_contains(k)) std::cout << " " << k << "=" << (v->is_bool() ? (v->as_bool() ? "1" : "0") : json::serialize(*v));
+    std::cout << "\n";
+  }
+  if (interrupted || pending_rows > 0)
+    std::cerr << "cleanlist: " << pending_rows << " row(s) not finished; the journal " << journal_path
+              << " keeps what was done and paid for. Resume with the same command:\n  " << g.command_line << "\n";
+  if (interrupted) return exit_interrupted;
+  if (st.failure) return failed.code;
+  // Contacts the API refused for now (key refused, no credits, server errors, ...): the job is
+  // not complete, and scripts must know it.
+  if (pending_rows > 0) return exit_api_error;
+  return rc;
+}
+
+} // namespace
+
+void add_enrich_csv_command(CLI::App& app, action_fn& action) {
+  auto o = std::make_shared<csv_opts>();
+  auto* cmd = app.add_subcommand(
+      "enrich-csv",
+      "Enrich every contact of a CSV file; write every row back with its result or its error.\n"
+      "Interrupted (Ctrl-C, exit 130) and run again with the same arguments, it resumes from OUT.journal:\n"
+      "finished contacts are not sent again, started workflows and bulk runs are waited for, never paid twice.");
+  cmd->add_option("in", o->in, "Input CSV (header row: first_name, last_name, company, domain, email, linkedin_url, ...)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("out", o->out, "Output CSV (OUT.journal next to it holds the resume journal)")->required();
+  cmd->add_option("--path", o->path, "auto (bulk from 5 contacts), person (one workflow per contact) or bulk")
+      ->check(CLI::IsMember({"auto", "person", "bulk"}));
+  cmd->add_option("--type", o->type, "Enrichment type")->check(CLI::IsMember({"partial", "phone_only", "full"}));
+  // At most 1000: a bulk batch is imported into one list, and an import takes at most 1000 rows.
+  cmd->add_option("--chunk", o->chunk, "Contacts per batch, 1-1000 (the journal's granularity), default 1000")
+      ->check(CLI::Range(1, 1000));
+  cmd->callback([&action, o] {
+    auto opt = *o;
+    action = [opt](const global_options& g) { return run(g, opt); };
+  });
+}
+
+} // namespace cleanlist_cli

@@ -1,0 +1,142 @@
+#include "journal.hpp"
+#include "csv.hpp"
+#include "output.hpp"
+
+#include <boost/json.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+namespace json = boost::json;
+
+namespace cleanlist_cli {
+
+namespace {
+
+std::string hex64(std::uint64_t v) {
+  char b[17];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+std::uint64_t fnv1a(std::string_view s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : s) { h ^= ch; h *= 1099511628211ull; }
+  return h;
+}
+
+std::string str_of(const json::object& j, std::string_view k) {
+  auto* p = j.if_contains(k);
+  return p && p->is_string() ? std::string(p->as_string()) : std::string{};
+}
+
+} // namespace
+
+std::string identity_key(const cleanlist::enrich_person_request& c) {
+  std::string id;
+  if (c.email) id = "e:" + lower(*c.email);
+  else if (c.linkedin_url) id = "l:" + lower(*c.linkedin_url);
+  else
+    id = "n:" + lower(c.first_name.value_or("")) + "\x1f" + lower(c.last_name.value_or("")) + "\x1f" +
+         lower(c.company_name.value_or("")) + "\x1f" + c.domain.value_or("");
+  return hex64(fnv1a(id)) + hex64(fnv1a("salt/" + id));
+}
+
+json::object to_json(const std::string& key, const outcome& o) {
+  json::object j;
+  j["k"] = key;
+  auto put = [&](const char* name, const std::string& v) {
+    if (!v.empty()) j[name] = v;
+  };
+  put("status", o.status);
+  put("email", o.email);
+  put("email_status", o.email_status);
+  put("phone", o.phone);
+  put("linkedin_url", o.linkedin_url);
+  put("title", o.title);
+  put("company", o.company);
+  put("error", o.error);
+  put("workflow_id", o.workflow_id);
+  return j;
+}
+
+journal_state load_journal(const std::string& path) {
+  journal_state s;
+  std::ifstream f(path);
+  std::string line;
+  while (std::getline(f, line)) {
+    boost::system::error_code ec;
+    auto v = json::parse(line, ec);
+    if (ec || !v.is_object()) continue;
+    const auto& j = v.as_object();
+    if (auto* b = j.if_contains("bulk"); b && b->is_object()) {
+      const auto wf = str_of(b->as_object(), "workflow_id");
+      const auto list = str_of(b->as_object(), "list_id");
+      if (wf.empty() || list.empty()) continue;
+      s.bulk_lists[wf] = list;
+      if (auto* ks = j.if_contains("keys"); ks && ks->is_array())
+        for (const auto& k : ks->as_array())
+          if (k.is_string()) {
+            outcome o;
+            o.workflow_id = wf;
+            s.results[std::string(k.as_string())] = o;
+          }
+      continue;
+    }
+    auto k = str_of(j, "k");
+    if (k.empty()) continue;
+    s.results[k] = outcome{str_of(j, "status"), str_of(j, "email"),   str_of(j, "email_status"), str_of(j, "phone"),
+                           str_of(j, "linkedin_url"), str_of(j, "title"), str_of(j, "company"),   str_of(j, "error"),
+                           str_of(j, "workflow_id")};
+  }
+  return s;
+}
+
+journal_writer::journal_writer(const std::string& path)
+    : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) {
+  if (fd_ < 0) throw input_error("cannot open the journal " + path + ": " + std::strerror(errno));
+}
+
+journal_writer::~journal_writer() {
+  if (fd_ >= 0) {
+    ::fsync(fd_);
+    ::close(fd_);
+  }
+}
+
+void journal_writer::append(const json::object& rec) {
+  std::string line = json::serialize(rec) + "\n";
+  const char* p = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    auto n = ::write(fd_, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw input_error(std::string("journal write failed: ") + std::strerror(errno));
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+void journal_writer::bulk_started(const std::string& list_id, const std::string& workflow_id,
+                                  const std::vector<std::string>& keys) {
+  json::object rec, b;
+  b["list_id"] = list_id;
+  b["workflow_id"] = workflow_id;
+  rec["bulk"] = std::move(b);
+  json::array ks;
+  for (const auto& k : keys) ks.emplace_back(k);
+  rec["keys"] = std::move(ks);
+  append(rec);
+  sync();  // paid for: on disk before anything else happens
+}
+
+void journal_writer::sync() { ::fsync(fd_); }
+
+} // namespace cleanlist_cli

@@ -1,0 +1,52 @@
+#pragma once
+// The resume journal of enrich-csv (OUT.journal): one JSON line per event, appended with one
+// write(2) each (O_APPEND) and fsync'ed per batch, so a crash leaves at most one torn line.
+//   {"k": KEY, "status": ..., "email": ..., ..., "error": ...}  a contact's final outcome
+//   {"k": KEY, "workflow_id": WF}                                started (paid for), not awaited
+//   {"bulk": {"list_id": L, "workflow_id": WF}, "keys": [KEY...]} a bulk run dispatched (paid for)
+// KEY is a hash of the contact's identity: the journal holds no personal data.
+#include <cleanlist/models/enrichment.hpp>
+
+#include <boost/json/object.hpp>
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace cleanlist_cli {
+
+struct outcome {
+  std::string status, email, email_status, phone, linkedin_url, title, company, error;
+  std::string workflow_id;  ///< set (with no status nor error) while started but not awaited
+  bool in_flight() const { return status.empty() && error.empty() && !workflow_id.empty(); }
+};
+
+/// 128-bit hash of a contact's identity (email, else LinkedIn URL, else name at company/domain).
+std::string identity_key(const cleanlist::enrich_person_request& c);
+
+struct journal_state {
+  std::unordered_map<std::string, outcome> results;            ///< key -> latest outcome
+  std::unordered_map<std::string, std::string> bulk_lists;     ///< bulk workflow id -> its list id
+};
+
+/// Reads a journal (absent file: empty). A torn or foreign line is skipped.
+journal_state load_journal(const std::string& path);
+
+boost::json::object to_json(const std::string& key, const outcome& o);
+
+class journal_writer {
+public:
+  explicit journal_writer(const std::string& path);  ///< throws input_error
+  ~journal_writer();
+  journal_writer(const journal_writer&) = delete;
+  journal_writer& operator=(const journal_writer&) = delete;
+
+  void append(const boost::json::object& rec);  ///< one whole line per write(2)
+  void bulk_started(const std::string& list_id, const std::string& workflow_id, const std::vector<std::string>& keys);
+  void sync();
+
+private:
+  int fd_;
+};
+
+} // namespace cleanlist_cli

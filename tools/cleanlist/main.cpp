@@ -1,0 +1,86 @@
+// cleanlist — the command-line client of the Cleanlist API, built on the public library.
+// Dispatch only: each subcommand group lives in its own cmd_*.cpp; see README.md.
+#include "commands.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+namespace cleanlist_cli {
+namespace {
+
+const char* footer_text =
+    "Credentials: the API key is read from CLEANLIST_API_KEY (or --api-key-file PATH), never from a\n"
+    "flag. Without one, the command runs against an embedded simulator (offline, throw-away data).\n"
+    "Also read: CLEANLIST_BASE_URL, CLEANLIST_CA_FILE, CLEANLIST_API_PREFIX (embedded simulator).\n"
+    "\n"
+    "Output: a table (stdout) for people; --json prints exactly one JSON document on stdout\n"
+    "(errors too: {\"error\": {...}}). Notes and progress go to stderr.\n"
+    "\n"
+    "Exit codes:\n"
+    "  0    success\n"
+    "  1    API error (refused, failed, or unreachable; see stderr / the JSON error);\n"
+    "       enrich-csv: some contacts were refused for now (OUT written; run again to retry them)\n"
+    "  2    usage error (unknown flag or subcommand, missing or invalid argument)\n"
+    "  3    input/output error (a local file could not be read or written, invalid CSV)\n"
+    "  4    a waited-for workflow ended failed or cancelled (status --wait, enrich person --wait, bulk --wait)\n"
+    "  130  interrupted (Ctrl-C / SIGTERM): stopped cleanly; enrich-csv resumes when run again";
+
+std::string shell_quote(const std::string& a) {
+  if (!a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-") ==
+                        std::string::npos)
+    return a;
+  std::string q = "'";
+  for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+} // namespace
+} // namespace cleanlist_cli
+
+int main(int argc, char** argv) {
+  using namespace cleanlist_cli;
+  global_options g;
+  for (int i = 0; i < argc; ++i) g.command_line += (i ? " " : "") + shell_quote(i ? argv[i] : "cleanlist");
+
+  CLI::App app{"cleanlist — command-line client of the Cleanlist enrichment API", "cleanlist"};
+  app.footer(footer_text);
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags are accepted after the subcommand too
+  app.add_flag("--json", g.json, "Print one JSON document on stdout (for scripts)");
+  app.add_flag("-q,--quiet", g.quiet, "No notes nor progress on stderr");
+  app.add_option("--api-key-file", g.api_key_file, "Read the API key from this file instead of CLEANLIST_API_KEY");
+  app.add_option("--base-url", g.base_url, "API base URL (default: CLEANLIST_BASE_URL, else the public API)");
+  app.set_version_flag("--version", std::string("cleanlist ") + CLEANLIST_VERSION_STRING);
+
+  action_fn action;
+  add_account_commands(app, action);
+  add_enrich_commands(app, action);
+  add_lists_commands(app, action);
+  add_enrich_csv_command(app, action);
+  add_sim_command(app, action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // The message and a hint on stderr (and {"error": {"kind": "usage"}} with --json); exit 2.
+    return report_failure(output(g.json, g.quiet), std::make_exception_ptr(usage_error(e.what())), false);
+  } catch (...) {
+    return report_failure(output(g.json, g.quiet), std::current_exception(), false);
+  }
+  if (!action) {
+    std::cerr << app.help();
+    return exit_usage;
+  }
+  try {
+    return action(g);
+  } catch (...) {
+    return report_failure(output(g.json, g.quiet), std::current_exception(), false);
+  }
+}
