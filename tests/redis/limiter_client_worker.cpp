@@ -3,6 +3,8 @@
 // the shared budget on Redis, after a warm-up call and a start barrier (fd 3: "ready"; EOF on
 // stdin: "go"). Prints "OK ERR 429 T0 T1 REDIS_FAILURES ATTEMPTS RETRIES" (T0/T1: steady_clock ns of
 // the first and the last completion; CLOCK_MONOTONIC is system-wide on Linux).
+// Env (diagnostics): LIMITER_WORKER_TRACE=1 prints "done <ms>" per completion on stderr;
+// LIMITER_WORKER_CONNECTIONS=n sets client_params::max_connections.
 // Usage: limiter_client_worker BASE_URL CA_FILE KEY ORG REDIS_URL|- COUNT PER_KEY PER_ORG WINDOW_MS MARGIN_MS SHARE
 #include <cleanlist/client.hpp>
 
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
   p.rate_limit.window = std::chrono::milliseconds(std::atoi(argv[9]));
   p.rate_limit.margin = std::chrono::milliseconds(std::atoi(argv[10]));
   p.retry.max_attempts = 6;
+  if (const char* conns = std::getenv("LIMITER_WORKER_CONNECTIONS")) p.max_connections = std::atoi(conns);
   p.overall_timeout = std::chrono::minutes(5);
   if (redis_url != "-") {
     cleanlist::shared_budget_options o;
