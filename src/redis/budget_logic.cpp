@@ -156,14 +156,16 @@ for i = 1, 2 do
     if w > wait then wait, why = w, i end
   end
 end
-local ttl = string.format('%.0f', math.max(1, math.ceil((span + grace) / 1000)))
 if wait > 0 then
   for i = 1, 2 do
     if limits[i] > 0 then
       redis.call('ZADD', KEYS[4 + i], 'NX', string.format('%.0f', now), ticket)
       redis.call('ZADD', KEYS[6 + i], string.format('%.0f', now + wait + grace), ticket)
-      redis.call('PEXPIRE', KEYS[4 + i], string.format('%.0f', math.ceil((wait + grace) / 1000) + 1))
-      redis.call('PEXPIRE', KEYS[6 + i], string.format('%.0f', math.ceil((wait + grace) / 1000) + 1))
+      -- TTLs only grow: a shorter wait told now must not expire older tickets' places
+      local ttl_ms = math.ceil((wait + grace) / 1000) + 1
+      for _, qk in ipairs({ KEYS[4 + i], KEYS[6 + i] }) do
+        if redis.call('PTTL', qk) < ttl_ms then redis.call('PEXPIRE', qk, string.format('%.0f', ttl_ms)) end
+      end
     end
   end
   return { 0, string.format('%.0f', wait), why, string.format('%.0f', now) }
