@@ -71,6 +71,16 @@ struct client_params {
   rate_limit_params rate_limit;  ///< client-side budget: 30/min per key, 60/min per organisation
   /// Organisation budget shared with other clients (keys) of the same organisation; null = own.
   std::shared_ptr<org_budget> shared_org_budget;
+  /// Budget shared by PROCESSES through Redis (make_redis_budget), shared by every client of
+  /// the process like shared_org_budget; null = in-process budget only (the default). When
+  /// set, shared_org_budget is not used: the organisation's budget is the one in Redis.
+  /// See cleanlist::shared_budget (rate_limit.hpp) for what it guarantees when Redis fails.
+  std::shared_ptr<cleanlist::shared_budget> shared_budget;
+  /// Organisation id naming the organisation's budget in the shared budget (only hashed).
+  /// Empty: the credential (api_key or bearer_jwt) stands for the organisation too, so two
+  /// keys of one organisation then share no organisation budget: set it when several keys
+  /// of an organisation run in different processes.
+  std::string organization_id;
 
   /// Connection pool + TLS context shared with other clients (see transport.hpp); null = own.
   /// When set, tls, max_connections and idle_timeout come from the transport, and so does name resolution

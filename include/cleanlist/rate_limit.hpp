@@ -20,6 +20,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 
 namespace cleanlist {
 
@@ -38,6 +40,51 @@ class org_budget;
 /// Creates an organisation budget of params.per_org grants per params.window (+ margin).
 std::shared_ptr<org_budget> make_org_budget(const rate_limit_params& params);
 
+/// A rate budget shared by several PROCESSES (e.g. replicas of a service) through Redis.
+/// Opaque (no Redis type in public headers); create with make_redis_budget() and put it in
+/// client_params::shared_budget of every client of the process (like shared_org_budget).
+///
+/// What is promised (details: src/redis/README.md, "Shared budget behind the limiter"):
+///  - Redis reachable: in any interval of window + margin, at most per_key grants per API key
+///    and per_org per organisation, summed over every process sharing the Redis (one atomic
+///    script per grant checks and records both budgets or neither, on Redis's clock). A
+///    429/503 Retry-After seen by any process pauses every process for that key and
+///    organisation.
+///  - A grant never waits more than `op_timeout` for Redis. When Redis fails (down, slow,
+///    refused) the process falls back to a local budget of `fallback_share` of each limit
+///    (set it to 1 / number of processes) and probes Redis again with exponential backoff
+///    (probe_initial doubling up to probe_max); while in fallback and for one window + margin
+///    after its last fallback grant, grants also obey the local fallback budget (which records
+///    every grant of the process), so a restarted, empty Redis does not let a burst through.
+///  - Interval of window + margin overlapping a fallback period: at most
+///    (1 + processes x fallback_share) x the limit (<= 2 x when fallback_share <= 1/processes):
+///    the grants Redis recorded before it failed (or after it came back empty) plus the
+///    fallback grants. Intervals entirely inside a fallback period: <= processes x share x limit.
+///  - Fairness between processes: waiting queue heads of all processes are served in the
+///    order they were first denied (a ticket queue in Redis): a waiting process gets a grant
+///    after at most (processes - 1) + per_key grants to the others (README: bound and test).
+/// Thread-safety: internally synchronised; may be shared by clients on several executors.
+/// Its Redis connection keeps the executor busy until the last reference is dropped.
+class shared_budget;
+
+struct shared_budget_options {
+  std::chrono::milliseconds op_timeout{250};      ///< bound on waiting for Redis per grant (and per release/pause)
+  std::chrono::milliseconds connect_timeout{1000};///< TCP + TLS + AUTH + SELECT
+  double fallback_share = 0.25;                   ///< local share of each limit while Redis fails (1 / processes)
+  std::chrono::milliseconds probe_initial{250};   ///< first retry of Redis after a failure
+  std::chrono::milliseconds probe_max{5000};      ///< cap of the doubling probe interval
+  std::string key_prefix = "cleanlist:budget";    ///< namespace of the Redis keys
+  std::string hash_salt = "cleanlist-budget-v1";  ///< HMAC key of the identity hashes (same in every process)
+  std::string ca_file;                            ///< rediss://: extra trusted CA (PEM); system CAs otherwise
+};
+
+/// Shared budget on Redis: url is redis://[[user]:password@]host[:port][/db] or rediss://
+/// (TLS, verified). Connects lazily on `ex`. Throws std::invalid_argument for a malformed URL
+/// (the message never contains the password). Defined in the cleanlist::redis library
+/// (CMake option CLEANLIST_WITH_REDIS): link it to use this function.
+std::shared_ptr<shared_budget> make_redis_budget(boost::asio::any_io_executor ex, std::string_view url,
+                                                 shared_budget_options options = {});
+
 namespace detail {
 template <class Clock>
 class rate_limiter_impl;
@@ -49,6 +96,9 @@ struct rate_limiter_stats {
   std::uint64_t waited = 0;              ///< grants that could not be given at once
   std::chrono::nanoseconds total_wait{}; ///< sum of waits of granted acquisitions
   std::size_t waiting = 0;               ///< waiters in the queue now
+  std::uint64_t shared_grants = 0;       ///< grants given by the shared budget (Redis)
+  std::uint64_t fallback_grants = 0;     ///< grants given by the local fallback while Redis failed
+  std::uint64_t shared_errors = 0;       ///< shared-budget requests that failed (timeout, down, ...)
 };
 
 /// Per-API-key asynchronous rate limiter. FIFO-fair among the waiters of this key.
@@ -77,6 +127,12 @@ public:
 
   /// `org` null: the limiter gets its own organisation budget (per_org), unshared.
   basic_rate_limiter(executor_type ex, rate_limit_params p, std::shared_ptr<org_budget> org = nullptr);
+  /// `shared` non-null: the budget is the shared (Redis) one for API key `key_identity` and
+  /// organisation `org_identity` (both only hashed, never stored); `org` is then ignored.
+  /// Only the queue head asks the shared budget, one round trip per grant; try_acquire
+  /// always returns false (use async_acquire). See shared_budget for the guarantees.
+  basic_rate_limiter(executor_type ex, rate_limit_params p, std::shared_ptr<shared_budget> shared,
+                     std::string key_identity, std::string org_identity);
   /// Completes every pending waiter with operation_aborted.
   ~basic_rate_limiter();
   basic_rate_limiter(const basic_rate_limiter&) = delete;
@@ -103,18 +159,20 @@ public:
   }
 
   /// Takes a slot now if one is free and nobody waits before (FIFO); false otherwise (then
-  /// use async_acquire). Call on the limiter's executor. No queue node, no handler, no post:
+  /// use async_acquire); always false with a shared budget (a grant needs a round trip). Call on the limiter's executor. No queue node, no handler, no post:
   /// the common case of a request within budget costs a clock read and a lock.
   /// `granted_at` (optional) receives the time the slot was recorded at, for release().
   bool try_acquire(time_point* granted_at = nullptr);
 
   /// Gives back a slot granted at `granted_at` whose request was never sent (e.g. the
   /// connection it was to go out on had been closed meanwhile). The slot goes to the next
-  /// waiter. Call on the limiter's executor.
+  /// waiter (with a shared budget: it is removed from Redis too, asynchronously). Call on
+  /// the limiter's executor.
   void release(time_point granted_at);
 
   /// Server feedback (429/503 with Retry-After): no grant for this key nor its organisation
-  /// before now + d. Applies to every current and future waiter.
+  /// before now + d. Applies to every current and future waiter; with a shared budget, to
+  /// every process sharing it too (the pause is set in Redis).
   void on_server_retry_after(std::chrono::milliseconds d);
 
   /// Completes every pending waiter with operation_aborted.

@@ -104,7 +104,10 @@ client::impl::impl(asio::any_io_executor ex, client_params p)
       owns_transport_(!params_.shared_transport),
       strand_(transport_->strand),
       pool_(transport_->pool),
-      limiter_(strand_, params_.rate_limit, params_.shared_org_budget),
+      limiter_(params_.shared_budget
+                   ? rate_limiter(strand_, params_.rate_limit, params_.shared_budget, std::string(secret()),
+                                  params_.organization_id.empty() ? std::string(secret()) : params_.organization_id)
+                   : rate_limiter(strand_, params_.rate_limit, params_.shared_org_budget)),
       budget_(params_.retry),
       rng_(std::random_device{}()) {
   check_user_agent_or_throw(params_.user_agent);

@@ -90,6 +90,100 @@ end
 return { 1, s, 0, string.format('%.0f', now) }
 )lua";
 
+// Fair variant: the same rule plus a ticket queue per budget (KEYS 5-6: ZSET ticket -> time
+// of its first denial; KEYS 7-8: ZSET ticket -> deadline of its next retry). A caller holding
+// the ticket of rank r (r older live tickets) may only take slot r + 1: the (r + 1)-th slot
+// of the log to free (now if the log has that many free places; for r >= n, q = r / n more
+// spans after place r + 1 - q n frees: the older tickets take the places before). So waiting callers are
+// served in the order they were first denied, whatever their retry latency; a caller without
+// a ticket ranks behind all of them. A ticket whose holder did not retry by its deadline
+// (wait + grace) is dropped. A place that frees earlier than announced (a release) goes to
+// whoever comes first, unless older tickets are due now (announced time passed) and need it:
+// granted also when places free now > older tickets due now.
+// ARGV: nkey norg span_us member ticket grace_us.
+const std::string_view acquire_fair_script = R"lua(-- cleanlist shared budget: fair acquire (ticket queue)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local span = tonumber(ARGV[3])
+local ticket = ARGV[5]
+local grace = tonumber(ARGV[6])
+local limits = { tonumber(ARGV[1]), tonumber(ARGV[2]) }
+local wait, why = 0, 0
+local pauses = redis.call('MGET', KEYS[3], KEYS[4])
+for i = 1, 2 do
+  if pauses[i] then
+    local w = tonumber(pauses[i]) - now
+    if w > wait then wait, why = w, 3 end
+  end
+end
+for i = 1, 2 do
+  local n = limits[i]
+  if n > 0 then
+    local q, dl = KEYS[4 + i], KEYS[6 + i]
+    local stale = redis.call('ZRANGEBYSCORE', dl, '-inf', string.format('%.0f', now))
+    for _, m in ipairs(stale) do
+      redis.call('ZREM', q, m)
+      redis.call('ZREM', dl, m)
+    end
+    local r = redis.call('ZRANK', q, ticket)
+    if not r then r = redis.call('ZCARD', q) end
+    -- slot j = r + 1 = q * n + jj: place jj of the log frees now (fewer than n grants kept)
+    -- or when the matching grant (ascending) ages out of the span; q more rounds of n take
+    -- q more spans (the older tickets take the places before it)
+    local c = redis.call('ZCARD', KEYS[i])
+    local q = math.floor(r / n)
+    local jj = r + 1 - q * n
+    local at = now
+    local idx = jj - (n - c) - 1
+    if idx >= 0 then
+      local e = redis.call('ZRANGE', KEYS[i], idx, idx, 'WITHSCORES')
+      if e[2] then at = math.max(now, tonumber(e[2]) + span) end
+    end
+    local w = at + q * span - now
+    if w > 0 then
+      -- A place freed earlier than announced (a release) goes to whoever comes, unless an
+      -- older ticket is due now: places free now > older tickets due now.
+      local recent = redis.call('ZCOUNT', KEYS[i], '(' .. string.format('%.0f', now - span), '+inf')
+      local due = 0
+      if r > 0 then
+        for _, m in ipairs(redis.call('ZRANGE', q, 0, r - 1)) do
+          local d = redis.call('ZSCORE', dl, m)
+          if d and tonumber(d) - grace <= now then due = due + 1 end
+        end
+      end
+      if n - recent > due then w = 0 end
+    end
+    if w > wait then wait, why = w, i end
+  end
+end
+if wait > 0 then
+  for i = 1, 2 do
+    if limits[i] > 0 then
+      redis.call('ZADD', KEYS[4 + i], 'NX', string.format('%.0f', now), ticket)
+      redis.call('ZADD', KEYS[6 + i], string.format('%.0f', now + wait + grace), ticket)
+      -- TTLs only grow: a shorter wait told now must not expire older tickets' places
+      local ttl_ms = math.ceil((wait + grace) / 1000) + 1
+      for _, qk in ipairs({ KEYS[4 + i], KEYS[6 + i] }) do
+        if redis.call('PTTL', qk) < ttl_ms then redis.call('PEXPIRE', qk, string.format('%.0f', ttl_ms)) end
+      end
+    end
+  end
+  return { 0, string.format('%.0f', wait), why, string.format('%.0f', now) }
+end
+local s = string.format('%.0f', now)
+local lttl = string.format('%.0f', math.max(1, math.ceil(span / 1000)))
+for i = 1, 2 do
+  if limits[i] > 0 then
+    redis.call('ZREM', KEYS[4 + i], ticket)
+    redis.call('ZREM', KEYS[6 + i], ticket)
+    redis.call('ZADD', KEYS[i], s, ARGV[4])
+    redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -(limits[i] + 1))
+    redis.call('PEXPIRE', KEYS[i], lttl)
+  end
+end
+return { 1, s, 0, string.format('%.0f', now) }
+)lua";
+
 const std::string_view release_script = R"lua(-- cleanlist shared budget: release a grant never used
 return redis.call('ZREM', KEYS[1], ARGV[1]) + redis.call('ZREM', KEYS[2], ARGV[1])
 )lua";
@@ -113,6 +207,16 @@ std::vector<std::string> acquire_args(std::string_view sha, const budget_keys& k
   const auto span_us = std::chrono::duration_cast<std::chrono::microseconds>(l.span()).count();
   return {"EVALSHA", std::string(sha), "4", k.key_log, k.org_log, k.key_pause, k.org_pause,
           std::to_string(l.per_key), std::to_string(l.per_org), std::to_string(span_us), std::string(member)};
+}
+
+std::vector<std::string> acquire_fair_args(std::string_view sha, const budget_keys& k, const budget_limits& l,
+                                           std::string_view member, std::string_view ticket,
+                                           std::chrono::milliseconds grace) {
+  const auto span_us = std::chrono::duration_cast<std::chrono::microseconds>(l.span()).count();
+  return {"EVALSHA", std::string(sha), "8", k.key_log, k.org_log, k.key_pause, k.org_pause,
+          k.key_log + ":q", k.org_log + ":q", k.key_log + ":q:dl", k.org_log + ":q:dl",
+          std::to_string(l.per_key), std::to_string(l.per_org), std::to_string(span_us), std::string(member),
+          std::string(ticket), std::to_string(grace.count() * 1000)};
 }
 
 std::vector<std::string> release_args(std::string_view sha, const budget_keys& k, std::string_view member) {

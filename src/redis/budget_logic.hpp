@@ -55,6 +55,10 @@ std::string script_sha1(std::string_view script);
 
 /// The scripts (Lua, Redis 7: effects replication, TIME allowed before writes).
 extern const std::string_view acquire_script;  // KEYS: key_log org_log key_pause org_pause; ARGV: nkey norg span_us member
+/// Same rule plus a ticket queue: waiting callers are granted in the order of their first
+/// denial (see budget_logic.cpp). KEYS: the four above + key_log:q org_log:q key_log:q:dl
+/// org_log:q:dl; ARGV: nkey norg span_us member ticket grace_us.
+extern const std::string_view acquire_fair_script;
 extern const std::string_view release_script;  // KEYS: key_log org_log; ARGV: member
 extern const std::string_view pause_script;    // KEYS: key_pause org_pause; ARGV: retry_after_ms
 
@@ -75,6 +79,12 @@ struct acquire_decision {
 /// member, used by release).
 std::vector<std::string> acquire_args(std::string_view sha, const budget_keys& k, const budget_limits& l,
                                       std::string_view member);
+/// EVALSHA arguments of the fair acquisition; `ticket` identifies the waiting caller (one per
+/// limiter: its queue head), `grace` how late after its announced retry time it may come back
+/// before its ticket is dropped.
+std::vector<std::string> acquire_fair_args(std::string_view sha, const budget_keys& k, const budget_limits& l,
+                                           std::string_view member, std::string_view ticket,
+                                           std::chrono::milliseconds grace);
 std::vector<std::string> release_args(std::string_view sha, const budget_keys& k, std::string_view member);
 std::vector<std::string> pause_args(std::string_view sha, const budget_keys& k, std::chrono::milliseconds retry_after);
 

@@ -27,14 +27,14 @@ void deliver(const asio::any_io_executor& ex, Handler h, Args... args) {
              }));
 }
 
-enum script_id { acquire_id = 0, release_id = 1, pause_id = 2 };
+enum script_id { acquire_id = 0, release_id = 1, pause_id = 2, acquire_fair_id = 3 };
 
 } // namespace
 
 class budget_impl : public std::enable_shared_from_this<budget_impl> {
 public:
   budget_impl(std::shared_ptr<connection> c, redis_budget_params p) : conn(std::move(c)), params(std::move(p)) {
-    const std::array<std::string_view, 3> texts{acquire_script, release_script, pause_script};
+    const std::array<std::string_view, 4> texts{acquire_script, release_script, pause_script, acquire_fair_script};
     for (std::size_t i = 0; i < texts.size(); ++i) {
       scripts[i].text = texts[i];
       scripts[i].sha = script_sha1(texts[i]);
@@ -89,7 +89,7 @@ public:
   std::shared_ptr<connection> conn;
   asio::any_io_executor strand{conn->get_executor()};
   redis_budget_params params;
-  std::array<script_state, 3> scripts;
+  std::array<script_state, 4> scripts;
   std::string instance;
   std::uint64_t seq = 0;
 };
@@ -105,12 +105,16 @@ budget_keys redis_budget::keys(std::string_view key_id, std::string_view org_id)
   return make_budget_keys(impl_->params.key_prefix, impl_->params.hash_salt, key_id, org_id);
 }
 
-void redis_budget::acquire_impl(budget_keys k, budget_limits l, asio::any_completion_handler<acquire_signature> h) {
+void redis_budget::acquire_impl(budget_keys k, budget_limits l, std::string ticket, std::chrono::milliseconds grace,
+                                asio::any_completion_handler<acquire_signature> h) {
   const auto deadline = clock::now() + impl_->params.op_timeout;
-  asio::dispatch(impl_->ex(), [impl = impl_, k = std::move(k), l, deadline, h = std::move(h)]() mutable {
+  asio::dispatch(impl_->ex(), [impl = impl_, k = std::move(k), l, ticket = std::move(ticket), grace, deadline,
+                               h = std::move(h)]() mutable {
     std::string member = impl->next_member();
-    auto args = acquire_args(impl->scripts[acquire_id].sha, k, l, member);
-    impl->run_script(acquire_id, std::move(args), deadline, false,
+    const int id = ticket.empty() ? acquire_id : acquire_fair_id;
+    auto args = ticket.empty() ? acquire_args(impl->scripts[acquire_id].sha, k, l, member)
+                               : acquire_fair_args(impl->scripts[acquire_fair_id].sha, k, l, member, ticket, grace);
+    impl->run_script(id, std::move(args), deadline, false,
                      reply_handler([impl, member = std::move(member), h = std::move(h)](error_code ec, reply r) mutable {
                        acquire_result res;
                        if (!ec) {

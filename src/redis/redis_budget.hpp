@@ -73,8 +73,25 @@ public:
   auto async_acquire(std::string_view key_id, std::string_view org_id, budget_limits limits,
                      CompletionToken&& token = CompletionToken{}) {
     return boost::asio::async_initiate<CompletionToken, acquire_signature>(
-        [this](auto h, budget_keys k, budget_limits l) { acquire_impl(std::move(k), l, std::move(h)); }, token,
+        [this](auto h, budget_keys k, budget_limits l) {
+          acquire_impl(std::move(k), l, std::string(), std::chrono::milliseconds(0), std::move(h));
+        },
+        token,
         keys(key_id, org_id), limits);
+  }
+
+  /// Fair variant (budget_logic.hpp, acquire_fair_script): `ticket` names the waiting caller
+  /// (unique per waiting queue head, stable while it waits); waiting callers are granted in
+  /// the order of their first denial. `grace`: how late after the announced wait the caller
+  /// may retry before its place is given up.
+  template <class CompletionToken = boost::asio::use_awaitable_t<>>
+  auto async_acquire_fair(std::string_view key_id, std::string_view org_id, budget_limits limits, std::string ticket,
+                          std::chrono::milliseconds grace, CompletionToken&& token = CompletionToken{}) {
+    return boost::asio::async_initiate<CompletionToken, acquire_signature>(
+        [this](auto h, budget_keys k, budget_limits l, std::string t, std::chrono::milliseconds g) {
+          acquire_impl(std::move(k), l, std::move(t), g, std::move(h));
+        },
+        token, keys(key_id, org_id), limits, std::move(ticket), grace);
   }
 
   /// Gives back a grant whose request was never sent. Completes with true if the grant was
@@ -102,7 +119,8 @@ public:
   const redis_budget_params& params() const noexcept;
 
 private:
-  void acquire_impl(budget_keys k, budget_limits l, boost::asio::any_completion_handler<acquire_signature> h);
+  void acquire_impl(budget_keys k, budget_limits l, std::string ticket, std::chrono::milliseconds grace,
+                    boost::asio::any_completion_handler<acquire_signature> h);
   void release_impl(budget_keys k, budget_grant g, boost::asio::any_completion_handler<release_signature> h);
   void pause_impl(budget_keys k, std::chrono::milliseconds d, boost::asio::any_completion_handler<pause_signature> h);
 
