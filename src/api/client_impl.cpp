@@ -363,7 +363,9 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
 
 // ---- client ----
 
-client::client(executor_type ex, client_params params) : impl_(std::make_shared<impl>(ex, std::move(params))) {}
+client::client(executor_type ex, client_params params) : impl_(std::make_shared<impl>(ex, std::move(params))) {
+  detail::shutdown_hooks::watch(impl_->strand_, impl_);
+}
 
 client::~client() { shutdown(); }
 

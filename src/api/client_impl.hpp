@@ -2,6 +2,7 @@
 // The state behind cleanlist::client: strand, TLS context, pool, limiter, retry budget, stats.
 #include "api/operation.hpp"
 #include "api/poll_driver.hpp"
+#include "engine/shutdown_hooks.hpp"
 #include "api/request_spec.hpp"
 #include "api/stop_link.hpp"
 #include "core/retry_policy.hpp"
@@ -37,7 +38,9 @@ struct call_result {
   boost::json::value json;
 };
 
-class client::impl : public std::enable_shared_from_this<impl>, public poll_host<std::chrono::steady_clock> {
+class client::impl : public std::enable_shared_from_this<impl>,
+                     public poll_host<std::chrono::steady_clock>,
+                     public detail::abandonable {
 public:
   impl(asio::any_io_executor ex, client_params p);
 
@@ -49,6 +52,8 @@ public:
   void poll_log(log_level lvl, std::string_view msg) const override { log(lvl, msg); }
   std::string_view poll_secret() const override { return secret(); }
   void poll_unknown_status() override { ++stats_.unknown_statuses; }
+  /// The io_context is being destroyed: the waits' handlers are dropped (see shutdown_hooks).
+  void abandon() noexcept override { driver_.abandon(); }
 
   struct counters_t {
     std::atomic<std::uint64_t> requests{0}, retries{0}, rate_limited{0}, outcome_unknown{0}, in_flight{0},

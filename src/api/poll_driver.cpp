@@ -104,6 +104,17 @@ void basic_poll_driver<Clock>::shutdown() {
   for (auto id : ids) finish(id, error::shutdown, &d, {});
 }
 
+template <class Clock>
+void basic_poll_driver<Clock>::abandon() noexcept {
+  auto waiters = std::move(waiters_);
+  waiters_.clear();
+  for (auto& [id, w] : waiters) {
+    sched_.remove(id);
+    if (w.stop) w.stop->unbind();
+  }
+  waiting_counter_ = 0;
+}
+
 // The one loop: sleep until something is due (or a deadline), take a limiter slot (waiting
 // no later than the next deadline), give it to the workflow due longest, start its poll
 // without waiting for the answer.

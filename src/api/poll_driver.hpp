@@ -69,6 +69,8 @@ public:
 
   /// Fails every waiter with error::shutdown (call on the strand).
   void shutdown();
+  /// The io_context is being destroyed: drops every waiter's handler without invoking it.
+  void abandon() noexcept;
 
   std::size_t waiting() const noexcept { return waiters_.size(); }
 

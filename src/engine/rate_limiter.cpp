@@ -5,6 +5,7 @@
 
 #include "core/window_budget.hpp"
 #include "engine/org_budget.hpp"
+#include "engine/shutdown_hooks.hpp"
 #include "engine/shared_budget.hpp"
 
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -32,7 +33,7 @@ namespace detail {
 using handler_type = boost::asio::any_completion_handler<void(boost::system::error_code)>;
 
 template <class Clock>
-class rate_limiter_impl : public std::enable_shared_from_this<rate_limiter_impl<Clock>> {
+class rate_limiter_impl : public std::enable_shared_from_this<rate_limiter_impl<Clock>>, public abandonable {
   using clock = Clock;
   using time_point = std::chrono::steady_clock::time_point;  // Clock shares steady_clock's time points
 
@@ -117,6 +118,14 @@ public:
     // the running handler); it is inert once the id is gone.
     post_completion(std::move(h), boost::asio::error::operation_aborted);
     if (was_head) pump(); // the slot it did not take goes to the next waiter
+  }
+
+  // The io_context is being destroyed: the waiters' handlers (coroutine frames that may hold
+  // this limiter's owner) are dropped, not invoked (see shutdown_hooks).
+  void abandon() noexcept override {
+    auto q = std::move(queue_);
+    queue_.clear();
+    armed_ = false;
   }
 
   void cancel_all() {
@@ -345,14 +354,18 @@ private:
 
 template <class Clock>
 basic_rate_limiter<Clock>::basic_rate_limiter(executor_type ex, rate_limit_params p, std::shared_ptr<org_budget> org)
-    : impl_(std::make_shared<detail::rate_limiter_impl<Clock>>(std::move(ex), p, std::move(org))) {}
+    : impl_(std::make_shared<detail::rate_limiter_impl<Clock>>(std::move(ex), p, std::move(org))) {
+  detail::shutdown_hooks::watch(impl_->ex_, impl_);
+}
 
 template <class Clock>
 basic_rate_limiter<Clock>::basic_rate_limiter(executor_type ex, rate_limit_params p, std::shared_ptr<shared_budget> shared,
                                               std::string key_identity, std::string org_identity)
     : impl_(shared ? std::make_shared<detail::rate_limiter_impl<Clock>>(std::move(ex), p, std::move(shared),
                                                                         std::move(key_identity), std::move(org_identity))
-                   : std::make_shared<detail::rate_limiter_impl<Clock>>(std::move(ex), p, nullptr)) {}
+                   : std::make_shared<detail::rate_limiter_impl<Clock>>(std::move(ex), p, nullptr)) {
+  detail::shutdown_hooks::watch(impl_->ex_, impl_);
+}
 
 template <class Clock>
 basic_rate_limiter<Clock>::~basic_rate_limiter() {
@@ -388,6 +401,8 @@ const rate_limit_params& basic_rate_limiter<Clock>::params() const noexcept { re
 
 template <class Clock>
 const std::shared_ptr<org_budget>& basic_rate_limiter<Clock>::org() const noexcept { return impl_->org_; }
+
+boost::asio::execution_context::id detail::shutdown_hooks::id;
 
 template class basic_rate_limiter<std::chrono::steady_clock>;
 template class basic_rate_limiter<testing::manual_clock>;
