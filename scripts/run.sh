@@ -5,12 +5,32 @@
 #   scripts/run.sh [IN.csv [OUT.csv]]     default: the bundled sample -> out/sample_contacts.enriched.csv
 # Without CLEANLIST_API_KEY it runs against the embedded simulator; with it, against the real API
 # (CLEANLIST_BASE_URL and CLEANLIST_CA_FILE are honoured). Exit codes: `cleanlist --help`.
+# Quiet: the package manager's and the build's output go to build/logs/ (shown if a step fails),
+# so on a machine that has the packages only the job's own lines are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 in="${1:-examples/data/sample_contacts.csv}"
 out="${2:-out/sample_contacts.enriched.csv}"
-scripts/install-deps.sh
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCLEANLIST_BUILD_TESTS=OFF -DCLEANLIST_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build build/release --target cleanlist_cli -j "${JOBS:-$(nproc)}"
+logs=build/logs
+mkdir -p "$logs"
+# quiet LOG CMD...: runs CMD with its output in LOG; on failure prints the log's tail and stops.
+quiet() {
+  local log=$1; shift
+  if ! "$@" >"$log" 2>&1; then
+    echo "run.sh: '$*' failed; the end of $log:" >&2
+    tail -n 40 "$log" >&2
+    exit 1
+  fi
+}
+quiet "$logs/install-deps.log" scripts/install-deps.sh run
+if grep -q '^installing:' "$logs/install-deps.log"; then
+  echo "run.sh: $(grep '^installing:' "$logs/install-deps.log") (log: $logs/install-deps.log)" >&2
+fi
+quiet "$logs/configure.log" cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCLEANLIST_BUILD_TESTS=OFF -DCLEANLIST_BUILD_EXAMPLES=OFF -DCLEANLIST_BUILD_BENCHMARKS=OFF
+if ! ninja -C build/release -n cleanlist_cli 2>/dev/null | grep -q 'no work to do'; then
+  echo "run.sh: building the cleanlist command (the first time takes a few minutes; log: $logs/build.log)" >&2
+fi
+quiet "$logs/build.log" cmake --build build/release --target cleanlist_cli -j "${JOBS:-$(nproc)}"
 mkdir -p "$(dirname "$out")"
 exec build/release/tools/cleanlist/cleanlist enrich-csv "$in" "$out"

@@ -9,7 +9,7 @@
 // Status polls count against the rate limits (30/min per key, 60/min per organisation).
 // When many workflows wait on one key, polls are issued oldest-due first, one per limiter
 // grant, so polling never exceeds the request budget and no workflow starves
-// (see src/core/poll_scheduler.hpp).
+// (see src/core/decisions/poll_scheduler.hpp).
 
 #include <chrono>
 

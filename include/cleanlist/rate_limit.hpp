@@ -7,7 +7,7 @@
 // guarantees at most `per_key` grants (and, with the shared org budget, at most `per_org`
 // grants across all keys of the organisation) in ANY interval of length window + margin,
 // which never exceeds the server's limit whatever its window alignment, while letting a
-// fresh key burst its full budget at once (see src/core/window_budget.hpp for why GCRA
+// fresh key burst its full budget at once (see src/core/decisions/window_budget.hpp for why GCRA
 // would not be safe). A 429/503 Retry-After pauses the key and its organisation.
 
 #include <boost/asio/any_completion_handler.hpp>

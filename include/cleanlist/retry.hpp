@@ -7,7 +7,7 @@
 // above the cap the request is not retried), and the AWS standard client-wide retry quota
 // (500 tokens, 5 per retry, 10 per timeout retry, 1 refunded per success).
 //
-// What is retried (decided in src/core/retry_policy.*):
+// What is retried (decided in src/core/decisions/retry_policy.*):
 //  * idempotent requests (GET, DELETE, status polls, requests carrying an idempotency_key):
 //    connection errors, timeouts, 408, 429, 500, 502, 503, 504;
 //  * non-idempotent requests (POST /enrichment/person|company, legacy POST /enrich/bulk):

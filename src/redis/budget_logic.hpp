@@ -2,7 +2,7 @@
 // Sans-io part of the shared budget on Redis: the Lua scripts, key naming, argument building
 // and reply decoding. No sockets here.
 //
-// The rule is core::window_budget's sliding log (see src/core/window_budget.hpp): a grant at
+// The rule is core::window_budget's sliding log (see src/core/decisions/window_budget.hpp): a grant at
 // time t is allowed iff fewer than N grants lie in (t - span, t], span = window + margin; so
 // no interval of length span, hence no fixed server window of any alignment, holds more than
 // N grants. Each budget (one per API key, one per organisation) is a ZSET of the last N grant

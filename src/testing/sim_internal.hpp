@@ -1,5 +1,6 @@
 #pragma once
-// Internals shared by the simulator's routing (sim_state.cpp) and its handlers (sim_handlers.cpp).
+// Internals shared by the simulator's routing (sim_routing.cpp) and its handlers (sim_routes_*.cpp).
+#include "protocol/credentials.hpp"
 #include "testing/sim_state.hpp"
 
 #include <climits>
@@ -88,7 +89,7 @@ std::string cursor_encode(std::int64_t offset);
 std::optional<std::int64_t> cursor_decode(std::string_view c);
 std::string route_template(int idx); ///< usage bucket name of usage_route[idx]
 const std::vector<std::string>& all_scope_names(); ///< the 12 documented scopes
-bool jwt_shaped(std::string_view token); ///< three non-empty base64url parts
+using ::cleanlist::detail::jwt_shaped; // core/protocol/credentials.hpp: the client checks the same shape
 std::string make_jwt(std::uint64_t seed, std::string_view user_id, std::string_view org_id);
 /// Terminal status of a run that was not cancelled: completed / completed_with_errors / failed.
 const char* final_status(const workflow_rec& w);
@@ -157,7 +158,7 @@ struct handlers {
   static void l_bulk(sim_state& s, ctx& c);
   static void l_status(sim_state& s, ctx& c);
   static void l_deliveries(sim_state& s, ctx& c);
-  // key management (/api/v1/api-keys, sim_handlers_admin.cpp)
+  // key management (/api/v1/api-keys, sim_routes_admin.cpp)
   static void mgmt_create_key(sim_state& s, ctx& c);
   static void mgmt_list_keys(sim_state& s, ctx& c);
   static void mgmt_revoke_key(sim_state& s, ctx& c);

@@ -4,17 +4,15 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/json.hpp>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <stdexcept>
 #include <iostream>
-#include <sstream>
 #include <string>
 
 namespace ct = cleanlist::testing;
-namespace json = boost::json;
 
 namespace {
 
@@ -49,62 +47,6 @@ const char* usage_text =
 [[noreturn]] void die(const std::string& msg) {
   std::cerr << "cleanlist-sim: " << msg << "\n" << usage_text;
   std::exit(2);
-}
-
-std::vector<std::string> strings(const json::value& v) {
-  std::vector<std::string> r;
-  if (v.is_array())
-    for (auto& x : v.as_array())
-      if (x.is_string()) r.emplace_back(x.as_string());
-  return r;
-}
-
-std::vector<ct::organisation_config> load_accounts(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) die("cannot read " + path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  boost::system::error_code ec;
-  auto root = json::parse(ss.str(), ec);
-  if (ec) die("accounts file is not JSON: " + ec.message());
-  const json::value* orgs = root.is_array() ? &root : (root.is_object() ? root.as_object().if_contains("orgs") : nullptr);
-  if (!orgs || !orgs->is_array()) die("accounts file: expected {\"orgs\": [...]}");
-  std::vector<ct::organisation_config> out;
-  auto str = [](const json::object& o, std::string_view k, std::string d = {}) {
-    auto* p = o.if_contains(k);
-    return p && p->is_string() ? std::string(p->as_string()) : d;
-  };
-  for (auto& ov : orgs->as_array()) {
-    if (!ov.is_object()) die("accounts file: each org must be an object");
-    const auto& o = ov.as_object();
-    ct::organisation_config oc;
-    oc.org_id = str(o, "org_id");
-    oc.name = str(o, "name");
-    oc.tier = str(o, "tier", "pro");
-    if (auto* p = o.if_contains("features")) oc.features = strings(*p);
-    if (auto* p = o.if_contains("credits"); p && p->is_number()) oc.credits = p->to_number<std::int64_t>();
-    if (auto* us = o.if_contains("users"); us && us->is_array())
-      for (auto& uv : us->as_array()) {
-        if (!uv.is_object()) continue;
-        const auto& u = uv.as_object();
-        ct::user_config uc{str(u, "user_id"), str(u, "email"), str(u, "name"), {}, {}};
-        if (auto* js = u.if_contains("jwts")) uc.jwts = strings(*js);
-        if (auto* ks = u.if_contains("keys"); ks && ks->is_array())
-          for (auto& kv : ks->as_array()) {
-            if (kv.is_string()) uc.keys.push_back({std::string(kv.as_string()), {}});
-            else if (kv.is_object()) {
-              ct::api_key_config kc{str(kv.as_object(), "key"), {}};
-              if (auto* sc = kv.as_object().if_contains("scopes")) kc.scopes = strings(*sc);
-              if (!kc.key.starts_with("clapi_")) die("API keys must start with clapi_: " + kc.key);
-              uc.keys.push_back(std::move(kc));
-            }
-          }
-        oc.users.push_back(std::move(uc));
-      }
-    out.push_back(std::move(oc));
-  }
-  if (out.empty() || out[0].users.empty() || out[0].users[0].keys.empty()) die("accounts file: the first org needs a user with a key");
-  return out;
 }
 
 } // namespace
@@ -158,7 +100,13 @@ int main(int argc, char** argv) {
       else if (a == "--fault-malformed") p.faults.p_malformed = prob(i);
       else if (a == "--fault-stall") p.faults.p_stall = prob(i);
       else if (a == "--fault-path") p.faults.only_path = need(i);
-      else if (a == "--accounts") p.orgs = load_accounts(need(i));
+      else if (a == "--accounts") {
+        try {
+          p.orgs = ct::load_accounts(need(i));
+        } catch (const std::invalid_argument& e) {
+          die(e.what());
+        }
+      }
       else if (a == "--admin") p.admin_endpoint = true;
       else if (a == "--p-cancel") p.p_cancel = prob(i);
       else if (a == "--print-jwt") print_jwt = true;

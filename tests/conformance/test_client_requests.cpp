@@ -2,8 +2,8 @@
 // api/cleanlist-openapi-v2.json, checked by cleanlist::testing::validate_request): for each of
 // the 24 operations, minimal and fully-populated requests, on /api/v2 (the schema, exactly) and
 // /api/v1/public (the schema plus its documented relaxations). Sans-io: no server is started.
-#include "api/csv_rows.hpp"
-#include "api/request_spec.hpp"
+#include "protocol/csv_rows.hpp"
+#include "protocol/request_spec.hpp"
 
 #include <cleanlist/testing/schema.hpp>
 

@@ -291,6 +291,13 @@ public:
     cv_.wait_for(lk, cap, [&] { return stopping_; });
   }
 
+  /// The server thread records a failed handshake after the client has already seen it fail:
+  /// waits (bounded) until it has.
+  bool wait_handshakes_failed(int n, std::chrono::milliseconds cap = 5s) {
+    std::unique_lock lk(m_);
+    return cv_.wait_for(lk, cap, [&] { return handshakes_failed >= n; });
+  }
+
   std::atomic<int> connections{0};     ///< TCP connections accepted
   std::atomic<int> handshakes_ok{0};   ///< TLS handshakes completed
   std::atomic<int> handshakes_failed{0};
@@ -338,7 +345,11 @@ private:
       ssl = SSL_new(ctx_);
       SSL_set_fd(ssl, s.native_handle());
       if (SSL_accept(ssl) != 1) {
-        ++handshakes_failed;
+        {
+          std::lock_guard lk(m_);  // under the lock: wait_handshakes_failed() cannot miss it
+          ++handshakes_failed;
+        }
+        cv_.notify_all();
         SSL_free(ssl);
         ERR_clear_error();
         close(s);

@@ -1,5 +1,5 @@
 // Sans-io: URL parsing, response classification (all three error shapes), request building.
-#include "api/request_spec.hpp"
+#include "protocol/request_spec.hpp"
 #include "protocol/response.hpp"
 #include "protocol/url.hpp"
 

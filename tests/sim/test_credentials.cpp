@@ -196,3 +196,41 @@ TEST_CASE("a user's JWT requests share one rate-limit window (per_key_limit) and
   CHECK(org.status == 429);
   CHECK(S(org.json().at("error"), "limit_scope") == "organization");
 }
+
+TEST_CASE("the accounts document (--accounts): parsed, and its errors never echo a key") {
+  auto orgs = ct::parse_accounts(R"({"orgs":[{"org_id":"org_a","name":"A","tier":"starter","credits":7,
+      "users":[{"user_id":"u1","email":"a@x.io","name":"A","keys":["clapi_aaaaaaaaaaaa",
+      {"key":"clapi_bbbbbbbbbbbb","scopes":["enrichment:read"]}],"jwts":["h.p.s"]}]}]})");
+  REQUIRE(orgs.size() == 1);
+  CHECK(orgs[0].org_id == "org_a");
+  CHECK(orgs[0].tier == "starter");
+  CHECK(orgs[0].credits == 7);
+  REQUIRE(orgs[0].users.size() == 1);
+  REQUIRE(orgs[0].users[0].keys.size() == 2);
+  CHECK(orgs[0].users[0].keys[1].scopes == std::vector<std::string>{"enrichment:read"});
+  CHECK(orgs[0].users[0].jwts == std::vector<std::string>{"h.p.s"});
+  // the parsed accounts run a simulator
+  ct::simulator_params p = fast_params();
+  p.orgs = orgs;
+  ct::simulator sim(p);
+  client c(sim.base_url(), "clapi_aaaaaaaaaaaa");
+  CHECK(c.get("/whoami").status == 200);
+
+  auto error_of = [](std::string_view doc) {
+    try {
+      ct::parse_accounts(doc);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  auto m = error_of(R"({"orgs":[{"users":[{"user_id":"u9","keys":["sk_live_TOPSECRET"]}]}]})");
+  CHECK(m.find("clapi_") != std::string::npos);
+  CHECK(m.find("u9") != std::string::npos);
+  CHECK(m.find("TOPSECRET") == std::string::npos);
+  CHECK(error_of("{not json").find("not JSON") != std::string::npos);
+  CHECK(error_of(R"({"orgs":{}})").find("expected") != std::string::npos);
+  CHECK(error_of(R"({"orgs":[{"users":[]}]})").find("needs a user with a key") != std::string::npos);
+  CHECK(error_of(R"({"orgs":[{"users":[{"keys":[42]}]}]})").find("string or {key, scopes}") != std::string::npos);
+  CHECK_THROWS_AS(ct::load_accounts("/nonexistent/accounts.json"), std::invalid_argument);
+}

@@ -1,7 +1,7 @@
-// The bulk path's CSV chunks (src/api/csv_rows.*): within both of the import's caps.
+// The bulk path's CSV chunks (src/core/protocol/csv_rows.*): within both of the import's caps.
 #include <doctest/doctest.h>
 
-#include "api/csv_rows.hpp"
+#include "protocol/csv_rows.hpp"
 
 #include <algorithm>
 #include <string>

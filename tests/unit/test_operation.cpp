@@ -1,8 +1,8 @@
-// The operation runner's completion (src/api/operation.hpp): exactly once, whatever the body
+// The operation runner's completion (src/io/client/operation.hpp): exactly once, whatever the body
 // does — completes twice, throws after completing, or throws before.
 #include <doctest/doctest.h>
 
-#include "api/operation.hpp"
+#include "client/operation.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>

@@ -1,9 +1,9 @@
-// The poll loop (src/api/poll_driver.*) on testing::manual_clock, with a scripted host instead
+// The poll loop (src/io/client/poll_driver.*) on testing::manual_clock, with a scripted host instead
 // of a client: the budget, the order, the deadlines and the callbacks are checked at exact
 // times, without sockets and without sleeping.
 #include <doctest/doctest.h>
 
-#include "api/poll_driver.hpp"
+#include "client/poll_driver.hpp"
 
 #include <cleanlist/testing/manual_clock.hpp>
 

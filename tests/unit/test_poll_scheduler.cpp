@@ -2,7 +2,7 @@
 // interval growth and cap, memory per entry.
 #include <doctest/doctest.h>
 
-#include "core/poll_scheduler.hpp"
+#include "decisions/poll_scheduler.hpp"
 
 #include <algorithm>
 #include <atomic>

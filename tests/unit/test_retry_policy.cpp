@@ -2,7 +2,7 @@
 // send stage for idempotent and non-idempotent requests, retry budget.
 #include <doctest/doctest.h>
 
-#include "core/retry_policy.hpp"
+#include "decisions/retry_policy.hpp"
 
 #include <boost/asio/error.hpp>
 

@@ -2,7 +2,7 @@
 // server not-before, limit changes, combined key + organisation budgets.
 #include <doctest/doctest.h>
 
-#include "core/window_budget.hpp"
+#include "decisions/window_budget.hpp"
 
 #include <algorithm>
 #include <array>

@@ -36,16 +36,13 @@ struct estimate_opts {
 cl::estimate_request estimate_of(const estimate_opts& o) {
   cl::estimate_request r;
   r.tool = o.tool;
-  auto set = [](std::optional<std::string>& f, const std::string& v) {
-    if (!v.empty()) f = v;
-  };
-  set(r.list_id, o.list_id);
-  set(r.scope, o.scope);
-  set(r.agent_type, o.agent_type);
-  set(r.provider, o.provider);
-  set(r.sub_action, o.sub_action);
-  set(r.enrichment_type, o.enrichment_type);
-  set(r.task_id, o.task_id);
+  set_if_given(r.list_id, o.list_id);
+  set_if_given(r.scope, o.scope);
+  set_if_given(r.agent_type, o.agent_type);
+  set_if_given(r.provider, o.provider);
+  set_if_given(r.sub_action, o.sub_action);
+  set_if_given(r.enrichment_type, o.enrichment_type);
+  set_if_given(r.task_id, o.task_id);
   if (o.row_count >= 0) r.row_count = o.row_count;
   if (o.include_phone) r.include_phone = true;
   if (!o.data_points.empty()) r.data_points = o.data_points;

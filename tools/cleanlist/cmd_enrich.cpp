@@ -65,19 +65,16 @@ struct person_opts {
 
 cl::enrich_person_request person_of(const person_opts& o) {
   cl::enrich_person_request r;
-  auto set = [](std::optional<std::string>& f, const std::string& v) {
-    if (!v.empty()) f = v;
-  };
-  set(r.email, o.email);
-  set(r.linkedin_url, o.linkedin_url);
-  set(r.phone, o.phone);
-  set(r.first_name, o.first_name);
-  set(r.last_name, o.last_name);
-  set(r.company_name, o.company_name);
-  set(r.domain, o.domain);
-  set(r.person_id, o.person_id);
-  set(r.lead_list_id, o.list_id);
-  set(r.quote_id, o.quote_id);
+  set_if_given(r.email, o.email);
+  set_if_given(r.linkedin_url, o.linkedin_url);
+  set_if_given(r.phone, o.phone);
+  set_if_given(r.first_name, o.first_name);
+  set_if_given(r.last_name, o.last_name);
+  set_if_given(r.company_name, o.company_name);
+  set_if_given(r.domain, o.domain);
+  set_if_given(r.person_id, o.person_id);
+  set_if_given(r.lead_list_id, o.list_id);
+  set_if_given(r.quote_id, o.quote_id);
   if (!o.type.empty()) r.enrichment_type = cl::parse_enrichment_type(o.type);
   if (o.include_phone) r.include_phone = true;
   return r;

@@ -7,74 +7,17 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/json.hpp>
 
 #include <fstream>
+#include <stdexcept>
 #include <iostream>
 #include <memory>
 
 namespace ct = cleanlist::testing;
-namespace json = boost::json;
 
 namespace cleanlist_cli {
 
 namespace {
-
-std::vector<std::string> strings(const json::value& v) {
-  std::vector<std::string> r;
-  if (v.is_array())
-    for (auto& x : v.as_array())
-      if (x.is_string()) r.emplace_back(x.as_string());
-  return r;
-}
-
-/// The accounts file of `cleanlist-sim --accounts` (same format):
-/// {"orgs":[{org_id,name,tier,features,credits,users:[{user_id,email,name,keys:[{key,scopes}],jwts:[..]}]}]}
-std::vector<ct::organisation_config> load_accounts(const std::string& path) {
-  boost::system::error_code ec;
-  auto root = json::parse(read_file(path), ec);
-  if (ec) throw input_error(path + ": accounts file is not JSON: " + ec.message());
-  const json::value* orgs = root.is_array() ? &root : (root.is_object() ? root.as_object().if_contains("orgs") : nullptr);
-  if (!orgs || !orgs->is_array()) throw input_error(path + ": expected {\"orgs\": [...]}");
-  auto str = [](const json::object& o, std::string_view k, std::string d = {}) {
-    auto* p = o.if_contains(k);
-    return p && p->is_string() ? std::string(p->as_string()) : d;
-  };
-  std::vector<ct::organisation_config> out;
-  for (auto& ov : orgs->as_array()) {
-    if (!ov.is_object()) throw input_error(path + ": each org must be an object");
-    const auto& o = ov.as_object();
-    ct::organisation_config oc;
-    oc.org_id = str(o, "org_id");
-    oc.name = str(o, "name");
-    oc.tier = str(o, "tier", "pro");
-    if (auto* p = o.if_contains("features")) oc.features = strings(*p);
-    if (auto* p = o.if_contains("credits"); p && p->is_number()) oc.credits = p->to_number<std::int64_t>();
-    if (auto* us = o.if_contains("users"); us && us->is_array())
-      for (auto& uv : us->as_array()) {
-        if (!uv.is_object()) continue;
-        const auto& u = uv.as_object();
-        ct::user_config uc{str(u, "user_id"), str(u, "email"), str(u, "name"), {}, {}};
-        if (auto* js = u.if_contains("jwts")) uc.jwts = strings(*js);
-        if (auto* ks = u.if_contains("keys"); ks && ks->is_array())
-          for (auto& kv : ks->as_array()) {
-            if (kv.is_string()) {
-              uc.keys.push_back({std::string(kv.as_string()), {}});
-            } else if (kv.is_object()) {
-              ct::api_key_config kc{str(kv.as_object(), "key"), {}};
-              if (auto* sc = kv.as_object().if_contains("scopes")) kc.scopes = strings(*sc);
-              if (!kc.key.starts_with("clapi_")) throw input_error(path + ": API keys must start with clapi_");
-              uc.keys.push_back(std::move(kc));
-            }
-          }
-        oc.users.push_back(std::move(uc));
-      }
-    out.push_back(std::move(oc));
-  }
-  if (out.empty() || out[0].users.empty() || out[0].users[0].keys.empty())
-    throw input_error(path + ": the first org needs a user with a key");
-  return out;
-}
 
 struct sim_opts {
   ct::simulator_params p;
@@ -98,7 +41,13 @@ int run_sim(const global_options& g, sim_opts o) {
   p.faults.latency = std::chrono::milliseconds(o.latency_ms);
   p.faults.retry_after = std::chrono::milliseconds(o.retry_after_ms);
   p.faults.p_latency = o.p_latency >= 0 ? o.p_latency : (o.latency_ms > 0 ? 1.0 : 0.0);
-  if (!o.accounts.empty()) p.orgs = load_accounts(o.accounts);
+  if (!o.accounts.empty()) {
+    try {
+      p.orgs = ct::load_accounts(o.accounts);
+    } catch (const std::invalid_argument& e) {
+      throw input_error(e.what());
+    }
+  }
   try {
     // Signals are caught from before the first line is printed: whoever reads the lines may
     // stop the server at once.

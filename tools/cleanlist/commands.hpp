@@ -4,6 +4,8 @@
 #include "session.hpp"
 
 #include <functional>
+#include <optional>
+#include <string>
 
 namespace CLI {
 class App;
@@ -18,6 +20,11 @@ void add_enrich_commands(CLI::App& app, action_fn& action);     // enrich person
 void add_lists_commands(CLI::App& app, action_fn& action);      // lists create|list|show|import|export
 void add_enrich_csv_command(CLI::App& app, action_fn& action);  // enrich-csv IN OUT
 void add_sim_command(CLI::App& app, action_fn& action);         // sim
+
+/// An optional request field from a string flag: set only when the flag was given (non-empty).
+inline void set_if_given(std::optional<std::string>& field, const std::string& flag) {
+  if (!flag.empty()) field = flag;
+}
 
 /// Runs `make(session)`'s coroutine in a fresh session; failures become exit codes.
 int run_in_session(const global_options& g, const std::function<boost::asio::awaitable<int>(session&)>& make);

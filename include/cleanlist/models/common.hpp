@@ -2,7 +2,7 @@
 // Shared pieces of the typed models: the success envelope every response carries, the
 // enrichment enums, and small helpers (base64, terminal-status test).
 //
-// Conversions (declared next to each type, defined in src/models/*.cpp):
+// Conversions (declared next to each type, defined in src/core/models/*.cpp):
 //   responses: X tag_invoke(boost::json::value_to_tag<X>, const boost::json::value&)
 //     - unknown fields are tolerated and kept in `raw` (the whole body object);
 //     - explicit JSON null is accepted for every optional field;

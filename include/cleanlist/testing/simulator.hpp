@@ -63,6 +63,16 @@ struct organisation_config {
   std::vector<user_config> users;
 };
 
+/// Parses an accounts document (the format of `cleanlist-sim --accounts` and `cleanlist sim
+/// --accounts`): `{"orgs":[{org_id,name,tier,features,credits,users:[{user_id,email,name,
+/// keys:[{key,scopes}] or ["clapi_..."],jwts:[..]}]}]}` (or the bare array). Throws
+/// std::invalid_argument saying what is wrong (never echoing a key); the first organisation
+/// needs a user with a key.
+std::vector<organisation_config> parse_accounts(std::string_view json_text);
+/// parse_accounts() of a file; std::invalid_argument also when it cannot be read (message
+/// prefixed with the path).
+std::vector<organisation_config> load_accounts(const std::string& path);
+
 struct simulator_params {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0; ///< 0 = ephemeral
