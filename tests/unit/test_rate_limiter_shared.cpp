@@ -13,7 +13,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
@@ -90,13 +92,35 @@ cleanlist::shared_acquire_result failure() {
 }
 
 struct grants {
-  std::vector<rate_limiter::time_point> at;
+  std::vector<rate_limiter::time_point> at;  // granted_at (the release key)
+  std::vector<clk::time_point> done;         // manual time of the completion
   std::vector<error_code> ec;
-  explicit grants(std::size_t n) : at(n), ec(n, make_error_code(boost::system::errc::timed_out)) {}
-  void start(rate_limiter& lim) {
-    for (std::size_t i = 0; i < at.size(); ++i) lim.async_acquire(&at[i], [this, i](error_code e) { ec[i] = e; });
+  explicit grants(std::size_t n) : at(n), done(n), ec(n, make_error_code(boost::system::errc::timed_out)) {}
+  void start(rate_limiter& lim, std::size_t from = 0, std::size_t to = SIZE_MAX) {
+    for (std::size_t i = from; i < std::min(to, at.size()); ++i)
+      lim.async_acquire(&at[i], [this, i](error_code e) {
+        ec[i] = e;
+        done[i] = clk::now();
+      });
+  }
+  std::size_t completed() const {
+    std::size_t n = 0;
+    for (auto& e : ec) n += !e;
+    return n;
   }
 };
+
+/// Advances the manual clock 1 ms at a time (settling each time) until `pred` or `limit`.
+template <class Pred>
+void run_until(boost::asio::io_context& ioc, Pred pred, clk::duration limit = 30s) {
+  const auto start = clk::now();
+  settle(ioc);
+  while (!pred()) {
+    REQUIRE(clk::now() - start < limit);
+    clk::advance(1ms);
+    settle(ioc);
+  }
+}
 
 } // namespace
 
@@ -166,4 +190,65 @@ TEST_CASE("shared budget: a released fallback slot is free again in the same tic
   CHECK(lim.stats().fallback_grants == 5);
   CHECK(backend->released.empty());
   CHECK(backend->asked == 1);  // no probe before probe_initial
+}
+
+// The probe schedule is the backend's pure state (engine/shared_budget.hpp): plain time points.
+TEST_CASE("shared budget: probes back off from probe_initial, doubling up to probe_max; a success resets them") {
+  boost::asio::io_context ioc;
+  auto o = opts();  // probe_initial 250 ms, probe_max 1000 ms
+  scripted_backend b(ioc.get_executor(), o);
+  const clk::time_point t0{std::chrono::hours(1)};
+  CHECK(b.should_ask(t0));
+  b.on_failure(t0);  // healthy -> failing: next probe after probe_initial
+  CHECK(!b.healthy());
+  CHECK(!b.should_ask(t0 + 249ms));
+  CHECK(b.should_ask(t0 + 250ms));
+  auto t = t0 + 250ms;
+  for (auto expected : {500ms, 1000ms, 1000ms, 1000ms}) {  // doubling, capped at probe_max
+    b.on_failure(t);
+    CHECK(!b.should_ask(t + expected - 1ms));
+    CHECK(b.should_ask(t + expected));
+    t += expected;
+  }
+  b.on_success();
+  CHECK(b.healthy());
+  CHECK(b.should_ask(t));
+  b.on_failure(t);  // a new failing period starts from probe_initial again
+  CHECK(!b.should_ask(t + 249ms));
+  CHECK(b.should_ask(t + 250ms));
+  CHECK(b.failures() == 6);
+}
+
+TEST_CASE("shared budget: fallback while failing, then one window of both budgets after recovery, then shared only") {
+  // per_key 8, fallback share 0.5: 4 local slots per span (1010 ms).
+  boost::asio::io_context ioc;
+  auto backend = std::make_shared<scripted_backend>(ioc.get_executor(), opts());
+  backend->script.push_back(failure());  // Redis fails at t0; every later ask is granted
+  rate_limiter lim(ioc.get_executor(), params8(), backend, "key", "org");
+  const auto t0 = clk::now();
+  grants g(13);
+  g.start(lim, 0, 4);
+  settle(ioc);
+  // Entry: the head falls back at once, no wait for Redis; the local share (4) is granted.
+  CHECK(g.completed() == 4);
+  CHECK(lim.stats().fallback_grants == 4);
+  CHECK(backend->asked == 1);
+  // At t0 + 300 ms the probe is due (probe_initial 250 ms) and Redis would grant, but for one
+  // span after the last fallback grant a grant also needs the local budget, which is full
+  // until t0 + span: Redis is not asked before then.
+  clk::advance(300ms);
+  g.start(lim, 4, 5);
+  run_until(ioc, [&] { return g.completed() == 5; });
+  CHECK(g.done[4] - t0 == 1010ms);
+  CHECK(backend->asked == 2);
+  CHECK(lim.stats().shared_grants == 1);
+  CHECK(backend->healthy());
+  // Exit: a span after the last fallback grant, grants come from Redis alone — 8 in this
+  // very tick, twice the local share.
+  g.start(lim, 5, 13);
+  settle(ioc);
+  CHECK(g.completed() == 13);
+  CHECK(lim.stats().shared_grants == 9);
+  CHECK(lim.stats().fallback_grants == 4);
+  for (std::size_t i = 5; i < 13; ++i) CHECK(g.done[i] == g.done[4]);
 }
