@@ -4,8 +4,11 @@
 #include <cleanlist/client.hpp>
 #include <cleanlist/testing/simulator.hpp>
 
+#include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
+#include <string>
 
 namespace examples {
 
@@ -32,6 +35,32 @@ inline setup make_setup(cleanlist::testing::simulator_params sp = {}) {
     std::cout << "Using " << s.params.base_url << "\n";
   }
   return s;
+}
+
+/// CLEANLIST_REDIS_URL (redis://host[:port][/db] or rediss://): the rate budget shared with
+/// every process using that Redis (put it in client_params::shared_budget of every client),
+/// each falling back to 1 / CLEANLIST_REDIS_PROCESSES (default 1) of it while Redis fails.
+/// Null when the variable is unset. Throws std::runtime_error for a malformed URL, or when
+/// the examples were built without the Redis library (CLEANLIST_WITH_REDIS=OFF).
+inline std::shared_ptr<cleanlist::shared_budget> shared_budget_from_env(boost::asio::any_io_executor ex) {
+  const char* url = std::getenv("CLEANLIST_REDIS_URL");
+  if (!url || !*url) return nullptr;
+#ifdef CLEANLIST_EXAMPLES_HAVE_REDIS
+  cleanlist::shared_budget_options o;
+  const char* procs = std::getenv("CLEANLIST_REDIS_PROCESSES");
+  const int n = procs ? std::atoi(procs) : 1;
+  o.fallback_share = 1.0 / (n > 0 ? n : 1);
+  try {
+    auto b = cleanlist::make_redis_budget(std::move(ex), url, o);
+    std::cout << "Sharing the rate budget through Redis (CLEANLIST_REDIS_URL), fallback share " << o.fallback_share << "\n";
+    return b;
+  } catch (const std::invalid_argument&) {  // its message never holds the password
+    throw std::runtime_error("CLEANLIST_REDIS_URL is not a redis:// or rediss:// URL");
+  }
+#else
+  (void)ex;
+  throw std::runtime_error("CLEANLIST_REDIS_URL is set but these examples were built without Redis (CLEANLIST_WITH_REDIS=OFF)");
+#endif
 }
 
 } // namespace examples

@@ -7,6 +7,9 @@
 //                      # 5 s window (instead of 60 s) so that the budgets bite within seconds
 //   CLEANLIST_API_KEYS=org_a:clapi_...,org_a:clapi_...,org_b:clapi_... ./multi_tenant
 //                      # real API: "organisation:key" pairs (the organisation groups the keys)
+//   CLEANLIST_REDIS_URL=redis://127.0.0.1:6379 CLEANLIST_REDIS_PROCESSES=3 ./multi_tenant
+//                      # (with either) the key and organisation budgets shared through Redis
+//                      # with every other process (replica) running the same keys
 #include "example_support.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <cstdlib>
+#include <exception>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -132,6 +136,9 @@ int main() {
                 << tenants.size() << " keys, limits 30/key and 60/org per " << sp.window.count() << " ms\n";
     }
 
+    // Several processes on the same keys: their budgets shared through Redis (one per process,
+    // for every client), the organisation named so its keys share its 60/window across processes.
+    auto redis = examples::shared_budget_from_env(ioc.get_executor());
     std::map<std::string, std::shared_ptr<cl::org_budget>> budgets;
     for (auto& t : tenants) {
       auto& b = budgets[t.org];
@@ -139,13 +146,20 @@ int main() {
       cl::client_params p = base;
       p.api_key = t.key;
       p.shared_org_budget = b;  // keys of one organisation share its 60/window
+      if (redis) {
+        p.shared_budget = redis;  // in Redis instead (shared_org_budget is then not used)
+        p.organization_id = t.org;
+      }
       t.client = std::make_unique<cl::client>(ioc.get_executor(), p);
     }
     const int contacts = 10;  // per key: 1 whoami + 10 POSTs + ~2 polls each ≈ 31 requests
     const auto t0 = std::chrono::steady_clock::now();
+    std::size_t running = tenants.size();
     for (std::size_t i = 0; i < tenants.size(); ++i)
-      asio::co_spawn(ioc, tenant_job(&tenants[i], static_cast<int>(i), contacts), asio::detached);
-    ioc.run();
+      asio::co_spawn(ioc, tenant_job(&tenants[i], static_cast<int>(i), contacts), [&running](std::exception_ptr) { --running; });
+    // Until every tenant is done (not ioc.run(): a Redis connection keeps the io_context busy).
+    while (running > 0 && ioc.run_one() > 0) {
+    }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     std::cout << std::left << std::setw(10) << "org" << std::setw(26) << "key" << std::right << std::setw(9) << "requests"

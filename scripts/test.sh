@@ -26,6 +26,9 @@ cmake --install build/ci --prefix "$PWD/build/install" >/dev/null
 cmake -S tests/package -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install" >/dev/null
 cmake --build build/consumer -j "$jobs"
 build/consumer/consumer
+# cleanlist::redis (when the library was built with CLEANLIST_WITH_REDIS): make_redis_budget
+# against an unreachable Redis, the documented fallback.
+if [ -x build/consumer/consumer_redis ]; then build/consumer/consumer_redis; fi
 # The same program built with nothing but pkg-config's flags (and Asio in its default mode).
 pc_dir=$(dirname "$(find build/install -name cleanlist.pc | head -1)")
 # shellcheck disable=SC2046
@@ -52,8 +55,8 @@ if [ "${CLEANLIST_SKIP_SANITIZERS:-0}" != 1 ]; then
   step "TSan build of the multi-threaded test"
   cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLEANLIST_WERROR=ON -DCLEANLIST_SANITIZE_THREAD=ON \
         -DCLEANLIST_BUILD_EXAMPLES=OFF -DCLEANLIST_BUILD_BENCHMARKS=OFF >/dev/null
-  cmake --build build/tsan -j "$jobs" --target threads_tests engine_tests redis_connection redis_budget
+  cmake --build build/tsan -j "$jobs" --target threads_tests engine_tests redis_connection redis_budget redis_limiter
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir build/tsan --output-on-failure --timeout 900 \
-    -R "^(threads_tests|engine_tests|redis_connection|redis_budget)$"
+    -R "^(threads_tests|engine_tests|redis_connection|redis_budget|redis_limiter)$"
 fi
 step "all tests passed"

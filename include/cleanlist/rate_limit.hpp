@@ -167,7 +167,9 @@ public:
   /// Gives back a slot granted at `granted_at` whose request was never sent (e.g. the
   /// connection it was to go out on had been closed meanwhile). The slot goes to the next
   /// waiter (with a shared budget: it is removed from Redis too, asynchronously). Call on
-  /// the limiter's executor.
+  /// the limiter's executor. With a shared budget every grant of a limiter gets a distinct
+  /// time (one clock tick later than the previous grant when both fall in one tick), so
+  /// `granted_at` names exactly one grant: a local fallback grant never frees a Redis one.
   void release(time_point granted_at);
 
   /// Server feedback (429/503 with Retry-After): no grant for this key nor its organisation

@@ -127,19 +127,19 @@ for i = 1, 2 do
     end
     local r = redis.call('ZRANK', q, ticket)
     if not r then r = redis.call('ZCARD', q) end
-    -- slot j = r + 1 = q * n + jj: place jj of the log frees now (fewer than n grants kept)
-    -- or when the matching grant (ascending) ages out of the span; q more rounds of n take
-    -- q more spans (the older tickets take the places before it)
+    -- slot j = r + 1 = rounds * n + jj: place jj of the log frees now (fewer than n grants
+    -- kept) or when the matching grant (ascending) ages out of the span; `rounds` more rounds
+    -- of n take that many more spans (the older tickets take the places before it)
     local c = redis.call('ZCARD', KEYS[i])
-    local q = math.floor(r / n)
-    local jj = r + 1 - q * n
+    local rounds = math.floor(r / n)
+    local jj = r + 1 - rounds * n
     local at = now
     local idx = jj - (n - c) - 1
     if idx >= 0 then
       local e = redis.call('ZRANGE', KEYS[i], idx, idx, 'WITHSCORES')
       if e[2] then at = math.max(now, tonumber(e[2]) + span) end
     end
-    local w = at + q * span - now
+    local w = at + rounds * span - now
     if w > 0 then
       -- A place freed earlier than announced (a release) goes to whoever comes, unless an
       -- older ticket is due now: places free now > older tickets due now.

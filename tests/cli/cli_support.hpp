@@ -114,7 +114,8 @@ inline child spawn_cli(const std::vector<std::string>& args, const env_map& env 
     dup2(e, STDERR_FILENO);
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    for (const char* v : {"CLEANLIST_API_KEY", "CLEANLIST_BASE_URL", "CLEANLIST_CA_FILE", "CLEANLIST_API_KEYS"}) unsetenv(v);
+    for (const char* v : {"CLEANLIST_API_KEY", "CLEANLIST_BASE_URL", "CLEANLIST_CA_FILE", "CLEANLIST_API_KEYS", "CLEANLIST_REDIS_URL"})
+      unsetenv(v);
     for (const auto& [k, v] : env) {
       if (v) setenv(k.c_str(), v->c_str(), 1);
       else unsetenv(k.c_str());

@@ -105,6 +105,71 @@ TEST_CASE("enrich-csv: an unreadable or column-less input is exit 3") {
   std::remove(bad.c_str());
 }
 
+TEST_CASE("enrich-csv --shard / --redis: bad values are usage errors (exit 2) before any request") {
+  hosted_sim hs;
+  const std::string out = work_path("shard_usage_out.csv");
+  fresh(out);
+  for (std::string bad : {"0/3", "4/3", "1/0", "3", "a/b", "1/3/4", "2/99999", "1/ 3"}) {
+    INFO("--shard '" << bad << "'");
+    auto r = run_cli({"enrich-csv", SAMPLE_CSV, out, "--shard", bad}, hs.env);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--shard") != std::string::npos);
+  }
+  // A password on the command line is refused (ps shows it), and never echoed.
+  auto pw = run_cli({"enrich-csv", SAMPLE_CSV, out, "--redis", "redis://user:s3cret@127.0.0.1:1"}, hs.env);
+  CHECK(pw.code == 2);
+  CHECK(pw.err.find("CLEANLIST_REDIS_URL") != std::string::npos);
+  CHECK(pw.err.find("s3cret") == std::string::npos);
+  CHECK(run_cli({"enrich-csv", SAMPLE_CSV, out, "--redis", "http://127.0.0.1:1"}, hs.env).code == 2);
+  auto env = hs.env;
+  env["CLEANLIST_REDIS_URL"] = "redis://:s3cret@127.0.0.1:notaport";  // malformed, from the environment
+  auto bad_env = run_cli({"enrich-csv", SAMPLE_CSV, out}, env);
+  CHECK(bad_env.code == 2);
+  CHECK(bad_env.err.find("s3cret") == std::string::npos);
+  CHECK(hs.sim.stats().requests == 0);  // refused before any request
+  fresh(out);
+}
+
+TEST_CASE("enrich-csv --shard without --redis: a warning; OUT holds only the shard's rows, with input_row") {
+  const std::string in = work_path("shard_small.csv");
+  write_file(in, "email,first_name\na1@acme.com,A\na2@acme.com,B\na3@acme.com,C\na4@acme.com,D\n,E\n");
+  std::set<std::string> seen;
+  std::size_t written = 0;
+  for (int i = 1; i <= 2; ++i) {
+    const std::string out = work_path("shard_small_out." + std::to_string(i) + ".csv");
+    fresh(out);
+    auto r = run_cli({"enrich-csv", in, out, "--shard", std::to_string(i) + "/2", "--path", "person", "--json"});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(r.err.find("warning: --shard without --redis") != std::string::npos);
+    auto s = r.doc().as_object();
+    CHECK(!s.at("shared_budget").as_bool());
+    CHECK(num(s, "input_rows") == 5);
+    auto rows = read_csv(out);
+    REQUIRE(rows.size() == static_cast<std::size_t>(num(s, "rows")) + 1);
+    CHECK(rows[0].back() == "input_row");
+    for (std::size_t r2 = 1; r2 < rows.size(); ++r2) CHECK(seen.insert(rows[r2].back()).second);
+    written += rows.size() - 1;
+    fresh(out);
+  }
+  CHECK(written == 5);  // every row in exactly one of the two
+  CHECK(seen == std::set<std::string>{"1", "2", "3", "4", "5"});
+  std::remove(in.c_str());
+}
+
+TEST_CASE("enrich-csv: a second run on the same OUT (e.g. two shards given one OUT) is refused while the first runs") {
+  hosted_sim hs;
+  const std::string out = work_path("locked_out.csv");
+  fresh(out);
+  auto first = spawn_cli({"enrich-csv", SAMPLE_CSV, out, "--path", "bulk", "--chunk", "20"}, hs.env, "locked");
+  wait_until(first, [&] { return count_lines(out + ".journal", "\"bulk\"") >= 1; });
+  auto second = run_cli({"enrich-csv", SAMPLE_CSV, out, "--path", "bulk", "--chunk", "20"}, hs.env);
+  CHECK(second.code == 3);
+  CHECK(second.err.find("in use by another cleanlist run") != std::string::npos);
+  CHECK(wait_cli(first).code == 0);
+  fresh(out);
+}
+
 TEST_CASE("enrich-csv: a refused key is exit 1, every row written, nothing journaled as done") {
   hosted_sim hs;
   auto env = hs.env;

@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   boost::asio::io_context ioc;
   cleanlist::client_params p;
   p.base_url = argv[1];
-  p.tls.ca_file = argv[2];
+  if (std::string(argv[1]).rfind("https://", 0) == 0) p.tls.ca_file = argv[2];  // http: no TLS
   p.api_key = argv[3];
   p.organization_id = argv[4];
   const std::string redis_url = argv[5];

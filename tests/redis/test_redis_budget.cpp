@@ -303,7 +303,42 @@ asio::awaitable<void> stalled_fails_within_bound() {
   acc.close();
 }
 
+// The fair script's rule for a place freed earlier than announced: it goes to whoever comes,
+// unless an older ticket is due now. Time is written into the log, not waited for: a 60 s
+// span, the oldest grant moved back past it, and the queued ticket's announced time moved to
+// now — so nothing depends on the test's speed.
+asio::awaitable<void> freed_place_kept_for_due_ticket(std::uint16_t port) {
+  auto ex = co_await asio::this_coro::executor;
+  auto c = connect(ex, port);
+  redis_budget b(c, patient());
+  const auto l = scaled(2, 1000, 60000ms, 0ms);
+  const auto grace = 1000ms;
+  for (const char* t : {"A", "B"}) {
+    const auto v_ = (co_await b.async_acquire_fair("fair-key", "fair-org", l, t, grace)).granted;
+    REQUIRE(v_);
+  }
+  { const auto v_ = (co_await b.async_acquire_fair("fair-key", "fair-org", l, "C", grace)).granted; REQUIRE_FALSE(v_); }
+  const auto k = b.keys("fair-key", "fair-org");
+  const auto t = co_await c->async_exec(cmd("TIME"));
+  REQUIRE(t.elements.size() == 2);
+  const long long now = std::stoll(t.elements[0].str) * 1000000 + std::stoll(t.elements[1].str);
+  const auto oldest = co_await c->async_exec(cmd("ZRANGE", k.key_log, "0", "0"));
+  REQUIRE(oldest.elements.size() == 1);
+  // The oldest grant aged out (one place free); C's announced time has come (due).
+  co_await c->async_exec(cmd("ZADD", k.key_log, std::to_string(now - 61000000), oldest.elements[0].str));
+  co_await c->async_exec(cmd("ZADD", k.key_log + ":q:dl", std::to_string(now + 1000000 - 1), "C"));
+  // A newcomer does not take the place C waits for...
+  { const auto v_ = (co_await b.async_acquire_fair("fair-key", "fair-org", l, "D", grace)).granted; CHECK_FALSE(v_); }
+  // ...C does.
+  { const auto v_ = (co_await b.async_acquire_fair("fair-key", "fair-org", l, "C", grace)).granted; CHECK(v_); }
+}
+
 } // namespace
+
+TEST_CASE("fair script: a freed place is kept for an older ticket that is due, not taken by a newcomer") {
+  redis_server srv;
+  run(freed_place_kept_for_due_ticket(srv.port()));
+}
 
 TEST_CASE("never more than N grants in any window+margin, with 24 concurrent acquirers (10 per 500 ms)") {
   redis_server srv;

@@ -15,6 +15,9 @@
 // Exit 0: every row has its final result (or its own final error, e.g. nothing found); 1: some
 // contacts were refused for now (key, credits, server) or the run failed — re-run to retry;
 // 130: interrupted — re-run to resume.
+// Shards (--shard I/N): N processes, on one machine or several, each take the rows of their
+// shard (by the contact's identity: identical contacts in one shard), each with its own OUT
+// and journal; with --redis (or CLEANLIST_REDIS_URL) they share the key's rate budget.
 #include "commands.hpp"
 #include "csv.hpp"
 #include "journal.hpp"
@@ -36,6 +39,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
+#include <tuple>
 #include <deque>
 #include <fstream>
 #include <iostream>
@@ -54,7 +59,43 @@ namespace {
 struct csv_opts {
   std::string in, out, path = "auto", type = "partial";
   std::size_t chunk = 1000;
+  int shard = 1, shards = 1;  ///< this process takes the rows of shard `shard` of `shards`
+  std::string redis;          ///< the rate budget shared through this Redis (empty: not shared)
 };
+
+constexpr int max_shards = 10000;
+
+/// "I/N" with 1 <= I <= N <= max_shards; anything else is a usage error.
+std::pair<int, int> parse_shard(const std::string& v) {
+  const auto slash = v.find('/');
+  auto number = [](const std::string& t) {
+    if (t.empty() || t.size() > 5 || t.find_first_not_of("0123456789") != std::string::npos) return -1;
+    return std::stoi(t);
+  };
+  const int i = slash == std::string::npos ? -1 : number(v.substr(0, slash));
+  const int n = slash == std::string::npos ? -1 : number(v.substr(slash + 1));
+  if (i < 1 || n < 1 || i > n || n > max_shards)
+    throw usage_error("--shard " + v + ": expected I/N with 1 <= I <= N <= " + std::to_string(max_shards) + " (e.g. 2/3)");
+  return {i, n};
+}
+
+/// The shard (1..n) of a row: its contact's identity key (a hex hash, see identity_key) mod n,
+/// so identical contacts share a shard (enriched and paid once); rows without an identifier
+/// (answered locally, no request) are shard 1.
+int shard_of(const std::string& key, int n) {
+  if (key.size() < 16 || n <= 1) return 1;
+  return static_cast<int>(std::stoull(key.substr(0, 16), nullptr, 16) % static_cast<unsigned>(n)) + 1;
+}
+
+/// A --redis URL: redis:// or rediss://, and no password on the command line (other users
+/// see it in `ps`, and it would be echoed in the "resume with the same command" hint).
+void check_redis_flag(const std::string& url) {
+  if (url.rfind("redis://", 0) != 0 && url.rfind("rediss://", 0) != 0)
+    throw usage_error("--redis: expected redis://host[:port][/db] or rediss://... (got something else)");
+  const auto auth_end = url.find('/', url.find("://") + 3);
+  if (url.substr(0, auth_end).find('@') != std::string::npos)
+    throw usage_error("--redis: a URL with credentials belongs in CLEANLIST_REDIS_URL, not on the command line");
+}
 
 /// Errors a re-run should retry (nothing was charged, or the run was stopped); every other
 /// outcome (found, not found, failed workflow, outcome unknown, ...) is final and journaled.
@@ -299,6 +340,7 @@ int run(const global_options& g, const csv_opts& opt) {
                                  : cl::enrich_path::automatic;
   st.type = *cl::parse_enrichment_type(opt.type);
   std::vector<std::string> row_key(rows.size()), row_invalid(rows.size()), unique_keys;
+  std::vector<bool> mine(rows.size(), true);  // the row is in this process's shard
   for (std::size_t r = 0; r < rows.size(); ++r) {
     auto get = [&](field_id f) -> std::optional<std::string> {
       if (col[f] < 0 || static_cast<std::size_t>(col[f]) >= rows[r].size()) return std::nullopt;
@@ -317,15 +359,19 @@ int run(const global_options& g, const csv_opts& opt) {
     c.email = get(f_email);
     c.linkedin_url = get(f_linkedin);
     if (auto bad = cl::validate(c); !bad.empty()) {
+      mine[r] = shard_of({}, opt.shards) == opt.shard;
       row_invalid[r] = "no identifier: needs email, linkedin_url, or first_name + last_name + company or domain";
       continue;
     }
     row_key[r] = identity_key(c);
+    mine[r] = shard_of(row_key[r], opt.shards) == opt.shard;
+    if (!mine[r]) continue;  // another shard's row: not enriched, not written here
     if (st.by_key.emplace(row_key[r], std::move(c)).second) unique_keys.push_back(row_key[r]);
   }
 
-  // 3. The journal of earlier runs.
+  // 3. The journal of earlier runs (locked first: another run on the same OUT is refused).
   const std::string journal_path = opt.out + ".journal";
+  journal_writer journal(journal_path);
   auto js = load_journal(journal_path);
   auto& results = js.results;
   st.results = &results;
@@ -345,14 +391,24 @@ int run(const global_options& g, const csv_opts& opt) {
   }
   std::size_t resumed = st.resume.size();
   for (auto& b : st.resume_bulk) resumed += b.keys.size();
-  const std::size_t invalid = std::count_if(row_invalid.begin(), row_invalid.end(), [](auto& s) { return !s.empty(); });
-  out.note("enrich-csv: " + std::to_string(rows.size()) + " rows, " + std::to_string(unique_keys.size()) +
+  std::size_t invalid = 0, shard_rows = 0;
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    if (!mine[r]) continue;
+    ++shard_rows;
+    if (!row_invalid[r].empty()) ++invalid;
+  }
+  const bool sharded = opt.shards > 1;
+  const std::string shard_name = std::to_string(opt.shard) + "/" + std::to_string(opt.shards);
+  if (sharded && opt.redis.empty())
+    std::cerr << "cleanlist: warning: --shard without --redis (or CLEANLIST_REDIS_URL): this shard does not share the "
+                 "key's rate budget with the other shards; together they may exceed it (the API then answers 429)\n";
+  out.note("enrich-csv: " + (sharded ? "shard " + shard_name + ": " + std::to_string(shard_rows) + " of " : std::string()) +
+           std::to_string(rows.size()) + " rows, " + std::to_string(unique_keys.size()) +
            " distinct contacts, " + std::to_string(invalid) + " without identifier, " + std::to_string(from_journal) +
            " already done (" + journal_path + "), " + std::to_string(resumed) +
            " started earlier (waited for, not sent again), " + std::to_string(st.todo.size()) + " to enrich");
 
   // 4. Enrich what is left (nothing to do: no client, no simulator, no request).
-  journal_writer journal(journal_path);
   st.journal = &journal;
   cl::client_stats cstats;
   std::uint64_t sim_requests = 0;
@@ -390,8 +446,10 @@ int run(const global_options& g, const csv_opts& opt) {
     for (const char* name : {"enriched_status", "enriched_email", "enriched_email_status", "enriched_phone",
                              "enriched_linkedin_url", "enriched_title", "enriched_company", "enrich_error"})
       h.emplace_back(name);
+    if (sharded) h.emplace_back("input_row");  // to merge the shards' outputs back in input order
     write_csv_row(f, h);
     for (std::size_t r = 0; r < rows.size(); ++r) {
+      if (!mine[r]) continue;
       csv_row w = rows[r];
       w.resize(header.size());
       outcome o;
@@ -403,6 +461,7 @@ int run(const global_options& g, const csv_opts& opt) {
       (o.status.empty() ? error_rows : ok_rows)++;
       for (const std::string* v : {&o.status, &o.email, &o.email_status, &o.phone, &o.linkedin_url, &o.title, &o.company, &o.error})
         w.push_back(*v);
+      if (sharded) w.push_back(std::to_string(r + 1));
       write_csv_row(f, w);
     }
     f.flush();
@@ -414,7 +473,12 @@ int run(const global_options& g, const csv_opts& opt) {
   json::object sum;
   sum["out"] = opt.out;
   sum["journal"] = journal_path;
-  sum["rows"] = rows.size();
+  sum["rows"] = shard_rows;
+  if (sharded) {
+    sum["shard"] = shard_name;
+    sum["input_rows"] = rows.size();
+  }
+  sum["shared_budget"] = !opt.redis.empty();
   sum["ok_rows"] = ok_rows;
   sum["error_rows"] = error_rows;
   sum["pending_rows"] = pending_rows;
@@ -441,9 +505,9 @@ int run(const global_options& g, const csv_opts& opt) {
   if (g.json) {
     out.json_value(sum);
   } else {
-    std::cout << "wrote " << opt.out << ": " << rows.size() << " rows (" << ok_rows << " with a status, " << error_rows
+    std::cout << "wrote " << opt.out << ": " << shard_rows << " rows (" << ok_rows << " with a status, " << error_rows
               << " with an error)\nsummary:";
-    for (const char* k : {"rows", "contacts", "from_journal", "enriched_this_run", "retry_later", "invalid_rows", "requests",
+    for (const char* k : {"shard", "rows", "contacts", "from_journal", "enriched_this_run", "retry_later", "invalid_rows", "requests",
                           "rate_limited_429", "sim_requests", "interrupted"})
       if (auto* v = sum.if_contains(k)) std::cout << " " << k << "=" << (v->is_bool() ? (v->as_bool() ? "1" : "0") : json::serialize(*v));
     std::cout << "\n";
@@ -462,7 +526,12 @@ int run(const global_options& g, const csv_opts& opt) {
 } // namespace
 
 void add_enrich_csv_command(CLI::App& app, action_fn& action) {
-  auto o = std::make_shared<csv_opts>();
+  struct cli_opts : csv_opts {
+    std::string shard_spec;
+    long rate_window_ms = 0;
+    long rate_margin_ms = -1;
+  };
+  auto o = std::make_shared<cli_opts>();
   auto* cmd = app.add_subcommand(
       "enrich-csv",
       "Enrich every contact of a CSV file; write every row back with its result or its error.\n"
@@ -478,9 +547,37 @@ void add_enrich_csv_command(CLI::App& app, action_fn& action) {
   // At most 1000: a bulk batch is imported into one list, and an import takes at most 1000 rows.
   cmd->add_option("--chunk", o->chunk, "Contacts per batch, 1-1000 (the journal's granularity), default 1000")
       ->check(CLI::Range(1, 1000));
+  cmd->add_option("--shard", o->shard_spec,
+                  "I/N: enrich only shard I of N (1 <= I <= N), so N processes (on one machine or several) split IN:\n"
+                  "a row's shard is its contact's identity hash mod N (identical contacts share a shard and are paid\n"
+                  "once; rows without an identifier are shard 1), so every row is in exactly one shard. Give each\n"
+                  "shard its own OUT (and so its own journal: each resumes on its own); OUT then holds only that\n"
+                  "shard's rows plus an input_row column (row number in IN) to merge them back in order.\n"
+                  "Give every shard the same --redis so they share the key's rate budget; without it each shard\n"
+                  "uses the whole per-key budget (a warning says so) and together they may get 429s.");
+  cmd->add_option("--redis", o->redis,
+                  "redis://host[:port][/db] or rediss://: share the API key's rate budget with every process using\n"
+                  "the same Redis (default: CLEANLIST_REDIS_URL; a URL with a password only there, never as a flag).\n"
+                  "Redis unreachable: each process falls back to 1/N of the budget (N from --shard).");
+  // Hidden, for a simulator with a scaled window (tests): the server's rate window and the
+  // limiter's margin on it, in ms.
+  cmd->add_option("--rate-window-ms", o->rate_window_ms)->check(CLI::Range(100, 3600000))->group("");
+  cmd->add_option("--rate-margin-ms", o->rate_margin_ms)->check(CLI::Range(0, 60000))->group("");
   cmd->callback([&action, o] {
-    auto opt = *o;
-    action = [opt](const global_options& g) { return run(g, opt); };
+    auto opt = static_cast<csv_opts>(*o);
+    if (!o->shard_spec.empty()) std::tie(opt.shard, opt.shards) = parse_shard(o->shard_spec);
+    if (!opt.redis.empty()) check_redis_flag(opt.redis);
+    else if (const char* env = std::getenv("CLEANLIST_REDIS_URL"); env && *env) opt.redis = env;
+    const auto window = std::chrono::milliseconds(o->rate_window_ms);
+    const auto margin = std::chrono::milliseconds(o->rate_margin_ms);
+    action = [opt, window, margin](const global_options& g) {
+      auto gs = g;
+      gs.redis_url = opt.redis;
+      gs.processes = opt.shards;
+      gs.rate_window = window;
+      gs.rate_margin = margin;
+      return run(gs, opt);
+    };
   });
 }
 

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -100,6 +101,16 @@ journal_state load_journal(const std::string& path) {
 journal_writer::journal_writer(const std::string& path)
     : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) {
   if (fd_ < 0) throw input_error("cannot open the journal " + path + ": " + std::strerror(errno));
+  // One run per journal: two runs (e.g. two shards given the same OUT) would each resume
+  // from a journal the other is writing. The lock goes with the descriptor (close, exit, crash).
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int e = errno;
+    ::close(fd_);
+    fd_ = -1;
+    if (e == EWOULDBLOCK)
+      throw input_error("the journal " + path + " is in use by another cleanlist run (each shard needs its own OUT)");
+    throw input_error("cannot lock the journal " + path + ": " + std::strerror(e));
+  }
 }
 
 journal_writer::~journal_writer() {

@@ -36,7 +36,9 @@ boost::json::object to_json(const std::string& key, const outcome& o);
 
 class journal_writer {
 public:
-  explicit journal_writer(const std::string& path);  ///< throws input_error
+  /// Opens for appending and locks it (flock, exclusive): throws input_error when it cannot,
+  /// e.g. another run holds it.
+  explicit journal_writer(const std::string& path);
   ~journal_writer();
   journal_writer(const journal_writer&) = delete;
   journal_writer& operator=(const journal_writer&) = delete;

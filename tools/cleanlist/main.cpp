@@ -12,7 +12,8 @@ namespace {
 const char* footer_text =
     "Credentials: the API key is read from CLEANLIST_API_KEY (or --api-key-file PATH), never from a\n"
     "flag. Without one, the command runs against an embedded simulator (offline, throw-away data).\n"
-    "Also read: CLEANLIST_BASE_URL, CLEANLIST_CA_FILE, CLEANLIST_API_PREFIX (embedded simulator).\n"
+    "Also read: CLEANLIST_BASE_URL, CLEANLIST_CA_FILE, CLEANLIST_API_PREFIX (embedded simulator),\n"
+    "CLEANLIST_REDIS_URL (enrich-csv: the rate budget shared by shards, like --redis).\n"
     "\n"
     "Output: a table (stdout) for people; --json prints exactly one JSON document on stdout\n"
     "(errors too: {\"error\": {...}}). Notes and progress go to stderr.\n"

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -152,11 +153,27 @@ session::session(const global_options& g) : g_(g), out_(g.json, g.quiet) {
     params_.tls.ca_pem = sim_->ca_pem();
     out_.note("CLEANLIST_API_KEY is not set: using the embedded simulator at " + params_.base_url);
   }
+  if (g.rate_window.count() > 0) params_.rate_limit.window = g.rate_window;
+  if (g.rate_margin.count() >= 0) params_.rate_limit.margin = g.rate_margin;
+  if (!g.redis_url.empty()) {
+#ifdef CLEANLIST_CLI_HAVE_REDIS
+    cl::shared_budget_options o;
+    o.fallback_share = 1.0 / std::max(1, g.processes);  // Redis down: each process keeps its share
+    try {
+      params_.shared_budget = cl::make_redis_budget(ioc_.get_executor(), g.redis_url, o);
+    } catch (const std::invalid_argument&) {  // the message never holds the password
+      throw usage_error("--redis / CLEANLIST_REDIS_URL: not a redis://[[user]:password@]host[:port][/db] or rediss:// URL");
+    }
+#else
+    throw usage_error("--redis / CLEANLIST_REDIS_URL: this cleanlist was built without Redis support (CLEANLIST_WITH_REDIS=OFF)");
+#endif
+  }
   client_ = std::make_unique<cl::client>(ioc_.get_executor(), params_);
 }
 
 session::~session() {
   client_.reset();
+  params_.shared_budget.reset();  // its Redis connection lives on ioc_: gone before ioc_ is
   ioc_.restart();
   ioc_.poll();  // let the client's last handlers run before the io_context goes
 }
@@ -205,6 +222,8 @@ int session::run(asio::awaitable<int> task) {
                    rc = r;
                    signals.cancel();
                    tick_timer.cancel();
+                   // A shared budget's Redis connection is work that never ends by itself.
+                   if (params_.shared_budget) ioc_.stop();
                  }));
   ioc_.run();
   if (failure) rc = report_failure(out_, failure, interrupted_);

@@ -27,6 +27,11 @@ struct global_options {
   std::string api_key_file;
   std::string base_url;     ///< overrides CLEANLIST_BASE_URL
   std::string command_line; ///< the whole command, for "run it again to resume" hints
+  // Set by commands that share a rate budget (enrich-csv --redis / --shard), not global flags:
+  std::string redis_url;    ///< non-empty: the key's rate budget is shared through this Redis
+  int processes = 1;        ///< processes sharing the budget (each falls back to 1/processes of it)
+  std::chrono::milliseconds rate_window{0};  ///< >0: the server's rate window (a simulator's scaled one)
+  std::chrono::milliseconds rate_margin{-1}; ///< >=0: the limiter's margin on that window
 };
 
 class session {

@@ -19,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -98,6 +99,8 @@ public:
         fb_key_.release(granted_at);
         fb_org_->budget.release(granted_at);
       }
+      // Times are unique per limiter (stamp()): this is exactly the grant given at granted_at,
+      // and a fallback grant (not in tokens_) gives nothing back in the shared budget.
       auto it = tokens_.find(granted_at);
       if (it != tokens_.end()) {
         remote_->release(key_id_, org_id_, std::move(it->second));
@@ -222,7 +225,7 @@ private:
           std::lock_guard lk(fb_org_->mu);
           const std::array<core::window_budget*, 2> budgets{&fb_key_, &fb_org_->budget};
           plan = core::plan_acquire(budgets, now);
-          if (!ask && plan.ready(now)) granted = core::try_grant_all_at(budgets, now);
+          if (!ask && plan.ready(now)) granted = stamp(budgets, now);
         }
         if (!plan.ready(now)) {
           arm(plan.at);
@@ -265,18 +268,37 @@ private:
       remote_->release(key_id_, org_id_, std::move(r.token));
       return;
     }
+    time_point at;
     {
       // Every grant is recorded in the fallback budgets too (see the constructor).
       std::lock_guard lk(fb_org_->mu);
-      fb_key_.grant(now);
-      fb_org_->budget.grant(now);
+      const std::array<core::window_budget*, 2> budgets{&fb_key_, &fb_org_->budget};
+      at = stamp(budgets, now);
     }
     // Tokens for release(): only grants younger than span can still be given back usefully.
     while (!tokens_.empty() && tokens_.begin()->first + fb_key_.span() < now) tokens_.erase(tokens_.begin());
-    tokens_.emplace(now, std::move(r.token));
+    tokens_.emplace(at, std::move(r.token));
     ++stats_.shared_grants;
-    grant_head(now, now);
+    grant_head(now, at);
     pump_shared();
+  }
+
+  // Shared budget: records a grant allowed at `now` in the fallback budgets at a time no
+  // other grant of this limiter has (now, or one clock tick after this limiter's previous
+  // grant when both fall in the same tick), so that the time handed to the caller identifies
+  // the grant for release(): a shared grant and a fallback grant (or two shared grants) of one
+  // tick must not be confused — releasing the wrong one would free a Redis slot whose request
+  // did go out. Also not before the budgets' last grants (another limiter of the process may
+  // have stamped one tick later), so every budget records exactly this time.
+  time_point stamp(std::span<core::window_budget* const> budgets, time_point now) {
+    time_point t = now;
+    if (stamped_ && t <= last_stamp_) t = last_stamp_ + time_point::duration(1);
+    for (core::window_budget* b : budgets)
+      if (b->total_grants() > 0) t = std::max(t, b->last_grant());
+    for (core::window_budget* b : budgets) b->grant(t);
+    stamped_ = true;
+    last_stamp_ = t;
+    return t;
   }
 
   // Grants as many queue heads as the budgets allow now, then arms the timer for the next.
@@ -342,7 +364,9 @@ private:
   std::map<std::uint64_t, waiter> queue_; // ordered by arrival id: FIFO, O(log n) cancellation
   bool in_flight_ = false;                // shared budget: the head's request is out
   time_point conservative_until_{};       // shared budget: fallback budgets apply until then
-  std::multimap<time_point, std::string> tokens_;  // shared grants: time -> id, for release
+  std::map<time_point, std::string> tokens_;  // shared grants: time (unique, stamp()) -> id, for release
+  time_point last_stamp_{};                  // the last time stamp() handed out
+  bool stamped_ = false;
   std::uint64_t next_id_ = 0;
   std::uint64_t gen_ = 0;
   bool armed_ = false;
