@@ -37,6 +37,7 @@ using resolver_function =
 struct transport_params {
   std::string base_url = "https://api.cleanlist.ai/api/v1/public";  ///< scheme, host and port are what matter
   tls_params tls;
+  proxy_params proxy;  ///< see client_params::proxy
   std::size_t max_connections = 16;
   std::chrono::milliseconds idle_timeout{20000};  ///< see client_params::idle_timeout
   /// Null: the system resolver (getaddrinfo, run on Asio's resolver thread, never on the
