@@ -38,7 +38,7 @@ enum class error {
   internal_error,         ///< the library failed unexpectedly (e.g. out of memory): the operation ended
 
   // ---- the HTTP proxy (client_params::proxy) refused or broke the tunnel: the API saw nothing ----
-  proxy_auth_required,    ///< the proxy answered 407: proxy credentials missing or wrong; not retried
+  proxy_auth_required,    ///< the proxy answered 407 (or 401): proxy credentials missing or wrong; not retried
   proxy_refused,          ///< the proxy refused the tunnel (403 or another non-2xx, non-5xx answer); not retried
   proxy_unavailable,      ///< the proxy answered 5xx (it could not reach the API); retried like a failed connect
   proxy_protocol_error,   ///< the proxy's answer to CONNECT is malformed or above 16 KiB; retried like a failed connect

@@ -342,14 +342,18 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
     if (cc.stopped()) co_return stopped_result(*this, cc, d, maybe_processed && !spec.idempotent);
     if (d.http_status == 0) {
       if (out.stage == core::send_stage::not_sent && ep_.proxy) {
-        // Said plainly: the proxy failed, the API saw nothing. Never the proxy's credentials
-        // (the route's redacted form has none), nor anything the proxy sent but its status.
-        d.problem = "proxy error (" + ep_.proxy->redacted + ", tunnel to " + url_.authority() + "): ";
-        if (proxy_status != 0) {
-          d.problem += "the proxy answered " + std::to_string(proxy_status) + " to CONNECT: ";
-          d.details.emplace_back("proxy_status", std::to_string(proxy_status));
+        // Said plainly whether the proxy failed (the API saw nothing) or the tunnel opened and
+        // what followed failed. Never the proxy's credentials (the route's redacted form has
+        // none), nor anything the proxy sent but its status.
+        const std::string where = ep_.proxy->redacted + ", tunnel to " + url_.authority();
+        if (proxy_status >= 200 && proxy_status < 300) {
+          d.problem = "transport error through the proxy (" + where + " opened): " + failure.message();
+        } else {
+          d.problem = "proxy error (" + where + "): ";
+          if (proxy_status != 0) d.problem += "the proxy answered " + std::to_string(proxy_status) + " to CONNECT: ";
+          d.problem += failure.message();
         }
-        d.problem += failure.message();
+        if (proxy_status != 0) d.details.emplace_back("proxy_status", std::to_string(proxy_status));
       } else {
         d.problem = "transport error: " + failure.message();
       }

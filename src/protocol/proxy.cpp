@@ -383,7 +383,9 @@ std::string_view connect_response_reader::leftover() const noexcept {
 
 error_code connect_status_error(int status) noexcept {
   if (status >= 200 && status < 300) return {};
-  if (status == 407) return error::proxy_auth_required;
+  // 401 is not the standard answer, but tinyproxy (1.11) gives it for wrong credentials, and
+  // a 401 to CONNECT can only be about the proxy's credentials: the API never saw anything.
+  if (status == 407 || status == 401) return error::proxy_auth_required;
   if (status >= 500 && status < 600) return error::proxy_unavailable;
   return error::proxy_refused;
 }

@@ -86,7 +86,8 @@ private:
   bool failed_ = false;
 };
 
-/// The error for a CONNECT answer's status: none for 2xx, proxy_auth_required for 407,
+/// The error for a CONNECT answer's status: none for 2xx, proxy_auth_required for 407 (and
+/// 401, tinyproxy's answer to wrong credentials),
 /// proxy_unavailable for 5xx, proxy_refused for anything else.
 error_code connect_status_error(int status) noexcept;
 

@@ -295,6 +295,7 @@ TEST_CASE("connect_response_reader: answers, fed whole or byte by byte") {
   reader no_reason;
   CHECK(no_reason.feed("HTTP/1.1 200\r\n\r\n") == reader::result::done);
 
+  CHECK(connect_status_error(401) == cl::error::proxy_auth_required);  // tinyproxy, wrong credentials
   CHECK(connect_status_error(403) == cl::error::proxy_refused);
   CHECK(connect_status_error(302) == cl::error::proxy_refused);
   CHECK(connect_status_error(502) == cl::error::proxy_unavailable);
