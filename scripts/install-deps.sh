@@ -3,7 +3,8 @@
 set -euo pipefail
 pkgs=(g++ cmake ninja-build ccache libboost1.81-dev libboost-json1.81-dev libssl-dev doctest-dev libcli11-dev
       python3 python3-jsonschema wrk ca-certificates python3-aiohttp clang libclang-rt-14-dev
-      libhiredis-dev redis-server pkg-config doxygen)
+      libhiredis-dev redis-server pkg-config doxygen
+      tinyproxy)  # tests/proxy: a real HTTP proxy started per test (its own config, ephemeral port)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -53,7 +53,7 @@ struct client_params {
 
   // Deadlines are checked by one timer per transport, so one fires at most a twentieth of the
   // shortest of these three late (never more than 100 ms late), never early.
-  std::chrono::milliseconds connect_timeout{10000};   ///< TCP connect + TLS handshake
+  std::chrono::milliseconds connect_timeout{10000};   ///< TCP connect (+ proxy CONNECT) + TLS handshake
   std::chrono::milliseconds request_timeout{30000};   ///< one attempt: write request + read response
   std::chrono::milliseconds overall_timeout{120000};  ///< one operation including retries and rate-limit waits
 
