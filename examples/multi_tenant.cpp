@@ -132,6 +132,7 @@ int main() {
                 << tenants.size() << " keys, limits 30/key and 60/org per " << sp.window.count() << " ms\n";
     }
 
+    base.proxy = cl::proxy_from_env(base.base_url);  // HTTPS_PROXY / NO_PROXY, as curl reads them
     std::map<std::string, std::shared_ptr<cl::org_budget>> budgets;
     for (auto& t : tenants) {
       auto& b = budgets[t.org];
