@@ -16,9 +16,13 @@ namespace cl = cleanlist;
 
 namespace {
 
+constexpr const char* proxy_password = "H0stile-Secret";
+
 cl::client_params params_for(const cl::testing::simulator& sim, const hostile_proxy& proxy) {
   auto p = client_for(sim);
   p.proxy.url = proxy.url();
+  p.proxy.username = "svc";
+  p.proxy.password = proxy_password;
   p.connect_timeout = std::chrono::milliseconds(500);
   p.request_timeout = std::chrono::seconds(2);
   p.overall_timeout = std::chrono::seconds(10);
@@ -58,6 +62,8 @@ TEST_CASE("hostile proxy: every misbehaviour gives a clear error within the dead
     hostile_proxy proxy(r.mode);
     asio::io_context ioc;
     auto p = params_for(sim, proxy);
+    std::vector<std::string> logged;
+    p.logger = [&logged](cl::log_level, std::string_view m) { logged.emplace_back(m); };
     cl::client c(ioc.get_executor(), p);
     const auto requests_before = sim.stats().requests;
     // A POST that would be charged: never reached the API, so it may be (and is) retried,
@@ -71,11 +77,18 @@ TEST_CASE("hostile proxy: every misbehaviour gives a clear error within the dead
     CHECK(o.diag.problem.find(r.tunnel_opened ? "transport error through the proxy" : "proxy error (") == 0);
     CHECK(proxy.connections() == r.attempts);
     CHECK(sim.stats().requests == requests_before);
-    // The proxy never saw the key: only CONNECT heads and TLS bytes.
+    // The proxy never saw the key: only CONNECT heads (with its own credentials) and TLS bytes.
     const auto seen = proxy.received();
     CHECK(seen.find("CONNECT 127.0.0.1:") == 0);
+    CHECK(seen.find("Proxy-Authorization: Basic ") != std::string::npos);
     CHECK(seen.find(sim.default_api_key()) == std::string::npos);
-    CHECK(seen.find("Authorization") == std::string::npos);
+    CHECK(seen.find("Authorization: Bearer") == std::string::npos);
+    // Nor did the proxy's password reach an error, the diagnostics or the log (retries log).
+    CHECK(o.ec.message().find(proxy_password) == std::string::npos);
+    CHECK(o.diag.to_string().find(proxy_password) == std::string::npos);
+    for (const auto& d : o.diag.details) CHECK(d.second.find(proxy_password) == std::string::npos);
+    for (const auto& m : logged) CHECK(m.find(proxy_password) == std::string::npos);
+    if (r.attempts > 1) CHECK(!logged.empty());  // the retries were logged, and checked above
     MESSAGE("mode " << static_cast<int>(r.mode) << ": " << o.diag.problem);
   }
 }

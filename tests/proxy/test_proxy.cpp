@@ -7,6 +7,7 @@
 #include "protocol/url.hpp"
 
 #include <cleanlist/proxy.hpp>
+#include <cleanlist/transport.hpp>
 
 #include <doctest/doctest.h>
 
@@ -258,4 +259,49 @@ TEST_CASE("chaos through the proxy: concurrent enrichments with every fault, not
   CHECK(ended > n * 8 / 10);
   CHECK(tunnels == st.connections_created);  // every connection was a tunnel
   CHECK(tunnels > 0);
+}
+
+TEST_CASE("a bad proxy setting is refused by the constructor, without quoting the password") {
+  cl::testing::simulator sim(fast_sim(true));
+  asio::io_context ioc;
+  for (const char* url : {"https://u:T0pSecret@127.0.0.1:3128", "socks5://u:T0pSecret@127.0.0.1:1080",
+                          "http://u:T0pSecret@127.0.0.1:3128/path", "http://u:T0p%ZZSecret@127.0.0.1:3128"}) {
+    CAPTURE(url);
+    auto p = client_for(sim);
+    p.proxy.url = url;
+    std::string what;
+    try {
+      cl::client c(ioc.get_executor(), p);
+    } catch (const std::invalid_argument& e) {
+      what = e.what();
+    }
+    CHECK(what.find("proxy") != std::string::npos);
+    CHECK(what.find("T0p") == std::string::npos);
+  }
+  // A transport shared by clients takes the same setting.
+  cl::transport_params tp;
+  tp.base_url = sim.base_url();
+  tp.proxy.url = "http://127.0.0.1:3128";
+  tp.proxy.username = "a:b";  // no ':' in a Basic user name
+  CHECK_THROWS_AS(cl::http_transport(ioc.get_executor(), tp), std::invalid_argument);
+}
+
+TEST_CASE("a transport shared by clients carries the proxy: one tunnel for two clients") {
+  cl::testing::simulator sim(fast_sim(true));
+  tinyproxy_process proxy;
+  asio::io_context ioc;
+  cl::transport_params tp;
+  tp.base_url = sim.base_url();
+  tp.tls.ca_pem = sim.ca_pem();
+  tp.tls.use_system_ca = false;
+  tp.proxy.url = proxy.url();
+  tp.max_connections = 1;
+  auto shared = std::make_shared<cl::http_transport>(ioc.get_executor(), tp);
+  auto p = client_for(sim);
+  p.shared_transport = shared;
+  cl::client a(ioc.get_executor(), p);
+  cl::client b(ioc.get_executor(), p);
+  CHECK(run(ioc, sequential_whoamis(a, 3)) == 3);
+  CHECK(run(ioc, sequential_whoamis(b, 3)) == 3);
+  CHECK(proxy.connects_to(authority_of(sim)) == 1);
 }
