@@ -292,10 +292,12 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
     out.replay_safe = spec.replay_safe;
     error_code failure;
     int proxy_status = 0;
+    bool connect_failed = false;  // the connect (through the proxy, if any) failed: nothing sent
     if (lease.ec) {
       out.stage = core::send_stage::not_sent;
       out.ec = failure = lease.ec;
       proxy_status = lease.proxy_status;
+      connect_failed = true;
     } else {
       ++stats_.requests;
       if (attempt > 1) ++stats_.retries;
@@ -341,7 +343,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
     if (!core::provably_not_processed(out)) maybe_processed = true;
     if (cc.stopped()) co_return stopped_result(*this, cc, d, maybe_processed && !spec.idempotent);
     if (d.http_status == 0) {
-      if (out.stage == core::send_stage::not_sent && ep_.proxy) {
+      if (connect_failed && ep_.proxy) {
         // Said plainly whether the proxy failed (the API saw nothing) or the tunnel opened and
         // what followed failed. Never the proxy's credentials (the route's redacted form has
         // none), nor anything the proxy sent but its status.
