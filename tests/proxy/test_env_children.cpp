@@ -10,6 +10,8 @@
 
 using namespace proxytest;
 
+// Only with the command or the examples built (CLEANLIST_BUILD_TOOLS / CLEANLIST_BUILD_EXAMPLES).
+#if defined(CLEANLIST_EXE) || defined(QUICKSTART_EXE)
 namespace {
 
 struct exit_and_output {
@@ -106,4 +108,5 @@ TEST_CASE("the cleanlist command reads HTTPS_PROXY / NO_PROXY") {
 TEST_CASE("the quickstart example reads HTTPS_PROXY / NO_PROXY") {
   check_child(QUICKSTART_EXE, {}, std::chrono::seconds(120));
 }
+#endif
 #endif
