@@ -17,7 +17,8 @@ struct setup {
   std::unique_ptr<cleanlist::testing::simulator> sim;  // only when no key is configured
 };
 
-/// CLEANLIST_API_KEY / CLEANLIST_BASE_URL / CLEANLIST_CA_FILE, else an in-process simulator
+/// CLEANLIST_API_KEY / CLEANLIST_BASE_URL / CLEANLIST_CA_FILE (and the proxy variables:
+/// HTTPS_PROXY, NO_PROXY, see cleanlist/proxy.hpp), else an in-process simulator
 /// (HTTPS with its own CA, the documented rate limits, workflows lasting a few seconds), served
 /// under CLEANLIST_API_PREFIX ("/api/v1/public" by default, or "/api/v2").
 inline setup make_setup(cleanlist::testing::simulator_params sp = {}) {
@@ -34,6 +35,8 @@ inline setup make_setup(cleanlist::testing::simulator_params sp = {}) {
   } else {
     std::cout << "Using " << s.params.base_url << "\n";
   }
+  // HTTPS_PROXY / http_proxy / NO_PROXY, as curl reads them (for the base URL's scheme).
+  s.params.proxy = cleanlist::proxy_from_env(s.params.base_url);
   return s;
 }
 

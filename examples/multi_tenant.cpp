@@ -136,6 +136,7 @@ int main() {
                 << tenants.size() << " keys, limits 30/key and 60/org per " << sp.window.count() << " ms\n";
     }
 
+    base.proxy = cl::proxy_from_env(base.base_url);  // HTTPS_PROXY / NO_PROXY, as curl reads them
     // Several processes on the same keys: their budgets shared through Redis (one per process,
     // for every client), the organisation named so its keys share its 60/window across processes.
     auto redis = examples::shared_budget_from_env(ioc.get_executor());

@@ -1,6 +1,7 @@
 #pragma once
 // Configuration of a cleanlist::client. Plain struct with documented defaults.
 #include <cleanlist/poll.hpp>
+#include <cleanlist/proxy.hpp>
 #include <cleanlist/rate_limit.hpp>
 #include <cleanlist/retry.hpp>
 #include <cleanlist/version.hpp>
@@ -52,7 +53,7 @@ struct client_params {
 
   // Deadlines are checked by one timer per transport, so one fires at most a twentieth of the
   // shortest of these three late (never more than 100 ms late), never early.
-  std::chrono::milliseconds connect_timeout{10000};   ///< TCP connect + TLS handshake
+  std::chrono::milliseconds connect_timeout{10000};   ///< TCP connect (+ proxy CONNECT) + TLS handshake
   std::chrono::milliseconds request_timeout{30000};   ///< one attempt: write request + read response
   std::chrono::milliseconds overall_timeout{120000};  ///< one operation including retries and rate-limit waits
 
@@ -62,6 +63,11 @@ struct client_params {
   /// answer (for a non-idempotent POST: outcome_unknown). Zero: never reuse a connection.
   std::chrono::milliseconds idle_timeout{20000};
   tls_params tls;
+  /// HTTP proxy for every connection to the API (see proxy.hpp); default: none. Not read
+  /// from the environment by from_env(): call proxy_from_env(base_url) to follow
+  /// HTTPS_PROXY / NO_PROXY. connect_timeout covers the whole path: the connection to the
+  /// proxy, the CONNECT exchange and the TLS handshake through the tunnel.
+  proxy_params proxy;
   std::string user_agent = "cleanlist-cpp/" CLEANLIST_VERSION_STRING;
 
   std::uint32_t max_header_bytes = 16 * 1024;       ///< response header limit
@@ -83,7 +89,7 @@ struct client_params {
   std::string organization_id;
 
   /// Connection pool + TLS context shared with other clients (see transport.hpp); null = own.
-  /// When set, tls, max_connections and idle_timeout come from the transport, and so does name resolution
+  /// When set, tls, proxy, max_connections and idle_timeout come from the transport, and so does name resolution
   /// (transport_params::resolver, a customization point for service discovery and tests, and
   /// resolve_ttl). A client's own transport uses the system resolver with a 30 s cache.
   std::shared_ptr<class http_transport> shared_transport;

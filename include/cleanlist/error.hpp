@@ -37,6 +37,12 @@ enum class error {
   callback_failed,        ///< a callback of the caller (on_progress) threw: the operation ended
   internal_error,         ///< the library failed unexpectedly (e.g. out of memory): the operation ended
 
+  // ---- the HTTP proxy (client_params::proxy) refused or broke the tunnel: the API saw nothing ----
+  proxy_auth_required,    ///< the proxy answered 407 (or 401): proxy credentials missing or wrong; not retried
+  proxy_refused,          ///< the proxy refused the tunnel (403 or another non-2xx, non-5xx answer); not retried
+  proxy_unavailable,      ///< the proxy answered 5xx (it could not reach the API); retried like a failed connect
+  proxy_protocol_error,   ///< the proxy's answer to CONNECT is malformed or above 16 KiB; retried like a failed connect
+
   // ---- the API answered with an error (see diagnostics for server detail) ----
   unauthenticated = 100,  ///< 401: missing, unknown, expired or revoked key
   insufficient_scope,     ///< 403 insufficient_scope

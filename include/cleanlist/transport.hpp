@@ -22,7 +22,8 @@ using resolve_handler = std::function<void(boost::system::error_code, std::vecto
 /// Host name resolution, a customization point: service discovery (a name resolved by
 /// something other than DNS), a fixed address list, or a test's resolver that answers late.
 ///
-/// Called on the transport's strand with the base URL's host and port. It must not block:
+/// Called on the transport's strand with the base URL's host and port (the proxy's, when
+/// connections go through an HTTP proxy: the proxy resolves the API's name itself). It must not block:
 /// start the resolution and return; call `done` exactly once, from any thread, while the
 /// io_context still exists (the answer is posted to the strand). An IP-literal host is never
 /// passed to it.
@@ -37,6 +38,7 @@ using resolver_function =
 struct transport_params {
   std::string base_url = "https://api.cleanlist.ai/api/v1/public";  ///< scheme, host and port are what matter
   tls_params tls;
+  proxy_params proxy;  ///< see client_params::proxy
   std::size_t max_connections = 16;
   std::chrono::milliseconds idle_timeout{20000};  ///< see client_params::idle_timeout
   /// Null: the system resolver (getaddrinfo, run on Asio's resolver thread, never on the

@@ -47,6 +47,10 @@ public:
     case error::api_error: return "API error";
     case error::callback_failed: return "a callback of the caller threw";
     case error::internal_error: return "internal error";
+    case error::proxy_auth_required: return "the HTTP proxy requires authentication (407): proxy credentials missing or wrong";
+    case error::proxy_refused: return "the HTTP proxy refused the tunnel to the API";
+    case error::proxy_unavailable: return "the HTTP proxy could not open a tunnel to the API (5xx from the proxy)";
+    case error::proxy_protocol_error: return "malformed answer from the HTTP proxy to CONNECT";
     case error::workflow_failed: return "the workflow failed";
     case error::workflow_cancelled: return "the workflow was cancelled";
     case error::lead_not_enriched: return "lead not enriched (the run completed with errors)";
@@ -71,6 +75,7 @@ bool is_transient(error_code ec) noexcept {
   case error::bad_gateway:
   case error::service_unavailable:
   case error::gateway_timeout:
+  case error::proxy_unavailable:
     return true;
   default:
     return false;

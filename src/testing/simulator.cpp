@@ -2,6 +2,7 @@
 // injection at the connection level, and the public cleanlist::testing::simulator class.
 #include <cleanlist/testing/simulator.hpp>
 
+#include "protocol/url.hpp"
 #include "testing/sim_state.hpp"
 #include "testing/sim_tls.hpp"
 
@@ -406,17 +407,16 @@ private:
   void fire() {
     auto payload = srv_->state.webhook_payload(wf_);
     if (!payload) return;
-    // parse scheme://host[:port]/target
-    auto se = url_.find("://");
-    std::string scheme = se == std::string::npos ? "" : url_.substr(0, se);
-    if (scheme != "http" && scheme != "https") return done(0, "unsupported webhook URL scheme");
-    std::string rest = url_.substr(se + 3);
-    auto slash = rest.find('/');
-    std::string hostport = rest.substr(0, slash);
-    target_ = slash == std::string::npos ? "/" : rest.substr(slash);
-    auto colon = hostport.rfind(':');
-    host_ = colon == std::string::npos ? hostport : hostport.substr(0, colon);
-    std::string port = colon == std::string::npos ? (scheme == "https" ? "443" : "80") : hostport.substr(colon + 1);
+    // The tree's one URL parser (protocol/url.hpp).
+    auto u = protocol::parse_url(url_);
+    if (!u || (u->scheme != "http" && u->scheme != "https")) return done(0, "unsupported webhook URL scheme");
+    const std::string scheme = u->scheme;
+    target_ = u->path.empty() ? "/" : u->path;
+    if (u->has_query) target_ += "?" + u->query;
+    host_ = u->host;
+    std::string port = std::to_string(u->port.value_or(scheme == "https" ? 443 : 80));
+    std::string hostport = host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_;
+    if (u->port) hostport += ":" + port;
     req_ = {http::verb::post, target_, 11};
     req_.set(http::field::host, hostport);
     req_.set(http::field::content_type, "application/json");

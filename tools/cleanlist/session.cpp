@@ -65,7 +65,10 @@ std::string error_name(const cl::error_code& ec) {
         {cl::error::response_too_large, "response_too_large"}, {cl::error::timeout, "timeout"},
         {cl::error::outcome_unknown, "outcome_unknown"}, {cl::error::retry_budget_exhausted, "retry_budget_exhausted"},
         {cl::error::tls_verification_failed, "tls_verification_failed"}, {cl::error::shutdown, "shutdown"},
-        {cl::error::callback_failed, "callback_failed"}, {cl::error::internal_error, "internal_error"}, {cl::error::unauthenticated, "unauthenticated"},
+        {cl::error::callback_failed, "callback_failed"}, {cl::error::internal_error, "internal_error"},
+        {cl::error::proxy_auth_required, "proxy_auth_required"}, {cl::error::proxy_refused, "proxy_refused"},
+        {cl::error::proxy_unavailable, "proxy_unavailable"}, {cl::error::proxy_protocol_error, "proxy_protocol_error"},
+        {cl::error::unauthenticated, "unauthenticated"},
         {cl::error::insufficient_scope, "insufficient_scope"}, {cl::error::feature_gated, "feature_gated"},
         {cl::error::forbidden, "forbidden"}, {cl::error::not_found, "not_found"}, {cl::error::conflict, "conflict"},
         {cl::error::payload_too_large, "payload_too_large"}, {cl::error::validation_failed, "validation_failed"},
@@ -168,6 +171,8 @@ session::session(const global_options& g) : g_(g), out_(g.json, g.quiet) {
     throw usage_error("--redis / CLEANLIST_REDIS_URL: this cleanlist was built without Redis support (CLEANLIST_WITH_REDIS=OFF)");
 #endif
   }
+  // HTTPS_PROXY / http_proxy / NO_PROXY, as curl reads them (for the base URL's scheme).
+  params_.proxy = cl::proxy_from_env(params_.base_url);
   client_ = std::make_unique<cl::client>(ioc_.get_executor(), params_);
 }
 

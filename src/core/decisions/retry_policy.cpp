@@ -123,6 +123,9 @@ bool is_permanent_local_error(error_code ec) noexcept {
     case cleanlist::error::tls_verification_failed:
     case cleanlist::error::shutdown:
     case cleanlist::error::response_too_large:
+    // The proxy refused for a configuration reason (credentials, ACL): the same every time.
+    case cleanlist::error::proxy_auth_required:
+    case cleanlist::error::proxy_refused:
       return true;
     default:
       return false;

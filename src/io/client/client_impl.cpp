@@ -45,7 +45,7 @@ namespace {
 std::shared_ptr<http_transport::state> transport_for(const asio::any_io_executor& ex, const client_params& p,
                                                 const protocol::base_url& url) {
   if (!p.shared_transport)
-    return std::make_shared<http_transport::state>(ex, p.base_url, p.tls, p.max_connections, p.idle_timeout);
+    return std::make_shared<http_transport::state>(ex, p.base_url, p.tls, p.proxy, p.max_connections, p.idle_timeout);
   auto st = p.shared_transport->get_state();
   if (!st->same_origin(url))
     throw std::invalid_argument("cleanlist: client_params::shared_transport serves another scheme/host/port than base_url");
@@ -72,6 +72,7 @@ client::impl::impl(asio::any_io_executor ex, client_params p)
   check_user_agent_or_throw(params_.user_agent);
   ep_.url = url_;
   ep_.ssl = &transport_->ssl;
+  ep_.proxy = transport_->proxy ? &*transport_->proxy : nullptr;
   ep_.connect_timeout = params_.connect_timeout;
   ep_.request_timeout = params_.request_timeout;
   ep_.max_header_bytes = params_.max_header_bytes;
@@ -249,9 +250,13 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
     out.idempotent = spec.idempotent;
     out.replay_safe = spec.replay_safe;
     error_code failure;
+    int proxy_status = 0;
+    bool connect_failed = false;  // the connect (through the proxy, if any) failed: nothing sent
     if (lease.ec) {
       out.stage = core::send_stage::not_sent;
       out.ec = failure = lease.ec;
+      proxy_status = lease.proxy_status;
+      connect_failed = true;
     } else {
       ++stats_.requests;
       if (attempt > 1) ++stats_.retries;
@@ -296,7 +301,24 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
     }
     if (!core::provably_not_processed(out)) maybe_processed = true;
     if (cc.stopped()) co_return stopped_result(*this, cc, d, maybe_processed && !spec.idempotent);
-    if (d.http_status == 0) d.problem = "transport error: " + failure.message();
+    if (d.http_status == 0) {
+      if (connect_failed && ep_.proxy) {
+        // Said plainly whether the proxy failed (the API saw nothing) or the tunnel opened and
+        // what followed failed. Never the proxy's credentials (the route's redacted form has
+        // none), nor anything the proxy sent but its status.
+        const std::string where = ep_.proxy->redacted + ", tunnel to " + url_.authority();
+        if (proxy_status >= 200 && proxy_status < 300) {
+          d.problem = "transport error through the proxy (" + where + " opened): " + failure.message();
+        } else {
+          d.problem = "proxy error (" + where + "): ";
+          if (proxy_status != 0) d.problem += "the proxy answered " + std::to_string(proxy_status) + " to CONNECT: ";
+          d.problem += failure.message();
+        }
+        if (proxy_status != 0) d.details.emplace_back("proxy_status", std::to_string(proxy_status));
+      } else {
+        d.problem = "transport error: " + failure.message();
+      }
+    }
 
     std::uniform_real_distribution<double> u01(0.0, 1.0);
     auto decision = core::decide_retry(out, attempt, params_.retry, budget_, u01(rng_));

@@ -16,6 +16,7 @@
 
 #include <openssl/ssl.h>
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 #include <openssl/x509v3.h>
 
@@ -111,16 +112,20 @@ private:
 asio::awaitable<error_code> connection::connect(const endpoint& ep, resolve_cache& dns, call_context& cc) {
   const auto& url = ep.url;
   attempt_phase phase(cc, ep.connect_timeout);
+  // Through a proxy, TCP goes to the proxy (which resolves the API's name itself); TLS below
+  // is still with the API's host name.
+  const std::string& tcp_host = ep.proxy ? ep.proxy->host : url.host;
+  const std::uint16_t tcp_port = ep.proxy ? ep.proxy->port : url.port;
 
   // An IP literal needs no resolver (no thread hop, no allocation of a results list).
   error_code aec;
-  const auto literal = asio::ip::make_address(url.host, aec);
+  const auto literal = asio::ip::make_address(tcp_host, aec);
   const bool is_ip = !aec;
   resolve_cache::endpoints results;
   if (!is_ip) {
     // Not Asio's async_resolve directly: it cannot be cancelled per operation, so a slow
     // resolver would outlast this phase's deadline. The cache's wait ends at our stop.
-    auto [rec, r] = co_await dns.resolve(url.host, url.port, cc);
+    auto [rec, r] = co_await dns.resolve(tcp_host, tcp_port, cc);
     if (rec || cc.attempt_expired || cc.stopped())
       co_return phase_error(rec ? rec : asio::error::operation_aborted, cc);
     results = std::move(r);
@@ -130,7 +135,9 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, resolve_cach
     tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(ex_, *ep.ssl);
     SSL* ssl = tls_->native_handle();
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-    if (is_ip) {
+    error_code iec;
+    asio::ip::make_address(url.host, iec);
+    if (!iec) {
       // IP literal: verify against the certificate's IP SANs; SNI must not carry an IP (RFC 6066).
       if (X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str()) != 1) co_return error::tls_verification_failed;
     } else {
@@ -146,7 +153,7 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, resolve_cach
 
   error_code cec;
   if (is_ip) {
-    const asio::ip::tcp::endpoint target(literal, url.port);
+    const asio::ip::tcp::endpoint target(literal, tcp_port);
     std::tie(cec) = co_await lowest().async_connect(target, cc.token());
   } else {
     std::tie(cec, std::ignore) = co_await asio::async_connect(lowest(), results, cc.token());
@@ -160,6 +167,13 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, resolve_cach
     close();
     co_return phase_error(asio::error::operation_aborted, cc);
   }
+  if (ep.proxy) {
+    const error_code pec = co_await open_tunnel(*ep.proxy, cc);
+    if (pec) {
+      close();
+      co_return pec;
+    }
+  }
   if (tls_) {
     auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, cc.token());
     if (hec) {
@@ -168,6 +182,33 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, resolve_cach
     }
   }
   open_ = true;
+  co_return error_code{};
+}
+
+// CONNECT host:port on the fresh TCP connection to the proxy, and its answer, read with the
+// sans-io reader (strict, at most 16 KiB). Under the connect phase's deadline like the rest.
+asio::awaitable<error_code> connection::open_tunnel(const protocol::proxy_route& route, call_context& cc) {
+  auto& sock = lowest();
+  const auto out = asio::buffer(route.connect_request);
+  auto [wec, written] = co_await asio::async_write(sock, out, cc.token());
+  if (wec) co_return phase_error(wec, cc);
+  protocol::connect_response_reader reader;
+  std::array<char, 2048> chunk;
+  for (;;) {
+    if (cc.attempt_expired || cc.stopped()) co_return phase_error(asio::error::operation_aborted, cc);
+    // Never more than the reader accepts: a huge answer fails at the limit, not beyond it.
+    const auto in = asio::buffer(chunk.data(), std::max<std::size_t>(1, std::min(chunk.size(), reader.room())));
+    auto [rec, got] = co_await sock.async_read_some(in, cc.token());
+    // Closed or reset before answering: a broken connection (nothing was sent to the API).
+    if (rec) co_return phase_error(rec, cc);
+    const auto r = reader.feed(std::string_view(chunk.data(), got));
+    if (r == protocol::connect_response_reader::result::error) co_return error::proxy_protocol_error;
+    if (r == protocol::connect_response_reader::result::done) break;
+  }
+  proxy_status_ = reader.status();
+  if (const auto e = protocol::connect_status_error(reader.status())) co_return e;
+  // TLS and HTTP both start with the client: bytes before our first one are not a tunnel's.
+  if (!reader.leftover().empty()) co_return error::proxy_protocol_error;
   co_return error_code{};
 }
 

@@ -2,6 +2,7 @@
 // One HTTP/1.1 keep-alive connection, plain TCP or TLS. Each phase (connect + handshake,
 // write + read) has a deadline kept in the call_context and enforced by the transport's
 // deadline_watch, which cancels the pending operation; the connection is then closed.
+#include "protocol/proxy.hpp"
 #include "protocol/url.hpp"
 #include "transport/call_context.hpp"
 #include "transport/resolver.hpp"
@@ -26,6 +27,8 @@ namespace http = beast::http;
 struct endpoint {
   protocol::base_url url;
   asio::ssl::context* ssl = nullptr;  ///< required when url.tls
+  /// Set: every connection is a CONNECT tunnel through this proxy (the transport's route).
+  const protocol::proxy_route* proxy = nullptr;
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds request_timeout{30000};
   std::uint32_t max_header_bytes = 16 * 1024;
@@ -54,8 +57,13 @@ public:
   ~connection();
 
   /// Resolves (through the transport's cache, see resolver.hpp), connects and (for TLS)
-  /// handshakes with SNI and host name verification.
+  /// handshakes with SNI and host name verification. With ep.proxy: resolves and connects to
+  /// the proxy, opens a CONNECT tunnel to the API's host:port, then handshakes through it
+  /// with the API's host name; connect_timeout covers all of it.
   asio::awaitable<boost::system::error_code> connect(const endpoint& ep, resolve_cache& dns, call_context& cc);
+
+  /// The status of the proxy's answer to CONNECT (0: no proxy, or no answer read).
+  int proxy_status() const noexcept { return proxy_status_; }
 
   /// Writes the request (already serialized: request line, header fields, blank line, body;
   /// one buffer, so one send per request) and reads the response with the endpoint's limits
@@ -74,12 +82,14 @@ public:
 
 private:
   asio::ip::tcp::socket& lowest();
+  asio::awaitable<boost::system::error_code> open_tunnel(const protocol::proxy_route& route, call_context& cc);
   asio::any_io_executor ex_;
   std::unique_ptr<asio::ip::tcp::socket> plain_;
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
   beast::flat_buffer buffer_;
   bool open_ = false;
   bool keep_alive_ = true;
+  int proxy_status_ = 0;
 };
 
 } // namespace cleanlist::transport

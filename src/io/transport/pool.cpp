@@ -78,7 +78,7 @@ asio::awaitable<pool::lease> pool::connect_new(const endpoint& ep, call_context&
   auto ec = co_await c->connect(ep, *dns_, cc);
   if (ec) {
     free_slot();
-    co_return lease{ec, nullptr};
+    co_return lease{ec, nullptr, c->proxy_status()};
   }
   co_return lease{{}, std::move(c)};
 }

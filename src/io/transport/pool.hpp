@@ -30,6 +30,7 @@ public:
   struct lease {
     boost::system::error_code ec;
     std::unique_ptr<connection> conn;
+    int proxy_status = 0;  ///< the proxy's answer to CONNECT when a tunnel failed (see connection)
   };
 
   /// An idle live connection, else a new one when below the maximum, else waits (FIFO) for a

@@ -24,10 +24,11 @@ boost::asio::any_io_executor make_serial_executor(const boost::asio::any_io_exec
 } // namespace
 
 http_transport::state::state(boost::asio::any_io_executor ex, const std::string& base_url, const tls_params& tls,
-                        std::size_t max_connections, std::chrono::milliseconds idle_timeout,
+                        const proxy_params& proxy_settings, std::size_t max_connections, std::chrono::milliseconds idle_timeout,
                         resolver_function resolver, std::chrono::milliseconds resolve_ttl)
     : strand(make_serial_executor(ex)),
       url(protocol::parse_base_url_or_throw(base_url)),
+      proxy(protocol::make_proxy_route(proxy_settings, url)),
       ssl(boost::asio::ssl::context::tls_client),
       dns(std::make_shared<transport::resolve_cache>(
           strand, resolver ? std::move(resolver) : transport::system_resolver(ex), resolve_ttl)),
@@ -51,7 +52,7 @@ http_transport::state::state(boost::asio::any_io_executor ex, const std::string&
 }
 
 http_transport::http_transport(boost::asio::any_io_executor ex, transport_params p)
-    : state_(std::make_shared<state>(std::move(ex), p.base_url, p.tls, p.max_connections, p.idle_timeout,
+    : state_(std::make_shared<state>(std::move(ex), p.base_url, p.tls, p.proxy, p.max_connections, p.idle_timeout,
                                      std::move(p.resolver), p.resolve_ttl)) {}
 
 http_transport::~http_transport() { shutdown(); }

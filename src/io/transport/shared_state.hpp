@@ -1,6 +1,7 @@
 #pragma once
 // What clients share through cleanlist::transport (or own privately when they don't share):
 // the strand every operation runs on, the TLS context, the name resolution cache and the keep-alive pool.
+#include "protocol/proxy.hpp"
 #include "protocol/url.hpp"
 #include "transport/deadline_watch.hpp"
 #include "transport/pool.hpp"
@@ -15,14 +16,17 @@ namespace cleanlist {
 
 struct http_transport::state {
   /// `resolver`: null for the system resolver; `resolve_ttl`: see transport_params.
-  state(boost::asio::any_io_executor ex, const std::string& base_url, const tls_params& tls, std::size_t max_connections,
-        std::chrono::milliseconds idle_timeout, resolver_function resolver = {},
+  /// `proxy`: see proxy_params; throws std::invalid_argument on a bad proxy URL.
+  state(boost::asio::any_io_executor ex, const std::string& base_url, const tls_params& tls, const proxy_params& proxy,
+        std::size_t max_connections, std::chrono::milliseconds idle_timeout, resolver_function resolver = {},
         std::chrono::milliseconds resolve_ttl = std::chrono::seconds(30));
 
   /// A strand over the user's executor: every client and pool operation runs on it. Held as
   /// an any_io_executor (see make_serial_executor).
   boost::asio::any_io_executor strand;
   protocol::base_url url;
+  /// Set when connections go through an HTTP proxy (not when no_proxy matches the base URL).
+  std::optional<protocol::proxy_route> proxy;
   boost::asio::ssl::context ssl;
   std::shared_ptr<transport::resolve_cache> dns;  ///< host:port -> endpoints, shared by every connect (before pool)
   transport::pool pool;
