@@ -376,3 +376,29 @@ TEST_CASE("a keep-alive connection closed by the server is replaced before sendi
   CHECK(srv.connections == 3);    // each on a fresh connection
   CHECK(c.stats().retries == 0);  // no blind resend
 }
+
+TEST_CASE("a fresh TLS connection that waited for the rate limiter is used, not taken for closed") {
+  // A TLS 1.3 server (the simulator: OpenSSL's default of two session tickets) sends its
+  // tickets right after the handshake; a connection that waits for its grant holds them unread.
+  // They are not a closed connection: each of 4 concurrent calls uses the connection it opened.
+  cleanlist::testing::simulator sim(fast_sim());
+  asio::io_context ioc;
+  auto p = client_for(sim);
+  p.rate_limit.enabled = true;
+  p.rate_limit.per_key = 1;  // one grant per 300 ms: three calls wait with a fresh connection each
+  p.rate_limit.per_org = 0;
+  p.rate_limit.window = 300ms;
+  p.rate_limit.margin = 0ms;
+  p.max_connections = 4;
+  cl::client c(ioc.get_executor(), p);
+  std::vector<std::future<cl::whoami_response>> fs;
+  for (int i = 0; i < 4; ++i) fs.push_back(c.async_whoami(asio::use_future));
+  ioc.run_for(10s);
+  for (auto& f : fs) {
+    REQUIRE(f.wait_for(0s) == std::future_status::ready);
+    CHECK(f.get().organization_id == sim.default_org_id());
+  }
+  CHECK(c.stats().requests == 4);
+  CHECK(c.stats().connections_created == 4);  // was 7: every waiting one was replaced
+  CHECK(sim.stats().requests == 4);
+}

@@ -1,9 +1,9 @@
 #include "protocol/proxy.hpp"
 
-#include <arpa/inet.h>  // inet_pton: address text to bytes (no sockets)
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -66,15 +66,78 @@ struct ip_bytes {
   std::array<unsigned char, 16> b{};
 };
 
+// Dotted quad, each part 0..255 in decimal without leading zeros (as inet_pton accepts).
+bool parse_ipv4(std::string_view s, unsigned char* out) {
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (s.empty() || s.front() != '.') return false;
+      s.remove_prefix(1);
+    }
+    std::size_t n = 0;
+    unsigned v = 0;
+    while (n < s.size() && n < 4 && s[n] >= '0' && s[n] <= '9') v = v * 10 + static_cast<unsigned>(s[n++] - '0');
+    if (n == 0 || n > 3 || v > 255 || (n > 1 && s[0] == '0')) return false;
+    out[part] = static_cast<unsigned char>(v);
+    s.remove_prefix(n);
+  }
+  return s.empty();
+}
+
+// RFC 4291 text form: eight groups of 1-4 hex digits, one "::" for a run of zero groups, and
+// optionally a dotted quad as the last 32 bits (what inet_pton accepts).
+bool parse_ipv6(std::string_view s, unsigned char* out) {
+  std::array<unsigned char, 16> head{}, tail{};
+  std::size_t nh = 0, nt = 0;  // bytes before and after "::"
+  bool gap = false;
+  if (s.starts_with("::")) {
+    gap = true;
+    s.remove_prefix(2);
+  } else if (s.starts_with(":")) {
+    return false;
+  }
+  while (!s.empty()) {
+    auto& buf = gap ? tail : head;
+    auto& n = gap ? nt : nh;
+    const auto colon = s.find(':');
+    const std::string_view field = s.substr(0, colon);
+    if (colon == std::string_view::npos && field.find('.') != std::string_view::npos) {
+      if (nh + nt + 4 > 16 || !parse_ipv4(field, buf.data() + n)) return false;  // the last 32 bits
+      n += 4;
+      break;
+    }
+    if (field.empty() || field.size() > 4 || nh + nt + 2 > 16) return false;
+    unsigned v = 0;
+    for (char ch : field) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (!std::isxdigit(c)) return false;
+      v = v * 16 + static_cast<unsigned>(std::isdigit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    buf[n++] = static_cast<unsigned char>(v >> 8);
+    buf[n++] = static_cast<unsigned char>(v & 0xff);
+    if (colon == std::string_view::npos) break;
+    s.remove_prefix(colon + 1);
+    if (s.starts_with(":")) {
+      if (gap) return false;  // a second "::"
+      gap = true;
+      s.remove_prefix(1);
+    } else if (s.empty()) {
+      return false;  // a trailing single ':'
+    }
+  }
+  if (gap ? nh + nt > 14 : nh != 16) return false;
+  std::memset(out, 0, 16);
+  std::memcpy(out, head.data(), nh);
+  std::memcpy(out + 16 - nt, tail.data(), nt);
+  return true;
+}
+
+// An IP address literal (IPv6 optionally in brackets); pure text parsing, no socket API.
 ip_bytes parse_ip(std::string_view s) {
   ip_bytes r;
   if (s.size() >= 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
   if (s.empty() || s.size() > 64) return r;
-  char text[65];
-  std::memcpy(text, s.data(), s.size());
-  text[s.size()] = '\0';
-  if (inet_pton(AF_INET, text, r.b.data()) == 1) r.family = 4;
-  else if (inet_pton(AF_INET6, text, r.b.data()) == 1) r.family = 6;
+  if (parse_ipv4(s, r.b.data())) r.family = 4;
+  else if (parse_ipv6(s, r.b.data())) r.family = 6;
   return r;
 }
 

@@ -20,7 +20,7 @@
 #include <stdexcept>
 #include <openssl/x509v3.h>
 
-#include <sys/socket.h>
+#include <poll.h>
 
 namespace cleanlist::transport {
 
@@ -253,6 +253,7 @@ asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, const 
     co_return r;
   }
   r.where = stage::response;
+  exchanged_ = true;
   r.response = parser.release();
   keep_alive_ = r.response.keep_alive();
   if (!keep_alive_) close();
@@ -264,11 +265,18 @@ bool connection::stale() const {
   auto& sock = tls_ ? tls_->next_layer() : *plain_;
   if (buffer_.size() != 0) return true;
   if (tls_ && SSL_pending(const_cast<SSL*>(tls_->native_handle())) > 0) return true;  // leftover bytes from the server: protocol state unknown
-  char c;
-  ssize_t n = ::recv(const_cast<asio::ip::tcp::socket&>(sock).native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n == 0) return true;                                     // orderly close (FIN) by the server
-  if (n > 0) return true;                                      // unsolicited data (e.g. TLS close_notify)
-  return !(errno == EAGAIN || errno == EWOULDBLOCK);           // reset or other error
+  pollfd p{const_cast<asio::ip::tcp::socket&>(sock).native_handle(), POLLIN | POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) < 0) return true;
+  // Closed by the server (FIN, seen even behind unread bytes), reset, or broken.
+  if (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) return true;
+  if (!(p.revents & POLLIN)) return false;  // nothing waiting: open and idle
+  // Bytes are waiting. A TLS 1.3 server sends its session tickets (post-handshake records)
+  // right after the handshake; the connection's first read processes them before the response,
+  // so on a TLS connection that has not read a response yet they are expected (taking them for
+  // a closed connection cost a reconnect, and a given-back grant, whenever a fresh connection
+  // waited for the rate limiter). Anywhere else they are unsolicited (an HTTP server never
+  // speaks first: e.g. a 408 before closing, a TLS alert): protocol state unknown.
+  return !(tls_ && !exchanged_);
 }
 
 asio::awaitable<void> connection::graceful_close(std::shared_ptr<connection> c) {

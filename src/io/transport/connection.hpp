@@ -70,7 +70,8 @@ public:
   /// and deadline.
   asio::awaitable<exchange_result> exchange(const endpoint& ep, const std::string& request, call_context& cc);
 
-  /// True if the peer closed or sent unsolicited bytes while idle: the connection must not be reused.
+  /// True if the peer closed, or sent unsolicited bytes while idle (a fresh TLS connection
+  /// may hold the server's session tickets: not unsolicited): the connection must not be reused.
   bool stale() const;
   bool reusable() const noexcept { return open_ && keep_alive_; }
   bool reused = false;
@@ -89,6 +90,7 @@ private:
   beast::flat_buffer buffer_;
   bool open_ = false;
   bool keep_alive_ = true;
+  bool exchanged_ = false;  // a response was read (TLS 1.3 session tickets are processed by then)
   int proxy_status_ = 0;
 };
 
