@@ -54,7 +54,9 @@ namespace {
 
 struct args {
   std::string mode = "spend", tag = "run";
+  bool by_key = false;  // spend: a key's tasks one after another (default: interleaved over the keys)
   std::size_t keys = 10000, keys_per_org = 2, windows = 1, threads = 1, concurrency = 64, connections = 64;
+  std::size_t transports = 1;  // spend: keys split over this many shared transports (key k on k % transports)
   long window_ms = 2000;
   int key_limit = 30, org_limit = 60;
   bool sim = false;            // spend: an in-process simulator on its own thread (tests, TSan)
@@ -111,7 +113,7 @@ std::string env_base_url() {
 }
 
 struct fleet {
-  std::shared_ptr<cl::http_transport> transport;
+  std::vector<std::shared_ptr<cl::http_transport>> transports;
   std::vector<std::shared_ptr<cl::org_budget>> orgs;
   std::vector<std::unique_ptr<cl::client>> clients;
 };
@@ -133,7 +135,7 @@ void add_clients(fleet& f, const args& a, asio::any_io_executor ex, std::size_t 
     cl::client_params p;
     p.base_url = a.url;
     p.api_key = key_of(k);
-    p.shared_transport = f.transport;
+    p.shared_transport = f.transports[k % f.transports.size()];
     p.shared_org_budget = f.orgs[o];
     p.rate_limit = rl;
     f.clients.push_back(std::make_unique<cl::client>(ex, std::move(p)));
@@ -152,7 +154,7 @@ std::shared_ptr<cl::http_transport> make_transport(const args& a, asio::any_io_e
 int run_idle(const args& a) {
   asio::io_context ioc(1);
   fleet f;
-  f.transport = make_transport(a, ioc.get_executor());
+  f.transports.push_back(make_transport(a, ioc.get_executor()));
   f.clients.reserve(a.keys + 1);
   f.orgs.reserve(a.keys / a.keys_per_org + 2);
   add_clients(f, a, ioc.get_executor(), 0, a.keys_per_org);  // warm-up: first allocations of every kind
@@ -188,8 +190,10 @@ asio::awaitable<void> spend_worker(spend_state* st) {
   for (;;) {
     const std::size_t t = st->next.fetch_add(1);
     if (t >= st->tasks) co_return;
-    // Interleaved: task t goes to key t % keys, so every key works all along the run.
-    auto& c = *st->f->clients[t % st->a.keys];
+    // Interleaved: task t goes to key t % keys, so every key works all along the run (the
+    // state of every key is touched in turn); --order by-key: a key's tasks follow each other.
+    const std::size_t per_key = st->tasks / st->a.keys;
+    auto& c = *st->f->clients[st->a.by_key ? t / per_key : t % st->a.keys];
     cl::enrich_person_request req;
     req.email = "p" + std::to_string(t) + "." + st->a.tag + "@bench.example";
     auto [ec, started] = co_await c.async_enrich_person(std::move(req), tok);
@@ -220,9 +224,12 @@ int run_spend(args a) {
     sim.emplace(sp);
     a.url = sim->base_url();
   }
-  asio::io_context ioc(static_cast<int>(a.threads));
+  // The same io_context whatever the number of threads running it (the default concurrency
+  // hint: a hint of 1 would let a 1-thread run skip the scheduler's locking, and the
+  // comparison would measure Asio's configuration instead of contention in the library).
+  asio::io_context ioc;
   fleet f;
-  f.transport = make_transport(a, ioc.get_executor());
+  for (std::size_t i = 0; i < a.transports; ++i) f.transports.push_back(make_transport(a, ioc.get_executor()));
   f.clients.reserve(a.keys);
   add_clients(f, a, ioc.get_executor(), 0, a.keys);
   spend_state st;
@@ -250,14 +257,16 @@ int run_spend(args a) {
     retries += s.retries;
     limiter_wait_s += std::chrono::duration<double>(s.limiter_wait).count();
   }
-  std::printf("RESULT name=many_keys mode=spend keys=%zu keys_per_org=%zu threads=%zu windows=%zu tasks=%zu "
+  std::size_t connections = 0;
+  for (auto& t : f.transports) connections += t->open_connections();
+  std::printf("RESULT name=many_keys mode=spend keys=%zu keys_per_org=%zu threads=%zu transports=%zu windows=%zu tasks=%zu "
               "requests=%llu r429=%llu retries=%llu errors=%zu wall_s=%.3f rps=%.0f cpu_s_per_1k=%.4f "
               "limiter_wait_s=%.2f connections=%zu\n",
-              a.keys, a.keys_per_org, a.threads, a.windows, st.tasks, static_cast<unsigned long long>(requests),
+              a.keys, a.keys_per_org, a.threads, a.transports, a.windows, st.tasks, static_cast<unsigned long long>(requests),
               static_cast<unsigned long long>(r429), static_cast<unsigned long long>(retries), st.errors.load(), wall,
               static_cast<double>(requests) / wall,
               cpu * 1000.0 / static_cast<double>(std::max<std::uint64_t>(1, requests)), limiter_wait_s,
-              f.transport->open_connections());
+              connections);
   return st.errors == 0 && st.done == st.tasks && r429 == 0 ? 0 : 1;
 }
 
@@ -281,16 +290,19 @@ int main(int argc, char** argv) {
     else if (k == "--keys-per-org") a.keys_per_org = count();
     else if (k == "--windows") a.windows = count();
     else if (k == "--threads") a.threads = count();
+    else if (k == "--transports") a.transports = count();
     else if (k == "--concurrency") a.concurrency = count();
     else if (k == "--connections") a.connections = count();
     else if (k == "--window-ms") a.window_ms = std::stol(v());
     else if (k == "--key-limit") a.key_limit = std::stoi(v());
     else if (k == "--org-limit") a.org_limit = std::stoi(v());
     else if (k == "--sim") a.sim = true;
+    else if (k == "--order") a.by_key = v() == "by-key";
     else if (k == "--sim-no-rate-limit") a.sim_limits = false;
     else if (k == "--help") {
       std::cout << "bench_many_keys --mode accounts|idle|spend [--keys K] [--keys-per-org P] [--windows N]\n"
                    "  [--threads T] [--concurrency C] [--connections M] [--window-ms W] [--key-limit 30]\n"
+                   "  [--order interleaved|by-key] [--transports N]\n"
                    "  [--org-limit 60] [--tag T] [--sim [--sim-no-rate-limit]]\n"
                    "  (spend: CLEANLIST_BASE_URL from cleanlist-sim --http, or --sim: an in-process simulator)\n";
       return 0;
