@@ -111,13 +111,17 @@ PY
     stop_sim
   done
 
-  # One io_context run by 1, then 2 threads (the client is not pinned: its threads may use
-  # both cores; the simulator stays pinned to the last one).
+  # One io_context run by 1, then 2 threads: pinned to core 0 like every client here (the two
+  # threads share it), then not pinned (the second thread may take the simulator's core).
   log "== run $r/$runs: 1 vs 2 threads ($THREAD_KEYS keys on one transport, simulator limits off)"
   ACCOUNTS="$tmp/keys.json" start_sim --no-rate-limit --pending-ms 0 --running-ms 0
   for t in 1 2; do
-    "$bench_mk" --mode spend --keys "$THREAD_KEYS" --threads "$t" --tag "t$t-$r" \
+    "${pin_client[@]}" "$bench_mk" --mode spend --keys "$THREAD_KEYS" --threads "$t" --tag "t$t-$r" \
       | sed "s/^RESULT name=many_keys mode=spend /RESULT name=threads$t mode=threads /" | record || true
+  done
+  for t in 1 2; do
+    "$bench_mk" --mode spend --keys "$THREAD_KEYS" --threads "$t" --tag "u$t-$r" \
+      | sed "s/^RESULT name=many_keys mode=spend /RESULT name=threads$t mode=threads_unpinned /" | record || true
   done
   stop_sim
 done
