@@ -76,3 +76,37 @@ if any(m == "budget" for m, _ in runs):
     p, nv = med("budget", "person", "wall_s"), med("budget", "naive", "wall_s")
     if p and nv:
         print(f"naive loop of the docs / person path: {nv / p:.1f}x slower")
+
+idle = med("idle", "many_keys", "heap_bytes_per_client")
+spend = sorted((int(n[4:]), n) for m, n in runs if m == "spend" and n.startswith("keys"))
+if idle is not None or spend:
+    print("\n== Many keys: one client per key, one shared transport, shared organisation budgets (medians) ==")
+if idle is not None:
+    print(f"idle clients: {fmt(med('idle', 'many_keys', 'keys'))} keys, {fmt(med('idle', 'many_keys', 'keys_per_org'))} per organisation: "
+          f"heap {fmt(idle)} B/client, RSS {fmt(med('idle', 'many_keys', 'rss_bytes_per_client'))} B/client  (target <= 2048 B)")
+if spend:
+    print("every key spends its budget (30/key, 60/org per 2 s window, limits enforced by the simulator): POST + wait per enrichment")
+    print(f"{'keys':>7}{'requests':>10}{'429s':>6}{'errors':>8}{'wall s':>9}{'req/s':>9}{'CPU s/1k req':>14}{'vs 1 key':>10}")
+    base = med("spend", spend[0][1], "cpu_s_per_1k")
+    for k, name in spend:
+        g = lambda key: med("spend", name, key)
+        rel = f"{g('cpu_s_per_1k') / base:.2f}x" if base else "-"
+        print(f"{k:>7,}{fmt(g('requests')):>10}{fmt(g('r429')):>6}{fmt(g('errors')):>8}{fmt(g('wall_s'), 2):>9}{fmt(g('rps')):>9}"
+              f"{fmt(g('cpu_s_per_1k'), 4):>14}{rel:>10}")
+
+if runs.get(("threads", "threads1")):
+    print("\n== 1 vs 2 threads: one io_context, many keys on one shared transport, simulator limits off (medians) ==")
+    print(f"{'client':<14}{'threads':>8}{'keys':>7}{'requests':>10}{'wall s':>9}{'req/s':>9}{'CPU s/1k req':>14}")
+for mode, label in (("threads", "core 0"), ("threads_unpinned", "not pinned")):
+    t1, t2 = runs.get((mode, "threads1"), []), runs.get((mode, "threads2"), [])
+    if not (t1 and t2):
+        continue
+    for t in ("1", "2"):
+        g = lambda key: med(mode, "threads" + t, key)
+        print(f"{label:<14}{t:>8}{fmt(g('keys')):>7}{fmt(g('requests')):>10}{fmt(g('wall_s'), 2):>9}{fmt(g('rps')):>9}"
+              f"{fmt(g('cpu_s_per_1k'), 4):>14}")
+    # Each run measures 1 then 2 threads back to back: per-run ratios cancel the machine's drift.
+    pairs = [float(b["cpu_s_per_1k"]) / float(a["cpu_s_per_1k"]) for a, b in zip(t1, t2)]
+    r = statistics.median(pairs)
+    print(f"  {label}: CPU per request, 2 threads / 1 thread: per-run " + ", ".join(f"{p:.2f}" for p in pairs) +
+          f"; median {r:.2f}x  (target <= 1.15x: {'met' if r <= 1.15 else 'NOT met'})")

@@ -4,7 +4,8 @@
 # Env: N (default 10000) enrichments, CONC (64) concurrency, WAIT_N (100000) waiting workflows,
 #      STATUS_N (250000) GET status requests of ours (wrk runs 5 s),
 #      BUDGET_N (60) contacts under the budget, NAIVE_N (BUDGET_N) for the docs' naive loop,
-#      BUILD_DIR (build/bench), SKIP_BUILD=1 to reuse an existing build.
+#      KEYS_N (10000) keys (one client each) on one transport, THREAD_KEYS (2000) keys of the
+#      1 vs 2 threads run, BUILD_DIR (build/bench), SKIP_BUILD=1 to reuse an existing build.
 # Builds Release in build/bench. The simulator runs in its own process pinned to the last core,
 # every client (ours, aiohttp, Node fetch, wrk) on core 0 (taskset), one thread each.
 set -euo pipefail
@@ -14,15 +15,17 @@ runs="${1:-3}"
 N="${N:-10000}"; CONC="${CONC:-64}"; WAIT_N="${WAIT_N:-100000}"
 STATUS_N="${STATUS_N:-250000}"   # GET status requests: about as long as wrk's 5 s
 BUDGET_N="${BUDGET_N:-60}"; NAIVE_N="${NAIVE_N:-$BUDGET_N}"
+KEYS_N="${KEYS_N:-10000}"; THREAD_KEYS="${THREAD_KEYS:-2000}"
 build="${BUILD_DIR:-$root/build/bench}"
 py=/usr/bin/python3   # Debian's python3 with python3-aiohttp
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCLEANLIST_BUILD_TESTS=OFF \
         -DCLEANLIST_BUILD_EXAMPLES=OFF >/dev/null
-  ninja -C "$build" -j"${JOBS:-1}" bench_parallel_enrich cleanlist-sim >/dev/null
+  ninja -C "$build" -j"${JOBS:-1}" bench_parallel_enrich bench_many_keys cleanlist-sim >/dev/null
 fi
 bench="$build/benchmarks/bench_parallel_enrich"
+bench_mk="$build/benchmarks/bench_many_keys"
 sim="$build/src/testing/cleanlist-sim"
 
 ncpu=$(nproc)
@@ -41,9 +44,9 @@ cat >"$tmp/accounts.json" <<'JSON'
            "keys":["clapi_bench_key_000000000000000000000001"]}]}]}
 JSON
 
-start_sim() {  # extra flags...
+start_sim() {  # extra flags... (env ACCOUNTS: another accounts file)
   stop_sim
-  "${pin_sim[@]}" "$sim" --http --accounts "$tmp/accounts.json" "$@" >"$tmp/sim.out" 2>"$tmp/sim.err" &
+  "${pin_sim[@]}" "$sim" --http --accounts "${ACCOUNTS:-$tmp/accounts.json}" "$@" >"$tmp/sim.out" 2>"$tmp/sim.err" &
   sim_pid=$!
   for _ in $(seq 100); do [ "$(wc -l <"$tmp/sim.out")" -ge 2 ] && break; sleep 0.05; done
   export CLEANLIST_BASE_URL="$(sed -n 1p "$tmp/sim.out")" CLEANLIST_API_KEY="$(sed -n 2p "$tmp/sim.out")"
@@ -97,6 +100,30 @@ PY
       stop_sim
     done
   done
+
+  log "== run $r/$runs: many keys ($KEYS_N idle clients on one transport; then every key spends its budget)"
+  "${pin_client[@]}" "$bench_mk" --mode idle --keys "$KEYS_N" | record
+  "$bench_mk" --mode accounts --keys "$KEYS_N" >"$tmp/keys.json"
+  for k in 1 100 "$KEYS_N"; do
+    ACCOUNTS="$tmp/keys.json" start_sim --window-ms 2000 --key-limit 30 --org-limit 60 --pending-ms 0 --running-ms 0
+    "${pin_client[@]}" "$bench_mk" --mode spend --keys "$k" --window-ms 2000 --tag "k$k-$r" \
+      | sed "s/^RESULT name=many_keys /RESULT name=keys$k /" | record || true
+    stop_sim
+  done
+
+  # One io_context run by 1, then 2 threads: pinned to core 0 like every client here (the two
+  # threads share it), then not pinned (the second thread may take the simulator's core).
+  log "== run $r/$runs: 1 vs 2 threads ($THREAD_KEYS keys on one transport, simulator limits off)"
+  ACCOUNTS="$tmp/keys.json" start_sim --no-rate-limit --pending-ms 0 --running-ms 0
+  for t in 1 2; do
+    "${pin_client[@]}" "$bench_mk" --mode spend --keys "$THREAD_KEYS" --threads "$t" --tag "t$t-$r" \
+      | sed "s/^RESULT name=many_keys mode=spend /RESULT name=threads$t mode=threads /" | record || true
+  done
+  for t in 1 2; do
+    "$bench_mk" --mode spend --keys "$THREAD_KEYS" --threads "$t" --tag "u$t-$r" \
+      | sed "s/^RESULT name=many_keys mode=spend /RESULT name=threads$t mode=threads_unpinned /" | record || true
+  done
+  stop_sim
 done
 # The docs' naive loop is slow by nature (one person at a time): run once.
 log "== the docs' naive loop (once, NAIVE_N=$NAIVE_N)"

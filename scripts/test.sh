@@ -55,8 +55,8 @@ if [ "${CLEANLIST_SKIP_SANITIZERS:-0}" != 1 ]; then
   step "TSan build of the multi-threaded test"
   cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLEANLIST_WERROR=ON -DCLEANLIST_SANITIZE_THREAD=ON \
         -DCLEANLIST_BUILD_EXAMPLES=OFF -DCLEANLIST_BUILD_BENCHMARKS=OFF >/dev/null
-  cmake --build build/tsan -j "$jobs" --target threads_tests engine_tests redis_connection redis_budget redis_limiter
+  cmake --build build/tsan -j "$jobs" --target threads_tests engine_tests redis_connection redis_budget redis_limiter many_keys_threads
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir build/tsan --output-on-failure --timeout 900 \
-    -R "^(threads_tests|engine_tests|redis_connection|redis_budget|redis_limiter)$"
+    -R "^(threads_tests|engine_tests|redis_connection|redis_budget|redis_limiter|many_keys_threads|many_keys_threads_waits)$"
 fi
 step "all tests passed"

@@ -7,6 +7,7 @@
 #include <boost/asio/error.hpp>
 
 #include <array>
+#include <cstdlib>
 #include <random>
 #include <set>
 
@@ -297,4 +298,30 @@ TEST_CASE("provably_not_processed") {
     o.http_status = s;
     CHECK_FALSE(provably_not_processed(o));
   }
+}
+
+TEST_CASE("jitter_rng: uniform in [0, 1), different streams for different seeds") {
+  jitter_rng a(1), b(2), a2(1);
+  double sum = 0;
+  std::array<int, 10> bins{};
+  bool same_as_b = true;
+  constexpr int n = 100000;
+  for (int i = 0; i < n; ++i) {
+    const double x = a.next01();
+    REQUIRE(x >= 0.0);
+    REQUIRE(x < 1.0);
+    CHECK(a2.next01() == x);  // deterministic from the seed
+    same_as_b = same_as_b && b.next01() == x;
+    sum += x;
+    ++bins[static_cast<std::size_t>(x * 10)];
+  }
+  CHECK_FALSE(same_as_b);
+  CHECK(sum / n == doctest::Approx(0.5).epsilon(0.01));
+  for (int c : bins) CHECK(std::abs(c - n / 10) < n / 100);  // each tenth within 10 % of its share
+  // A standard UniformRandomBitGenerator: usable with <random>'s distributions.
+  std::uniform_int_distribution<int> d(1, 6);
+  jitter_rng g(42);
+  std::set<int> faces;
+  for (int i = 0; i < 200; ++i) faces.insert(d(g));
+  CHECK(faces.size() == 6);
 }

@@ -355,3 +355,35 @@ TEST_CASE("try_grant_all_at: one time recorded in every budget, releasable every
   CHECK(org.recent_grants(t0 + 60ms) == 1);
   CHECK(key.recent_grants(t0 + 60ms) == 0);
 }
+
+TEST_CASE("window_budget: the log is allocated by the first grant, not before (thousands of idle keys)") {
+  window_budget b(30, 60000ms);
+  CHECK(b.log_capacity() == 0);
+  CHECK(b.earliest(t0) == t0);
+  CHECK(b.recent_grants(t0) == 0);
+  CHECK_FALSE(b.release(t0));  // nothing granted: nothing to give back, nothing allocated
+  CHECK(b.log_capacity() == 0);
+  b.set_not_before(t0 + 5ms);  // a server pause needs no log either
+  CHECK(b.log_capacity() == 0);
+  CHECK(b.grant(t0 + 5ms) == t0 + 5ms);
+  CHECK(b.log_capacity() == 30);
+  // Same arithmetic as an eagerly allocated log: the 31st grant waits for the first to age out.
+  for (int i = 1; i < 30; ++i) b.grant(t0 + 5ms);
+  CHECK(b.earliest(t0 + 5ms) == t0 + 5ms + 60100ms);
+  CHECK(b.log_capacity() == 30);
+
+  window_budget unlimited(0, 60000ms);
+  unlimited.grant(t0);
+  CHECK(unlimited.log_capacity() == 0);
+
+  // A limit change before any grant keeps nothing and allocates nothing; after grants it keeps
+  // the most recent ones.
+  window_budget c(10, 1000ms, 0ms);
+  c.set_limit(20);
+  CHECK(c.log_capacity() == 0);
+  for (int i = 0; i < 3; ++i) c.grant(t0 + std::chrono::milliseconds(i));
+  c.set_limit(2);
+  CHECK(c.log_capacity() == 2);
+  CHECK(c.recent_grants(t0 + 2ms) == 2);
+  CHECK(c.earliest(t0 + 2ms) == t0 + 1ms + 1000ms);
+}

@@ -75,25 +75,24 @@ error_code retry_decision::error() const noexcept {
 }
 
 bool retry_budget::try_spend(double cost) {
-  std::lock_guard lk(mu_);
-  if (tokens_ < cost) return false;
-  tokens_ -= cost;
+  double t = tokens_.load();
+  do {
+    if (t < cost) return false;
+  } while (!tokens_.compare_exchange_weak(t, t - cost));
   return true;
 }
 
 void retry_budget::refund(double amount) {
-  std::lock_guard lk(mu_);
-  tokens_ = std::min(capacity_, tokens_ + amount);
+  double t = tokens_.load();
+  while (!tokens_.compare_exchange_weak(t, std::min(capacity_, t + amount))) {
+  }
 }
 
 void retry_budget::on_success(const retry_params& p, double last_retry_cost) {
   refund(last_retry_cost > 0 ? last_retry_cost : p.success_refund);
 }
 
-double retry_budget::available() const {
-  std::lock_guard lk(mu_);
-  return tokens_;
-}
+double retry_budget::available() const { return tokens_.load(); }
 
 milliseconds backoff_cap(int attempt, const retry_params& p) noexcept {
   if (attempt < 1) attempt = 1;

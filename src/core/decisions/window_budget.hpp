@@ -9,7 +9,8 @@
 // `margin` they still arrive at least W apart, and no server window [s, s+W) holds N + 1.
 //
 // Implementation: a ring buffer of the last N grant times (N * 8 bytes: 240 B for 30/min,
-// 480 B for 60/min). earliest(now) = max(now, not_before, oldest_of_last_N + W + margin).
+// 480 B for 60/min), allocated by the first grant: a process holding thousands of keys (one
+// budget each) pays for the keys that are used, not for every key it knows. earliest(now) = max(now, not_before, oldest_of_last_N + W + margin).
 // All operations are O(1) except set_limit (O(N)). No clock is read here: callers pass
 // time points (std::chrono::steady_clock in the library, plain values in tests).
 //
@@ -28,6 +29,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -54,7 +56,8 @@ public:
 
   /// Records a grant at t. Callers grant at t >= earliest(t); a t earlier than the last
   /// recorded grant is clamped to it so the log stays sorted. Returns the time recorded.
-  time_point grant(time_point t) noexcept;
+  /// The first grant allocates the log (limit() time points; std::bad_alloc if it cannot).
+  time_point grant(time_point t);
 
   /// Gives back a grant recorded at t (the value grant() returned) that was never used: the
   /// request it was for did not go out. Safe whenever called: a grant given while the log was
@@ -82,13 +85,20 @@ public:
   std::uint64_t total_grants() const noexcept { return total_; }
   /// Time of the last grant recorded (meaningful when total_grants() > 0).
   time_point last_grant() const noexcept { return last_; }
+  /// Grant times the log holds memory for: 0 until the first grant (and when unlimited),
+  /// then limit(). For tests and memory accounting.
+  std::size_t log_capacity() const noexcept { return log_ ? size() : 0; }
 
 private:
   time_point oldest() const noexcept { return log_[head_]; }
 
-  std::vector<time_point> log_; // ring buffer, capacity = limit (empty when unlimited)
-  std::size_t head_ = 0;        // index of the oldest recorded grant
-  std::size_t count_ = 0;       // recorded grants (<= log_.size())
+  std::size_t size() const noexcept { return static_cast<std::size_t>(limit_); }  // of the log, when allocated
+  bool full() const noexcept { return limit_ > 0 && count_ == size(); }
+
+  // 64 bytes in all (one budget per key, thousands per process).
+  std::unique_ptr<time_point[]> log_; // ring buffer of limit() grant times once something was granted (else null)
+  std::uint32_t head_ = 0;            // index of the oldest recorded grant
+  std::uint32_t count_ = 0;           // recorded grants (<= limit())
   int limit_;
   duration window_;
   duration margin_;
@@ -113,11 +123,11 @@ acquire_plan plan_acquire(std::span<window_budget* const> budgets, steady_time n
 
 /// If all budgets allow a grant at `now`, records it in all of them and returns true;
 /// otherwise records nothing and returns false (all-or-nothing).
-bool try_grant_all(std::span<window_budget* const> budgets, steady_time now) noexcept;
+bool try_grant_all(std::span<window_budget* const> budgets, steady_time now);
 
 /// Same, returning the time recorded in every budget (nullopt: nothing recorded). The budgets
 /// record the same time when they were granted together (each clamps to its last grant, so
 /// the latest of those is recorded in all).
-std::optional<steady_time> try_grant_all_at(std::span<window_budget* const> budgets, steady_time now) noexcept;
+std::optional<steady_time> try_grant_all_at(std::span<window_budget* const> budgets, steady_time now);
 
 } // namespace cleanlist::core

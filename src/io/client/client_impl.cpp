@@ -5,7 +5,9 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/version.hpp>
 
+#include <atomic>
 #include <cstdlib>
+#include <random>
 #include <stdexcept>
 
 namespace cleanlist {
@@ -52,14 +54,36 @@ std::shared_ptr<http_transport::state> transport_for(const asio::any_io_executor
   return st;
 }
 
+// One std::random_device read per process, then a distinct seed per client: the k-th output
+// of a splitmix64 sequence started there (scattered over 2^64, so the clients' jitter
+// streams are unrelated). Opening the random device per client cost a syscall or two each.
+std::uint64_t next_jitter_seed() {
+  static const std::uint64_t base = [] {
+    std::random_device rd;
+    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  }();
+  static std::atomic<std::uint64_t> n{0};
+  return core::jitter_rng(base + n.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ULL)();
+}
+
+transport::endpoint endpoint_for(const client_params& p) {
+  transport::endpoint ep;
+  ep.url = protocol::parse_base_url_or_throw(p.base_url);
+  ep.connect_timeout = p.connect_timeout;
+  ep.request_timeout = p.request_timeout;
+  ep.max_header_bytes = p.max_header_bytes;
+  ep.max_body_bytes = p.max_body_bytes;
+  return ep;
+}
+
 } // namespace
 
 client::impl::impl(asio::any_io_executor ex, client_params p)
     : user_ex_(ex),
       params_(std::move(p)),
-      url_(protocol::parse_base_url_or_throw(params_.base_url)),
-      paths_{url_.path, url_.legacy_path()},
-      transport_(transport_for(ex, params_, url_)),
+      ep_(endpoint_for(params_)),
+      paths_{ep_.url.path, ep_.url.legacy_path()},
+      transport_(transport_for(ex, params_, ep_.url)),
       owns_transport_(!params_.shared_transport),
       strand_(transport_->strand),
       pool_(transport_->pool),
@@ -68,21 +92,19 @@ client::impl::impl(asio::any_io_executor ex, client_params p)
                                   params_.organization_id.empty() ? std::string(secret()) : params_.organization_id)
                    : rate_limiter(strand_, params_.rate_limit, params_.shared_org_budget)),
       budget_(params_.retry),
-      rng_(std::random_device{}()) {
+      rng_(next_jitter_seed()) {
   check_user_agent_or_throw(params_.user_agent);
-  ep_.url = url_;
   ep_.ssl = &transport_->ssl;
   ep_.proxy = transport_->proxy ? &*transport_->proxy : nullptr;
-  ep_.connect_timeout = params_.connect_timeout;
-  ep_.request_timeout = params_.request_timeout;
-  ep_.max_header_bytes = params_.max_header_bytes;
-  ep_.max_body_bytes = params_.max_body_bytes;
   key_problem_ = check_credentials(params_);
-  if (key_problem_.empty()) authorization_ = "Bearer " + std::string(secret());
-  header_fields_.append("Host: ").append(url_.host_header()).append("\r\n");
-  header_fields_.append("Authorization: ").append(authorization_).append("\r\n");
+  header_fields_.append("Host: ").append(ep_.url.host_header()).append("\r\n");
+  // No credential (or a malformed one): nothing is ever sent (launch() refuses first).
+  header_fields_.append("Authorization: ");
+  if (key_problem_.empty()) header_fields_.append("Bearer ").append(secret());
+  header_fields_.append("\r\n");
   header_fields_.append("User-Agent: ").append(params_.user_agent).append("\r\n");
   header_fields_.append("Accept: application/json\r\n");
+  header_fields_.shrink_to_fit();  // kept for the client's life: no growth slack
 }
 
 call_scope::call_scope(client::impl& s, std::shared_ptr<stop_link> user_stop)
@@ -306,7 +328,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
         // Said plainly whether the proxy failed (the API saw nothing) or the tunnel opened and
         // what followed failed. Never the proxy's credentials (the route's redacted form has
         // none), nor anything the proxy sent but its status.
-        const std::string where = ep_.proxy->redacted + ", tunnel to " + url_.authority();
+        const std::string where = ep_.proxy->redacted + ", tunnel to " + ep_.url.authority();
         if (proxy_status >= 200 && proxy_status < 300) {
           d.problem = "transport error through the proxy (" + where + " opened): " + failure.message();
         } else {
@@ -320,8 +342,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
       }
     }
 
-    std::uniform_real_distribution<double> u01(0.0, 1.0);
-    auto decision = core::decide_retry(out, attempt, params_.retry, budget_, u01(rng_));
+    auto decision = core::decide_retry(out, attempt, params_.retry, budget_, rng_.next01());
     if (decision.pause_budget) limiter_.on_server_retry_after(decision.pause_for);
     if (!decision.retry) {
       if (auto e = decision.error()) failure = e;
@@ -374,7 +395,7 @@ void client::shutdown() {
     self->shut_ = true;
     if (self->owns_transport_) self->pool_.shutdown();  // a shared pool outlives one client
     self->limiter_.cancel_all();
-    self->driver_.shutdown();
+    if (self->driver_) self->driver_->shutdown();
   });
 }
 

@@ -27,7 +27,7 @@
 #include <boost/json/value_to.hpp>
 
 #include <atomic>
-#include <random>
+#include <memory>
 
 namespace cleanlist {
 
@@ -53,7 +53,9 @@ public:
   std::string_view poll_secret() const override { return secret(); }
   void poll_unknown_status() override { ++stats_.unknown_statuses; }
   /// The io_context is being destroyed: the waits' handlers are dropped (see shutdown_hooks).
-  void abandon() noexcept override { driver_.abandon(); }
+  void abandon() noexcept override {
+    if (driver_) driver_->abandon();
+  }
 
   struct counters_t {
     std::atomic<std::uint64_t> requests{0}, retries{0}, rate_limited{0}, outcome_unknown{0}, in_flight{0},
@@ -68,7 +70,12 @@ public:
   const asio::any_io_executor& user_executor() const noexcept { return user_ex_; }
   bool shut_down() const noexcept { return shut_; }
   rate_limiter& limiter() noexcept { return limiter_; }
-  poll_driver& driver() noexcept { return driver_; }
+  /// The poll loop, created by the first wait (call on the strand): most keys never wait, and
+  /// an idle one then holds no timers nor scheduler.
+  poll_driver& driver() {
+    if (!driver_) driver_ = std::make_unique<poll_driver>(strand_, user_ex_, stats_.waiting_workflows);
+    return *driver_;
+  }
   counters_t& counters() noexcept { return stats_; }  // atomics: any thread
   /// The credential sent (API key or Clerk JWT): redacted from diagnostics and logs.
   std::string_view secret() const { return params_.bearer_jwt.empty() ? params_.api_key : params_.bearer_jwt; }
@@ -110,7 +117,7 @@ public:
   auto async_wait(std::string id, poll_params pp, progress_function f, diagnostics* d, Token&& token) {
     return asio::async_initiate<Token, void(error_code, workflow_status_response)>(
         [self = shared_from_this()](auto h, std::string id, poll_params pp, progress_function f, diagnostics* d) {
-          self->driver_.add(self, std::move(id), pp, std::move(f), d,
+          self->driver().add(self, std::move(id), pp, std::move(f), d,
                             detail::handler<workflow_status_response>(std::move(h)));
         },
         token, std::move(id), pp, std::move(f), d);
@@ -146,26 +153,28 @@ private:
   /// The request as sent, in one buffer (see client_impl.cpp).
   std::string serialize(const api::request_spec& spec) const;
 
+  // A process may hold one client per API key, thousands of them: what an idle client holds
+  // is kept small (benchmarks/README.md, "Many keys"): no copies beyond params_, and what a key
+  // does not use yet (the poll loop, the limiter's log and timer) is created when first needed.
   asio::any_io_executor user_ex_;
   client_params params_;
-  protocol::base_url url_;
+  transport::endpoint ep_;  // the parsed base URL, this client's timeouts and limits
   api::paths paths_;
   std::shared_ptr<http_transport::state> transport_;  // shared with other clients, or this client's own
   bool owns_transport_;
-  asio::any_io_executor strand_;                 // the transport's strand: all state lives on it
-  transport::endpoint ep_;                       // this client's timeouts and limits
+  const asio::any_io_executor& strand_;  // the transport's strand (transport_ keeps it): all state lives on it
   transport::pool& pool_;
   rate_limiter limiter_;
   core::retry_budget budget_;
-  std::string authorization_;  // "Bearer <key or jwt>": only ever placed in the request header
   std::string key_problem_;    // non-empty: the credential is missing or malformed
-  std::mt19937_64 rng_;
+  core::jitter_rng rng_;  // backoff jitter (8 bytes; seeded per client, see client_impl.cpp)
   bool shut_ = false;
-  /// "Host: ...\r\nAuthorization: ...\r\nUser-Agent: ...\r\nAccept: application/json\r\n",
-  /// built once: every request line is followed by these fields.
+  /// "Host: ...\r\nAuthorization: Bearer ...\r\nUser-Agent: ...\r\nAccept: application/json\r\n",
+  /// built once (the only place the credential is written): every request line is followed by
+  /// these fields.
   std::string header_fields_;
   counters_t stats_;
-  poll_driver driver_{strand_, user_ex_, stats_.waiting_workflows};
+  std::unique_ptr<poll_driver> driver_;  // see driver()
 };
 
 /// Converts a parsed body the caller no longer needs to T, reporting a schema mismatch as

@@ -40,7 +40,7 @@ class rate_limiter_impl : public std::enable_shared_from_this<rate_limiter_impl<
 
 public:
   rate_limiter_impl(boost::asio::any_io_executor ex, rate_limit_params p, std::shared_ptr<org_budget> org)
-      : ex_(std::move(ex)), timer_(ex_), params_(p),
+      : ex_(std::move(ex)), params_(p),
         key_(p.enabled ? p.per_key : 0, p.window, p.margin),
         // Disabled: no client-side limit at all (a shared org budget is not consulted).
         org_(org && p.enabled ? std::move(org) : make_org_budget(p)) {}
@@ -50,7 +50,7 @@ public:
   // grant of this process so that a fallback period starts and ends conservatively.
   rate_limiter_impl(boost::asio::any_io_executor ex, rate_limit_params p, std::shared_ptr<shared_budget> shared,
                     std::string key_id, std::string org_id)
-      : ex_(std::move(ex)), timer_(ex_), params_(p), key_(0, p.window, p.margin), org_(make_org_budget(unlimited(p))),
+      : ex_(std::move(ex)), params_(p), key_(0, p.window, p.margin), org_(make_org_budget(unlimited(p))),
         remote_(p.enabled ? std::move(shared) : nullptr), key_id_(std::move(key_id)), org_id_(std::move(org_id)),
         fb_key_(remote_ ? remote_->fallback_limit(p.per_key) : 0, p.window, p.margin),
         fb_org_(remote_ ? remote_->fallback_org(org_id_, p) : nullptr) {
@@ -166,7 +166,8 @@ public:
   }
 
   boost::asio::any_io_executor ex_;
-  boost::asio::basic_waitable_timer<Clock> timer_;
+  // Created by the first wait: most keys of a process holding thousands never wait.
+  std::unique_ptr<boost::asio::basic_waitable_timer<Clock>> timer_;
   rate_limit_params params_;
   core::window_budget key_;
   std::shared_ptr<org_budget> org_;
@@ -339,8 +340,9 @@ private:
     armed_ = true;
     armed_at_ = at;
     const std::uint64_t gen = ++gen_;
-    timer_.expires_at(at); // cancels a previous wait; its handler sees a stale generation
-    timer_.async_wait([self = this->shared_from_this(), gen](const boost::system::error_code&) {
+    if (!timer_) timer_ = std::make_unique<boost::asio::basic_waitable_timer<Clock>>(ex_);
+    timer_->expires_at(at); // cancels a previous wait; its handler sees a stale generation
+    timer_->async_wait([self = this->shared_from_this(), gen](const boost::system::error_code&) {
       if (gen != self->gen_) return;
       self->armed_ = false;
       self->pump();
@@ -351,7 +353,7 @@ private:
     if (!armed_) return;
     armed_ = false;
     ++gen_;
-    timer_.cancel();
+    timer_->cancel();  // armed_: the timer exists
   }
 
   void post_completion(handler_type h, boost::system::error_code ec) {
