@@ -85,25 +85,22 @@ client::impl::impl(asio::any_io_executor ex, client_params p)
       paths_{ep_.url.path, ep_.url.legacy_path()},
       transport_(transport_for(ex, params_, ep_.url)),
       owns_transport_(!params_.shared_transport),
-      strand_(transport_->strand),
-      pool_(transport_->pool),
       limiter_(params_.shared_budget
-                   ? rate_limiter(strand_, params_.rate_limit, params_.shared_budget, std::string(secret()),
+                   ? rate_limiter(transport_->strand, params_.rate_limit, params_.shared_budget, std::string(secret()),
                                   params_.organization_id.empty() ? std::string(secret()) : params_.organization_id)
-                   : rate_limiter(strand_, params_.rate_limit, params_.shared_org_budget)),
+                   : rate_limiter(transport_->strand, params_.rate_limit, params_.shared_org_budget)),
       budget_(params_.retry),
       rng_(next_jitter_seed()) {
   check_user_agent_or_throw(params_.user_agent);
   ep_.ssl = &transport_->ssl;
   ep_.proxy = transport_->proxy ? &*transport_->proxy : nullptr;
-  key_problem_ = check_credentials(params_);
+  if (auto problem = check_credentials(params_); !problem.empty())
+    key_problem_ = std::make_unique<const std::string>(std::move(problem));
   header_fields_.append("Host: ").append(ep_.url.host_header()).append("\r\n");
   // No credential (or a malformed one): nothing is ever sent (launch() refuses first).
   header_fields_.append("Authorization: ");
-  if (key_problem_.empty()) header_fields_.append("Bearer ").append(secret());
+  if (!key_problem_) header_fields_.append("Bearer ").append(secret());
   header_fields_.append("\r\n");
-  header_fields_.append("User-Agent: ").append(params_.user_agent).append("\r\n");
-  header_fields_.append("Accept: application/json\r\n");
   header_fields_.shrink_to_fit();  // kept for the client's life: no growth slack
 }
 
@@ -155,8 +152,10 @@ std::string client::impl::serialize(const api::request_spec& spec) const {
   const bool has_body = !spec.body.empty();
   const auto length = std::to_string(spec.body.size());
   std::string out;
-  out.reserve(verb.size() + spec.target.size() + header_fields_.size() + spec.body.size() + 96);
+  out.reserve(verb.size() + spec.target.size() + header_fields_.size() + params_.user_agent.size() + spec.body.size() + 136);
   out.append(verb).append(" ").append(spec.target).append(" HTTP/1.1\r\n").append(header_fields_);
+  // Not in header_fields_: the same for (nearly) every client, kept once in params_ / here.
+  out.append("User-Agent: ").append(params_.user_agent).append("\r\nAccept: application/json\r\n");
   if (has_body) out.append("Content-Type: application/json\r\n");
   if (has_body || spec.verb == api::method::post) out.append("Content-Length: ").append(length).append("\r\n");
   out.append("\r\n").append(spec.body);
@@ -227,11 +226,11 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
     //    right after its grant, never after a pool wait or a connect that would let it reach
     //    the server later than the limiter counted it.
     transport::pool::lease lease;
-    if (auto idle = pool_.try_take_idle()) {
+    if (auto idle = pool().try_take_idle()) {
       lease.conn = std::move(idle);
     } else {
       give_back(pre_granted);  // a slot taken before this wait would age before the write
-      lease = co_await pool_.acquire(ep_, cc);
+      lease = co_await pool().acquire(ep_, cc);
     }
     std::optional<grant_time> grant = std::exchange(pre_granted, std::nullopt);
     if (!lease.ec && !grant) {
@@ -246,7 +245,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
         if (!lec) grant = at;
         if (lec || cc.stopped() || shut_) {
           give_back(grant);
-          pool_.release(std::move(lease.conn));
+          pool().release(std::move(lease.conn));
           if (shut_) co_return call_result{error::shutdown, nullptr};
           if (cc.stopped()) co_return stopped_result(*this, cc, d, maybe_processed && !spec.idempotent);
           co_return call_result{lec, nullptr};
@@ -255,7 +254,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
         // on it; the slot goes back and the attempt starts over.
         if (lease.conn->stale()) {
           give_back(grant);
-          pool_.discard(std::move(lease.conn));
+          pool().discard(std::move(lease.conn));
           --attempt;
           continue;
         }
@@ -263,7 +262,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
     }
     if (shut_ || cc.stopped()) {  // stopped between connect and write: nothing sent
       give_back(grant);
-      pool_.release(std::move(lease.conn));
+      pool().release(std::move(lease.conn));
       if (shut_) co_return call_result{error::shutdown, nullptr};
       co_return stopped_result(*this, cc, d, maybe_processed && !spec.idempotent);
     }
@@ -284,7 +283,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
       if (attempt > 1) ++stats_.retries;
       if (!spec.read_only) cc.note_write();
       auto xr = co_await lease.conn->exchange(ep_, req, cc);
-      pool_.release(std::move(lease.conn));
+      pool().release(std::move(lease.conn));
       out.stage = to_core(xr.where);
       if (xr.where == transport::stage::response) {
         auto& res = xr.response;
@@ -357,7 +356,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
     }
     last_retry_cost = decision.cost;  // refunded in full by the success it leads to
     log(log_level::info, "retrying " + std::string(verb_text(spec.verb)) + " after " + d.to_string());
-    asio::steady_timer pause(strand_, decision.delay);
+    asio::steady_timer pause(strand(), decision.delay);
     co_await pause.async_wait(cc.token());  // an error here is a stop, checked below
     if (cc.stopped()) co_return stopped_result(*this, cc, d, maybe_processed && !spec.idempotent);
   }
@@ -366,7 +365,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
 // ---- client ----
 
 client::client(executor_type ex, client_params params) : impl_(std::make_shared<impl>(ex, std::move(params))) {
-  detail::shutdown_hooks::watch(impl_->strand_, impl_);
+  detail::shutdown_hooks::watch(impl_->strand(), impl_);
 }
 
 client::~client() { shutdown(); }
@@ -385,15 +384,15 @@ client_stats client::stats() const {
   s.waiting_workflows = c.waiting_workflows;
   s.unknown_statuses = c.unknown_statuses;
   s.limiter_wait = std::chrono::nanoseconds(c.limiter_wait_ns.load());
-  s.connections_created = impl_->pool_.connections_created();
+  s.connections_created = impl_->pool().connections_created();
   return s;
 }
 
 void client::shutdown() {
-  asio::dispatch(impl_->strand_, [self = impl_] {
+  asio::dispatch(impl_->strand(), [self = impl_] {
     if (self->shut_) return;
     self->shut_ = true;
-    if (self->owns_transport_) self->pool_.shutdown();  // a shared pool outlives one client
+    if (self->owns_transport_) self->pool().shutdown();  // a shared pool outlives one client
     self->limiter_.cancel_all();
     if (self->driver_) self->driver_->shutdown();
   });

@@ -66,14 +66,14 @@ public:
   // ---- what the operations use (all on the strand unless said otherwise) ----
   const client_params& params() const noexcept { return params_; }  // any thread (immutable)
   const api::paths& paths() const noexcept { return paths_; }       // any thread (immutable)
-  const asio::any_io_executor& strand() const noexcept { return strand_; }
+  const asio::any_io_executor& strand() const noexcept { return transport_->strand; }
   const asio::any_io_executor& user_executor() const noexcept { return user_ex_; }
   bool shut_down() const noexcept { return shut_; }
   rate_limiter& limiter() noexcept { return limiter_; }
   /// The poll loop, created by the first wait (call on the strand): most keys never wait, and
   /// an idle one then holds no timers nor scheduler.
   poll_driver& driver() {
-    if (!driver_) driver_ = std::make_unique<poll_driver>(strand_, user_ex_, stats_.waiting_workflows);
+    if (!driver_) driver_ = std::make_unique<poll_driver>(strand(), user_ex_, stats_.waiting_workflows);
     return *driver_;
   }
   counters_t& counters() noexcept { return stats_; }  // atomics: any thread
@@ -162,16 +162,14 @@ private:
   api::paths paths_;
   std::shared_ptr<http_transport::state> transport_;  // shared with other clients, or this client's own
   bool owns_transport_;
-  const asio::any_io_executor& strand_;  // the transport's strand (transport_ keeps it): all state lives on it
-  transport::pool& pool_;
   rate_limiter limiter_;
   core::retry_budget budget_;
-  std::string key_problem_;    // non-empty: the credential is missing or malformed
+  transport::pool& pool() noexcept { return transport_->pool; }  // the transport's (shared or own)
+  std::unique_ptr<const std::string> key_problem_;  // set: the credential is missing or malformed (why)
   core::jitter_rng rng_;  // backoff jitter (8 bytes; seeded per client, see client_impl.cpp)
   bool shut_ = false;
-  /// "Host: ...\r\nAuthorization: Bearer ...\r\nUser-Agent: ...\r\nAccept: application/json\r\n",
-  /// built once (the only place the credential is written): every request line is followed by
-  /// these fields.
+  /// "Host: ...\r\nAuthorization: Bearer ...\r\n", built once (the only place the credential is
+  /// written): every request line is followed by these fields, then User-Agent and Accept.
   std::string header_fields_;
   counters_t stats_;
   std::unique_ptr<poll_driver> driver_;  // see driver()
@@ -255,11 +253,11 @@ asio::awaitable<void> run_call(std::shared_ptr<client::impl> self, api::request_
 template <class T, class Body>
 void client::impl::launch(std::string invalid, diagnostics* d, detail::handler<T> h, Body body) {
   if (!invalid.empty()) return fail_now(error::invalid_argument, std::move(invalid), d, std::move(h));
-  if (!key_problem_.empty()) return fail_now(error::invalid_api_key, key_problem_, d, std::move(h));
+  if (key_problem_) return fail_now(error::invalid_api_key, *key_problem_, d, std::move(h));
   // Linked now, on the caller's thread: a cancellation emitted before the body runs is kept.
-  auto stop = stop_link::attach(asio::get_associated_cancellation_slot(h), strand_);
+  auto stop = stop_link::attach(asio::get_associated_cancellation_slot(h), strand());
   auto done = std::make_shared<op_completion<T>>(user_ex_, std::move(h), d);
-  asio::dispatch(strand_, [self = shared_from_this(), done = std::move(done), stop = std::move(stop),
+  asio::dispatch(strand(), [self = shared_from_this(), done = std::move(done), stop = std::move(stop),
                            body = std::move(body)]() mutable {
     if (self->shut_) {
       if (stop) stop->unbind();
@@ -272,7 +270,7 @@ void client::impl::launch(std::string invalid, diagnostics* d, detail::handler<T
       body(self, done, std::move(stop));
     } else {
       auto coro = body(self, done, std::move(stop));
-      asio::co_spawn(self->strand_, std::move(coro), [self, done](std::exception_ptr e) {
+      asio::co_spawn(self->strand(), std::move(coro), [self, done](std::exception_ptr e) {
         if (e) done->fail_unexpected(e, self->secret());
       });
     }
