@@ -18,6 +18,8 @@
 //     the keys, C at a time, one io_context run by T threads. Reports requests, 429s, errors,
 //     wall time and client CPU per 1,000 requests (getrusage: the limiter, the poll driver,
 //     the pool and the HTTP work of the whole process).
+#include "bench_measure.hpp"
+
 #include <cleanlist/client.hpp>
 #include <cleanlist/testing/simulator.hpp>
 #include <cleanlist/transport.hpp>
@@ -52,6 +54,9 @@ using clk = std::chrono::steady_clock;
 
 namespace {
 
+using bench::cpu_seconds;
+using bench::current_rss_kb;
+
 struct args {
   std::string mode = "spend", tag = "run";
   bool by_key = false;  // spend: a key's tasks one after another (default: interleaved over the keys)
@@ -64,19 +69,7 @@ struct args {
   std::string url;             // the server's base URL (CLEANLIST_BASE_URL or the in-process simulator)
 };
 
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
 
-long current_rss_kb() {
-  std::ifstream f("/proc/self/statm");
-  long size = 0, resident = 0;
-  f >> size >> resident;
-  return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
 
 // The same keys in the accounts document and in the clients: 40 characters, like real keys.
 std::string key_of(std::size_t i) {

@@ -17,6 +17,8 @@
 //     the theoretical minimum (requests needed / allowed rate), requests per contact, 429s.
 //     naive = the docs' loop: one person at a time, poll every 5 s scaled to the window, no
 //     client-side limiter.
+#include "bench_measure.hpp"
+
 #include <cleanlist/client.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -49,6 +51,10 @@ using clk = std::chrono::steady_clock;
 
 namespace {
 
+using bench::cpu_seconds;
+using bench::current_rss_kb;
+using bench::peak_rss_kb;
+
 struct args {
   std::string mode = "enrich", path = "person", tag = "run";
   std::size_t n = 10000, concurrency = 64;
@@ -60,25 +66,8 @@ struct args {
   long poll_initial_ms = 0;  // budget: first poll (0: person workflow_ms + 100, bulk the library default)
 };
 
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
 
-long peak_rss_kb() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
-}
 
-long current_rss_kb() {
-  std::ifstream f("/proc/self/statm");
-  long size = 0, resident = 0;
-  f >> size >> resident;
-  return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
 
 double percentile(std::vector<std::uint32_t>& v, double p) {
   if (v.empty()) return 0;
