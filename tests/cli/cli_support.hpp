@@ -104,9 +104,32 @@ inline child spawn_cli(const std::vector<std::string>& args, const env_map& env 
   child c;
   c.out_path = work_path(tag + "." + std::to_string(::getpid()) + "." + std::to_string(n) + ".out");
   c.err_path = work_path(tag + "." + std::to_string(::getpid()) + "." + std::to_string(n) + ".err");
+  // Everything the child needs is built before fork(): between fork() and exec the child of
+  // a multi-threaded process (a hosted simulator runs its own thread) may only make
+  // async-signal-safe calls. A malloc or setenv there can block for ever on a lock another
+  // thread held at the fork (seen under ASan: a child stuck before exec, the test hung).
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) {
+    const std::string kv = *e;
+    const std::string name = kv.substr(0, kv.find('='));
+    bool drop = env.count(name) > 0;
+    for (const char* v : {"CLEANLIST_API_KEY", "CLEANLIST_BASE_URL", "CLEANLIST_CA_FILE", "CLEANLIST_API_KEYS", "CLEANLIST_REDIS_URL"})
+      drop = drop || name == v;
+    if (!drop) env_strings.push_back(kv);
+  }
+  for (const auto& [k, v] : env)
+    if (v) env_strings.push_back(k + "=" + *v);
+  std::vector<char*> envp;
+  for (auto& kv : env_strings) envp.push_back(kv.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_strings{CLEANLIST_EXE};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
   c.pid = fork();
   REQUIRE(c.pid >= 0);
-  if (c.pid == 0) {
+  if (c.pid == 0) {  // only async-signal-safe calls from here to exec
     int o = ::open(c.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int e = ::open(c.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (o < 0 || e < 0) _exit(126);
@@ -114,17 +137,7 @@ inline child spawn_cli(const std::vector<std::string>& args, const env_map& env 
     dup2(e, STDERR_FILENO);
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    for (const char* v : {"CLEANLIST_API_KEY", "CLEANLIST_BASE_URL", "CLEANLIST_CA_FILE", "CLEANLIST_API_KEYS", "CLEANLIST_REDIS_URL"})
-      unsetenv(v);
-    for (const auto& [k, v] : env) {
-      if (v) setenv(k.c_str(), v->c_str(), 1);
-      else unsetenv(k.c_str());
-    }
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(CLEANLIST_EXE));
-    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(CLEANLIST_EXE, argv.data());
+    execve(CLEANLIST_EXE, argv.data(), envp.data());
     _exit(127);
   }
   return c;

@@ -26,20 +26,34 @@ exit_and_output run_child(const std::string& exe, const std::vector<std::string>
   char tmpl[] = "/tmp/cleanlist-proxy-child-XXXXXX";
   const int fd = ::mkstemp(tmpl);
   REQUIRE(fd >= 0);
+  // Built before fork(): the child of a multi-threaded process may only make async-signal-safe
+  // calls before exec (a malloc or setenv there can deadlock on a lock held at the fork).
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) {
+    const std::string kv = *e;
+    const std::string name = kv.substr(0, kv.find('='));
+    bool drop = env.count(name) > 0;
+    for (const char* v : {"CLEANLIST_API_KEY", "CLEANLIST_BASE_URL", "CLEANLIST_CA_FILE", "CLEANLIST_API_KEYS",
+                          "CLEANLIST_API_PREFIX", "https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy",
+                          "ALL_PROXY", "no_proxy", "NO_PROXY"})
+      drop = drop || name == v;
+    if (!drop) env_strings.push_back(kv);
+  }
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& kv : env_strings) envp.push_back(kv.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_strings{exe};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
     ::dup2(fd, 1);
     ::dup2(fd, 2);
-    for (const char* v : {"CLEANLIST_API_KEY", "CLEANLIST_BASE_URL", "CLEANLIST_CA_FILE", "CLEANLIST_API_KEYS",
-                          "CLEANLIST_API_PREFIX", "https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy",
-                          "ALL_PROXY", "no_proxy", "NO_PROXY"})
-      ::unsetenv(v);
-    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> argv{const_cast<char*>(exe.c_str())};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(exe.c_str(), argv.data());
+    ::execve(exe.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
   ::close(fd);

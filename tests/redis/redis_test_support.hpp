@@ -96,12 +96,13 @@ public:
                                   "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
                                   "--dir", "/tmp"};
     args.insert(args.end(), extra_.begin(), extra_.end());
+    // Built before fork(): only async-signal-safe calls in the child before exec.
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork");
     if (pid_ == 0) {
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
       const int devnull = ::open("/dev/null", O_WRONLY);
       if (devnull >= 0) {
         ::dup2(devnull, 1);

@@ -62,6 +62,10 @@ run_result run_workers(ct::simulator& sim, const std::vector<std::string>& keys,
     const int fd = ::mkstemp(path);
     REQUIRE(fd >= 0);
     outs.emplace_back(path);
+    // Built before fork(): only async-signal-safe calls in the child before exec.
+    const std::string base = sim.base_url(), key = keys[i % keys.size()], count = std::to_string(per_proc),
+                      pk = std::to_string(per_key), po = std::to_string(per_org), w = std::to_string(window_ms),
+                      m = std::to_string(margin_ms), share = std::to_string(1.0 / procs);
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
@@ -70,9 +74,6 @@ run_result run_workers(ct::simulator& sim, const std::vector<std::string>& keys,
       ::dup2(ready[1], 3);
       ::close(go[1]);
       ::close(ready[0]);
-      const std::string base = sim.base_url(), key = keys[i % keys.size()], count = std::to_string(per_proc),
-                        pk = std::to_string(per_key), po = std::to_string(per_org), w = std::to_string(window_ms),
-                        m = std::to_string(margin_ms), share = std::to_string(1.0 / procs);
       ::execl(LIMITER_CLIENT_WORKER, "limiter_client_worker", base.c_str(), ca.c_str(), key.c_str(), org.c_str(),
               redis_url.c_str(), count.c_str(), pk.c_str(), po.c_str(), w.c_str(), m.c_str(), share.c_str(),
               static_cast<char*>(nullptr));

@@ -21,12 +21,13 @@ TEST_CASE("4 processes share one key's budget: never more than N per window+marg
     const int fd = ::mkstemp(path);
     REQUIRE(fd >= 0);
     outs.emplace_back(path);
+    // Built before fork(): only async-signal-safe calls in the child before exec.
+    const std::string port = std::to_string(srv.port()), count = std::to_string(per_proc), nn = std::to_string(n),
+                      w = std::to_string(window_ms), m = std::to_string(margin_ms);
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
       ::dup2(fd, 1);
-      const std::string port = std::to_string(srv.port()), count = std::to_string(per_proc), nn = std::to_string(n),
-                        w = std::to_string(window_ms), m = std::to_string(margin_ms);
       ::execl(REDIS_BUDGET_WORKER, "redis_budget_worker", port.c_str(), "cl_live_shared_key", "org", count.c_str(),
               nn.c_str(), w.c_str(), m.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
