@@ -91,7 +91,6 @@ public:
   client& operator=(const client&) = delete;
 
   executor_type get_executor() const;
-  const client_params& params() const;
   client_stats stats() const;
 
   /// Closes idle connections (bounded TLS shutdown) and fails pending operations with error::shutdown.

@@ -78,34 +78,54 @@ transport::endpoint endpoint_for(const client_params& p) {
 
 } // namespace
 
+namespace {
+constexpr std::string_view default_user_agent = "cleanlist-cpp/" CLEANLIST_VERSION_STRING;
+std::string_view credential_of(const client_params& p) { return p.bearer_jwt.empty() ? p.api_key : p.bearer_jwt; }
+} // namespace
+
+client::impl::kept_params::kept_params(client_params& p)
+    : connect_timeout(p.connect_timeout),
+      request_timeout(p.request_timeout),
+      overall_timeout(p.overall_timeout),
+      retry(p.retry),
+      logger(std::move(p.logger)),
+      extra_terminal_statuses(std::move(p.extra_terminal_statuses)) {
+  check_user_agent_or_throw(p.user_agent);
+  if (p.user_agent != default_user_agent) user_agent = std::make_unique<const std::string>(p.user_agent);
+}
+
 client::impl::impl(asio::any_io_executor ex, client_params p)
     : user_ex_(ex),
-      params_(std::move(p)),
-      ep_(endpoint_for(params_)),
+      kept_(p),
+      ep_(endpoint_for(p)),
       paths_{ep_.url.path, ep_.url.legacy_path()},
-      transport_(transport_for(ex, params_, ep_.url)),
-      owns_transport_(!params_.shared_transport),
-      limiter_(params_.shared_budget
-                   ? rate_limiter(transport_->strand, params_.rate_limit, params_.shared_budget, std::string(secret()),
-                                  params_.organization_id.empty() ? std::string(secret()) : params_.organization_id)
-                   : rate_limiter(transport_->strand, params_.rate_limit, params_.shared_org_budget)),
-      budget_(params_.retry),
+      transport_(transport_for(ex, p, ep_.url)),
+      owns_transport_(!p.shared_transport),
+      limiter_(p.shared_budget
+                   ? rate_limiter(transport_->strand, p.rate_limit, p.shared_budget, std::string(credential_of(p)),
+                                  p.organization_id.empty() ? std::string(credential_of(p)) : p.organization_id)
+                   : rate_limiter(transport_->strand, p.rate_limit, p.shared_org_budget)),
+      budget_(kept_.retry),
       rng_(next_jitter_seed()) {
-  check_user_agent_or_throw(params_.user_agent);
   ep_.ssl = &transport_->ssl;
   ep_.proxy = transport_->proxy ? &*transport_->proxy : nullptr;
-  if (auto problem = check_credentials(params_); !problem.empty())
+  if (auto problem = check_credentials(p); !problem.empty())
     key_problem_ = std::make_unique<const std::string>(std::move(problem));
   header_fields_.append("Host: ").append(ep_.url.host_header()).append("\r\n");
   // No credential (or a malformed one): nothing is ever sent (launch() refuses first).
   header_fields_.append("Authorization: ");
-  if (!key_problem_) header_fields_.append("Bearer ").append(secret());
+  if (!key_problem_) {
+    header_fields_.append("Bearer ");
+    secret_pos_ = static_cast<std::uint32_t>(header_fields_.size());
+    secret_len_ = static_cast<std::uint32_t>(credential_of(p).size());
+    header_fields_.append(credential_of(p));
+  }
   header_fields_.append("\r\n");
   header_fields_.shrink_to_fit();  // kept for the client's life: no growth slack
 }
 
 call_scope::call_scope(client::impl& s, std::shared_ptr<stop_link> user_stop)
-    : call_scope(s, std::move(user_stop), s.params_.overall_timeout) {}
+    : call_scope(s, std::move(user_stop), s.kept_.overall_timeout) {}
 
 call_scope::call_scope(client::impl& s, std::shared_ptr<stop_link> user_stop, std::chrono::milliseconds overall)
     : link(std::move(user_stop)), self(s), watched(*s.transport_->watch, cc, std::min(overall, s.shortest_timeout())) {
@@ -152,10 +172,11 @@ std::string client::impl::serialize(const api::request_spec& spec) const {
   const bool has_body = !spec.body.empty();
   const auto length = std::to_string(spec.body.size());
   std::string out;
-  out.reserve(verb.size() + spec.target.size() + header_fields_.size() + params_.user_agent.size() + spec.body.size() + 136);
+  const std::string_view ua = kept_.user_agent ? std::string_view(*kept_.user_agent) : default_user_agent;
+  out.reserve(verb.size() + spec.target.size() + header_fields_.size() + ua.size() + spec.body.size() + 136);
   out.append(verb).append(" ").append(spec.target).append(" HTTP/1.1\r\n").append(header_fields_);
-  // Not in header_fields_: the same for (nearly) every client, kept once in params_ / here.
-  out.append("User-Agent: ").append(params_.user_agent).append("\r\nAccept: application/json\r\n");
+  // Not in header_fields_: the same for (nearly) every client, kept once (unless customised).
+  out.append("User-Agent: ").append(ua).append("\r\nAccept: application/json\r\n");
   if (has_body) out.append("Content-Type: application/json\r\n");
   if (has_body || spec.verb == api::method::post) out.append("Content-Length: ").append(length).append("\r\n");
   out.append("\r\n").append(spec.body);
@@ -291,7 +312,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
                                      res["X-Request-Id"], res.body()},
                                     secret());  // redacted from the diagnostics if echoed
         if (!c.ec) {
-          budget_.on_success(params_.retry, last_retry_cost);
+          budget_.on_success(kept_.retry, last_retry_cost);
           co_return call_result{{}, std::move(c.json)};
         }
         d = std::move(c.diag);
@@ -341,7 +362,7 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
       }
     }
 
-    auto decision = core::decide_retry(out, attempt, params_.retry, budget_, rng_.next01());
+    auto decision = core::decide_retry(out, attempt, kept_.retry, budget_, rng_.next01());
     if (decision.pause_budget) limiter_.on_server_retry_after(decision.pause_for);
     if (!decision.retry) {
       if (auto e = decision.error()) failure = e;
@@ -371,7 +392,6 @@ client::client(executor_type ex, client_params params) : impl_(std::make_shared<
 client::~client() { shutdown(); }
 
 client::executor_type client::get_executor() const { return impl_->user_ex_; }
-const client_params& client::params() const { return impl_->params_; }
 
 client_stats client::stats() const {
   client_stats s;

@@ -64,7 +64,7 @@ public:
   };
 
   // ---- what the operations use (all on the strand unless said otherwise) ----
-  const client_params& params() const noexcept { return params_; }  // any thread (immutable)
+  std::chrono::milliseconds overall_timeout() const noexcept { return kept_.overall_timeout; }  // any thread
   const api::paths& paths() const noexcept { return paths_; }       // any thread (immutable)
   const asio::any_io_executor& strand() const noexcept { return transport_->strand; }
   const asio::any_io_executor& user_executor() const noexcept { return user_ex_; }
@@ -78,26 +78,29 @@ public:
   }
   counters_t& counters() noexcept { return stats_; }  // atomics: any thread
   /// The credential sent (API key or Clerk JWT): redacted from diagnostics and logs.
-  std::string_view secret() const { return params_.bearer_jwt.empty() ? params_.api_key : params_.bearer_jwt; }
+  /// A view into the header block (empty when the credential was refused: nothing is sent).
+  std::string_view secret() const {
+    return std::string_view(header_fields_).substr(secret_pos_, secret_len_);
+  }
   /// The shortest limit a call of this client can set (the deadline watch's tick follows it).
   std::chrono::milliseconds shortest_timeout() const {
-    return std::min({params_.connect_timeout, params_.request_timeout, params_.overall_timeout});
+    return std::min({kept_.connect_timeout, kept_.request_timeout, kept_.overall_timeout});
   }
 
   /// Documented terminal statuses plus the user's extra ones.
   bool is_terminal(std::string_view status) const {
     if (is_terminal_status(status)) return true;
-    for (const auto& s : params_.extra_terminal_statuses)
+    for (const auto& s : kept_.extra_terminal_statuses)
       if (s == status) return true;
     return false;
   }
 
   void log(log_level lvl, std::string_view msg) const {
-    if (!params_.logger) return;
+    if (!kept_.logger) return;
     std::string m(msg);
     protocol::redact(m, secret());  // a message may quote server text (a status, diagnostics)
     try {
-      params_.logger(lvl, m);
+      kept_.logger(lvl, m);
     } catch (...) {
       // Logging never ends an operation: a throwing logger loses its message, nothing else.
     }
@@ -154,10 +157,19 @@ private:
   std::string serialize(const api::request_spec& spec) const;
 
   // A process may hold one client per API key, thousands of them: what an idle client holds
-  // is kept small (benchmarks/README.md, "Many keys"): no copies beyond params_, and what a key
+  // is kept small (benchmarks/README.md, "Many keys"): of client_params only what calls read
+  // (the rest lives once in the transport, the limiter and the header block), and what a key
   // does not use yet (the poll loop, the limiter's log and timer) is created when first needed.
+  struct kept_params {
+    std::chrono::milliseconds connect_timeout, request_timeout, overall_timeout;
+    retry_params retry;
+    log_function logger;
+    std::vector<std::string> extra_terminal_statuses;
+    std::unique_ptr<const std::string> user_agent;  // null: the library's default
+    explicit kept_params(client_params& p);
+  };
   asio::any_io_executor user_ex_;
-  client_params params_;
+  kept_params kept_;
   transport::endpoint ep_;  // the parsed base URL, this client's timeouts and limits
   api::paths paths_;
   std::shared_ptr<http_transport::state> transport_;  // shared with other clients, or this client's own
@@ -171,6 +183,7 @@ private:
   /// "Host: ...\r\nAuthorization: Bearer ...\r\n", built once (the only place the credential is
   /// written): every request line is followed by these fields, then User-Agent and Accept.
   std::string header_fields_;
+  std::uint32_t secret_pos_ = 0, secret_len_ = 0;  // the credential inside header_fields_
   counters_t stats_;
   std::unique_ptr<poll_driver> driver_;  // see driver()
 };

@@ -77,7 +77,7 @@ asio::awaitable<void> walk_pages(std::shared_ptr<client::impl> self, Req req, Bu
       }
       // overall_timeout bounds each page, not the walk: at 30 requests/min a long walk would
       // otherwise always fail however healthy every page is.
-      scope.cc.overall_deadline = transport::call_context::after(self->params().overall_timeout);
+      scope.cc.overall_deadline = transport::call_context::after(self->overall_timeout());
       auto r = co_await self->execute(spec, scope.cc, d);
       if ((ec = r.ec)) break;
       Page pg;
