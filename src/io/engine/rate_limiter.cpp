@@ -201,6 +201,8 @@ private:
     if (w.granted_at) *w.granted_at = granted;
     const auto waited = now - w.enqueued;
     ++stats_.granted;
+    // "waited": the grant was not possible when the request arrived (queued behind others
+    // or behind the budget). The tolerance absorbs the time spent in this function.
     if (waited > std::chrono::milliseconds(1)) ++stats_.waited;
     stats_.total_wait += std::chrono::duration_cast<std::chrono::nanoseconds>(waited);
     w.handler.get_cancellation_slot().clear();
@@ -319,18 +321,7 @@ private:
         arm(plan.at);
         return;
       }
-      auto it = queue_.begin();
-      waiter w = std::move(it->second);
-      queue_.erase(it);
-      if (w.granted_at) *w.granted_at = *granted;
-      const auto waited = now - w.enqueued;
-      ++stats_.granted;
-      // "waited": the grant was not possible when the request arrived (queued behind others
-      // or behind the budget). The tolerance absorbs the time spent in this function.
-      if (waited > std::chrono::milliseconds(1)) ++stats_.waited;
-      stats_.total_wait += std::chrono::duration_cast<std::chrono::nanoseconds>(waited);
-      w.handler.get_cancellation_slot().clear();
-      post_completion(std::move(w.handler), boost::system::error_code{});
+      grant_head(now, *granted);
     }
     disarm(); // nothing waits: do not keep the io_context busy with a pending timer
   }
