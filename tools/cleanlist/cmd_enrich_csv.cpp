@@ -12,6 +12,10 @@
 // workflow or bulk run that was started (paid for) but not awaited is journaled as soon as it
 // is known, and the next run waits for it instead of sending the contact again. Rows without a
 // usable identifier are errors without any request; identical contacts are enriched once.
+// Batches: by default the whole file is one bulk batch (one list, its imports, one quote, one
+// run, one read-back): the journal, not small batches, keeps an interruption from paying twice
+// (intent before the first request, the run at dispatch, a void when the batch returns; after
+// a crash mid-dispatch, probe_undecided decides). --chunk N: one bulk batch per N contacts.
 // Exit 0: every row has its final result (or its own final error, e.g. nothing found); 1: some
 // contacts were refused for now (key, credits, server) or the run failed — re-run to retry;
 // 130: interrupted — re-run to resume.
@@ -99,10 +103,11 @@ void check_redis_flag(const std::string& url) {
     throw usage_error("--redis: a URL with credentials belongs in CLEANLIST_REDIS_URL, not on the command line");
 }
 
-/// Errors a re-run should retry (nothing was charged, or the run was stopped); every other
-/// outcome (found, not found, failed workflow, outcome unknown, ...) is final and journaled.
+/// How an "outcome unknown" row's error starts (what --resend-unknown looks for).
 constexpr const char* unknown_prefix = "outcome unknown (may have been charged; not sent again): ";
 
+/// Errors a re-run should retry (nothing was charged, or the run was stopped); every other
+/// outcome (found, not found, failed workflow, outcome unknown, ...) is final and journaled.
 bool retry_on_rerun(const cl::error_code& ec) {
   if (!ec) return false;
   if (ec == asio::error::operation_aborted || ec == cl::error::timeout || ec == cl::error::shutdown) return true;
@@ -131,7 +136,7 @@ outcome outcome_of(const cl::enrich_item_result& r) {
   o.status = r.status;  // also for a workflow that ended failed/cancelled, or a lead not enriched
   if (r.ec) {
     o.error = r.problem.empty() ? r.ec.message() : r.problem;
-    if (r.ec == cl::error::outcome_unknown)  // the prefix --resend-unknown looks for
+    if (r.ec == cl::error::outcome_unknown)
       o.error = std::string(unknown_prefix) + o.error;
     return o;
   }
