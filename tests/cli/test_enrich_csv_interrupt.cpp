@@ -303,4 +303,50 @@ TEST_CASE("enrich-csv, 3000 rows in one bulk run: SIGINT / SIGKILL at every phas
   std::remove(in.path.c_str());
 }
 
+TEST_CASE("enrich-csv: Ctrl-C while the run POST is unanswered: outcome unknown journaled, never sent again, paid once") {
+  const input_file in = make_input(work_path("unanswered_in.csv"), 3000);
+  auto sp = hosted_sim::params();
+  // The run POST waits 1.5 s in the simulator before it is processed (then processed even
+  // though the client is gone, as a server that already read it would).
+  sp.faults.only_path = "/enrichment/bulk";
+  sp.faults.p_latency = 1;
+  sp.faults.latency = std::chrono::milliseconds(1500);
+  hosted_sim hs(sp);
+  const std::string out = work_path("unanswered_out.csv");
+  fresh(out);
+  const auto credits_before = hs.sim.credits(hs.sim.default_org_id());
+  const std::vector<std::string> args{"enrich-csv", in.path, out, "--json"};
+  auto c = spawn_cli(args, hs.env, "unanswered");
+  spin_until(c, [&] { return hs.sim.stats().faults_injected >= 1; });  // the run POST arrived
+  auto first = kill_and_wait(c, SIGINT);
+  INFO("first run stderr: " << first.err);
+  REQUIRE(first.code == 130);
+  CHECK(count_in(out + ".journal", "\"bulk\":") == 0);  // no run id: the answer never came
+  // The simulator processes the POST once its latency is over: one run, dispatched and paid;
+  // wait (at most 30 s) until it has ended and settled, to compare its charge.
+  auto settled = [&] {
+    auto l = hs.sim.ledger_json();
+    const auto& w = l.as_object().at("workflows").as_array();
+    return !w.empty() && w[0].as_object().at("settled").as_bool();
+  };
+  for (int i = 0; i < 300 && !settled(); ++i) {
+    timespec ts{0, 100000000};
+    nanosleep(&ts, nullptr);
+  }
+  auto again = run_cli(args, hs.env);
+  INFO("re-run stderr: " << again.err);
+  REQUIRE(again.code == 0);  // every row has its final (unknown) outcome: nothing sent again
+  CHECK(num(again.doc().as_object(), "requests") == 0);
+  auto books = check_books(in, sp.seed, hs, credits_before, out);
+  CHECK(books.unknown == in.rows - in.invalid);
+  CHECK(books.runs == 1);
+  CHECK(books.charged == books.expected);  // paid once, for the run whose answer was lost
+  auto rows = read_csv(out);
+  CHECK(rows[1].back().find("list ") != std::string::npos);  // the row names the list to look at
+  MESSAGE("run POST cut by Ctrl-C: " << books.unknown << " rows outcome unknown, " << books.runs << " run, "
+                                     << books.charged << " credits (" << books.expected << " expected), re-run 0 requests");
+  fresh(out);
+  std::remove(in.path.c_str());
+}
+
 TEST_SUITE_END();
