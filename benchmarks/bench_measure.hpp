@@ -15,6 +15,21 @@ inline double cpu_seconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/// User + system CPU seconds of the child processes waited for so far.
+inline double children_cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_CHILDREN, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/// Largest peak resident set size (KiB) of the child processes waited for so far.
+inline long children_peak_rss_kb() {
+  rusage ru{};
+  getrusage(RUSAGE_CHILDREN, &ru);
+  return ru.ru_maxrss;
+}
+
 /// Peak resident set size (KiB).
 inline long peak_rss_kb() {
   rusage ru{};

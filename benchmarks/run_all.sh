@@ -5,7 +5,9 @@
 #      STATUS_N (250000) GET status requests of ours (wrk runs 5 s),
 #      BUDGET_N (60) contacts under the budget, NAIVE_N (BUDGET_N) for the docs' naive loop,
 #      KEYS_N (10000) keys (one client each) on one transport, THREAD_KEYS (2000) keys of the
-#      1 vs 2 threads run, BUILD_DIR (build/bench), SKIP_BUILD=1 to reuse an existing build.
+#      1 vs 2 threads run, CSV_N (20000) contacts of `cleanlist enrich-csv`, CSV_WINDOW_MS (6000)
+#      its simulator's rate window (60000 = the real one; 30/key, 60/org per window either way),
+#      SKIP_CSV=1 to skip it, BUILD_DIR (build/bench), SKIP_BUILD=1 to reuse an existing build.
 # Builds Release in build/bench. The simulator runs in its own process pinned to the last core,
 # every client (ours, aiohttp, Node fetch, wrk) on core 0 (taskset), one thread each.
 set -euo pipefail
@@ -16,16 +18,19 @@ N="${N:-10000}"; CONC="${CONC:-64}"; WAIT_N="${WAIT_N:-100000}"
 STATUS_N="${STATUS_N:-250000}"   # GET status requests: about as long as wrk's 5 s
 BUDGET_N="${BUDGET_N:-60}"; NAIVE_N="${NAIVE_N:-$BUDGET_N}"
 KEYS_N="${KEYS_N:-10000}"; THREAD_KEYS="${THREAD_KEYS:-2000}"
+CSV_N="${CSV_N:-20000}"; CSV_WINDOW_MS="${CSV_WINDOW_MS:-6000}"
 build="${BUILD_DIR:-$root/build/bench}"
 py=/usr/bin/python3   # Debian's python3 with python3-aiohttp
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCLEANLIST_BUILD_TESTS=OFF \
         -DCLEANLIST_BUILD_EXAMPLES=OFF >/dev/null
-  ninja -C "$build" -j"${JOBS:-1}" bench_parallel_enrich bench_many_keys cleanlist-sim >/dev/null
+  ninja -C "$build" -j"${JOBS:-1}" bench_parallel_enrich bench_many_keys bench_enrich_csv cleanlist_cli cleanlist-sim >/dev/null
 fi
 bench="$build/benchmarks/bench_parallel_enrich"
 bench_mk="$build/benchmarks/bench_many_keys"
+bench_csv="$build/benchmarks/bench_enrich_csv"
+cli="$build/tools/cleanlist/cleanlist"
 sim="$build/src/testing/cleanlist-sim"
 
 ncpu=$(nproc)
@@ -124,6 +129,18 @@ PY
       | sed "s/^RESULT name=many_keys mode=spend /RESULT name=threads$t mode=threads_unpinned /" | record || true
   done
   stop_sim
+
+  if [ "${SKIP_CSV:-0}" != 1 ]; then
+    # `cleanlist enrich-csv` on CSV_N contacts: the whole file in one bulk run (default) vs one
+    # run per 1,000 contacts (--chunk 1000), each against a fresh simulator at 30/key, 60/org.
+    log "== run $r/$runs: enrich-csv, $CSV_N contacts, 30/key 60/org per ${CSV_WINDOW_MS} ms window: one run vs --chunk 1000"
+    for chunk in 0 1000; do
+      start_sim --window-ms "$CSV_WINDOW_MS" --key-limit 30 --org-limit 60 --pending-ms 200 --running-ms 1000
+      "${pin_client[@]}" "$bench_csv" --cli "$cli" --n "$CSV_N" --chunk "$chunk" --window-ms "$CSV_WINDOW_MS" \
+        --work "$tmp" --tag "csv$chunk-$r" | record || true
+      stop_sim
+    done
+  fi
 done
 # The docs' naive loop is slow by nature (one person at a time): run once.
 log "== the docs' naive loop (once, NAIVE_N=$NAIVE_N)"

@@ -51,8 +51,8 @@ TEST_CASE("usage errors exit 2 without any request") {
       {"estimate", "--tool", "enrich_list", "--filters", "[1,2]"},
       {"lists", "import", "L"},                             // missing file
       {"enrich-csv", SAMPLE_CSV},                           // missing OUT
-      {"enrich-csv", SAMPLE_CSV, "/tmp/x.csv", "--chunk", "0"},
-      {"enrich-csv", SAMPLE_CSV, "/tmp/x.csv", "--chunk", "1001"},
+      {"enrich-csv", SAMPLE_CSV, "/tmp/x.csv", "--chunk", "-1"},   // 0 (default): one bulk run
+      {"enrich-csv", SAMPLE_CSV, "/tmp/x.csv", "--chunk", "many"},
       {"enrich-csv", SAMPLE_CSV, "/tmp/x.csv", "--path", "sideways"},
       {"--api-key", "clapi_x", "whoami"},                   // the key is never a flag
   };

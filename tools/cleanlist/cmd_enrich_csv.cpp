@@ -12,6 +12,10 @@
 // workflow or bulk run that was started (paid for) but not awaited is journaled as soon as it
 // is known, and the next run waits for it instead of sending the contact again. Rows without a
 // usable identifier are errors without any request; identical contacts are enriched once.
+// Batches: by default the whole file is one bulk batch (one list, its imports, one quote, one
+// run, one read-back): the journal, not small batches, keeps an interruption from paying twice
+// (intent before the first request, the run at dispatch, a void when the batch returns; after
+// a crash mid-dispatch, probe_undecided decides). --chunk N: one bulk batch per N contacts.
 // Exit 0: every row has its final result (or its own final error, e.g. nothing found); 1: some
 // contacts were refused for now (key, credits, server) or the run failed — re-run to retry;
 // 130: interrupted — re-run to resume.
@@ -46,6 +50,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <random>
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -58,9 +63,10 @@ namespace {
 
 struct csv_opts {
   std::string in, out, path = "auto", type = "partial";
-  std::size_t chunk = 1000;
+  std::size_t chunk = 0;  ///< contacts per batch; 0: the whole file in one bulk batch
   int shard = 1, shards = 1;  ///< this process takes the rows of shard `shard` of `shards`
   std::string redis;          ///< the rate budget shared through this Redis (empty: not shared)
+  bool resend_unknown = false; ///< send again the contacts journaled "outcome unknown" (the user checked)
 };
 
 constexpr int max_shards = 10000;
@@ -97,6 +103,9 @@ void check_redis_flag(const std::string& url) {
     throw usage_error("--redis: a URL with credentials belongs in CLEANLIST_REDIS_URL, not on the command line");
 }
 
+/// How an "outcome unknown" row's error starts (what --resend-unknown looks for).
+constexpr const char* unknown_prefix = "outcome unknown (may have been charged; not sent again): ";
+
 /// Errors a re-run should retry (nothing was charged, or the run was stopped); every other
 /// outcome (found, not found, failed workflow, outcome unknown, ...) is final and journaled.
 bool retry_on_rerun(const cl::error_code& ec) {
@@ -127,13 +136,16 @@ outcome outcome_of(const cl::enrich_item_result& r) {
   o.status = r.status;  // also for a workflow that ended failed/cancelled, or a lead not enriched
   if (r.ec) {
     o.error = r.problem.empty() ? r.ec.message() : r.problem;
-    if (r.ec == cl::error::outcome_unknown && o.error.find("outcome") == std::string::npos)
-      o.error = "outcome unknown (may have been charged; not sent again): " + o.error;
+    if (r.ec == cl::error::outcome_unknown)
+      o.error = std::string(unknown_prefix) + o.error;
     return o;
   }
   fill(o, r.email, r.email_status, r.phone, r.linkedin_url, r.title, r.company);
   return o;
 }
+
+/// --resend-unknown: only the user, after looking at the list the row names, may decide.
+bool is_unknown(const outcome& o) { return o.status.empty() && o.error.rfind(unknown_prefix, 0) == 0; }
 
 struct bulk_group {
   cl::bulk_run run;
@@ -149,6 +161,7 @@ struct run_state {
   std::vector<std::string> todo;                                 // keys to send
   std::vector<std::pair<std::string, std::string>> resume;       // (key, person workflow) to wait for
   std::vector<bulk_group> resume_bulk;                           // bulk runs to wait for
+  std::map<std::string, std::vector<std::string>> undecided;     // list name -> keys of a batch a crash cut
   std::size_t resume_next = 0, resume_workers = 0;
   std::deque<asio::cancellation_signal> cancels;                 // one per operation started
   asio::steady_timer* resume_latch = nullptr;
@@ -189,6 +202,17 @@ struct batch_progress {
   std::size_t base;
   void operator()(std::size_t done, std::size_t) const { bar->update(base + done); }
 };
+
+/// The name of a bulk batch's list: fresh (128 random bits) for every batch, so a batch never
+/// reuses a list an interrupted one left with leads (enrich_many would refuse it: a bulk run on
+/// it would enrich, and charge, those leads again), and journaled before the batch starts so a
+/// run after a crash can find the list by its name.
+std::string new_list_name() {
+  std::random_device rd;
+  char b[40];
+  std::snprintf(b, sizeof b, "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+  return std::string("cleanlist enrich-csv ") + b;
+}
 
 struct bulk_journal {
   journal_writer* journal;
@@ -263,9 +287,71 @@ asio::awaitable<void> resume_worker(run_state* st, asio::cancellation_signal* ca
   }
 }
 
+/// Batches a crash cut between their intent and their return (no bulk run journaled): the run
+/// may or may not have been dispatched. The API cannot find a run by its list, so only a list
+/// that provably cannot have been enriched lets the contacts be sent again: no list of that
+/// name (never created), or an empty one (a bulk run needs leads; it is deleted). A list with
+/// leads may have been dispatched and paid for: its contacts end "outcome unknown", never sent
+/// again blindly (the rows name the list, whose leads show the results if it was enriched).
+asio::awaitable<void> probe_undecided(run_state* st) {
+  if (st->undecided.empty() || st->s->interrupted()) co_return;
+  cl::list_lists_request lr;
+  lr.limit = 100;
+  auto& cancel = st->cancels.emplace_back();
+  auto [ec, lists] = co_await st->s->client().async_list_all_lists(
+      lr, asio::bind_cancellation_slot(cancel.slot(), asio::as_tuple(asio::use_awaitable)));
+  for (auto& [name, keys] : st->undecided) {
+    if (ec) {
+      // Not decided this time: the keys keep their intent, the next run asks again.
+      st->to_retry += keys.size();
+      for (auto& k : keys)
+        (*st->results)[k].error = "not finished: a crash cut the bulk batch of list \"" + name +
+                                  "\"; could not look it up (" + ec.message() + "); re-run to decide";
+      continue;
+    }
+    const cl::list_summary* found = nullptr;
+    for (auto& l : lists)
+      if (l.name == name) found = &l;
+    if (!found || found->lead_count == 0) {
+      if (found) {
+        auto [dec, dr] = co_await st->s->client().async_delete_list(
+            found->list_id, asio::bind_cancellation_slot(cancel.slot(), asio::as_tuple(asio::use_awaitable)));
+        (void)dec;  // best effort: an empty list costs nothing
+        (void)dr;
+      }
+      st->journal->intent_void(name);
+      for (auto& k : keys) {
+        st->results->erase(k);
+        st->todo.push_back(k);
+      }
+      st->requeued += keys.size();
+      continue;
+    }
+    for (auto& k : keys) {
+      outcome o;
+      o.error = std::string(unknown_prefix) + "a crash cut the bulk batch of list " + found->list_id + " (\"" + name +
+                "\", " + std::to_string(found->lead_count) +
+                " leads) before its run was journaled; if that list was enriched, its leads hold the results; if not, "
+                "--resend-unknown sends these contacts again";
+      st->journal->append(to_json(k, o));
+      (*st->results)[k] = std::move(o);
+      ++st->finished;
+    }
+    st->journal->sync();
+    st->done += keys.size();
+    st->bar->update(st->done, {}, true);
+  }
+}
+
 asio::awaitable<void> run_batches(run_state* st) {
-  for (std::size_t begin = 0; begin < st->todo.size() && !st->s->interrupted(); begin += st->opt.chunk) {
-    const std::size_t end = std::min(st->todo.size(), begin + st->opt.chunk);
+  // Bulk: the whole file in one batch unless --chunk says otherwise (the run is journaled as
+  // soon as it is dispatched: an interruption never loses nor repays it). Person by person,
+  // the journal is written when a batch returns: batches of 1000 by default.
+  const bool person = st->path == cl::enrich_path::person_by_person ||
+                      (st->path == cl::enrich_path::automatic && st->todo.size() < cl::enrich_many_options{}.bulk_threshold);
+  const std::size_t chunk = st->opt.chunk > 0 ? st->opt.chunk : person ? 1000 : std::max<std::size_t>(st->todo.size(), 1);
+  for (std::size_t begin = 0; begin < st->todo.size() && !st->s->interrupted(); begin += chunk) {
+    const std::size_t end = std::min(st->todo.size(), begin + chunk);
     std::vector<std::string> keys(st->todo.begin() + static_cast<std::ptrdiff_t>(begin),
                                   st->todo.begin() + static_cast<std::ptrdiff_t>(end));
     std::vector<cl::enrich_person_request> batch;
@@ -277,16 +363,29 @@ asio::awaitable<void> run_batches(run_state* st) {
     mo.poll.max_interval = 10s;
     mo.on_progress = batch_progress{st->bar, st->done};
     mo.on_bulk_started = bulk_journal{st->journal, keys};
+    // A batch that may go bulk names its list and journals that before its first request.
+    const bool may_bulk = st->path == cl::enrich_path::bulk ||
+                          (st->path == cl::enrich_path::automatic && keys.size() >= mo.bulk_threshold);
+    std::string list_name;
+    if (may_bulk) {
+      list_name = new_list_name();
+      mo.list_name = list_name;
+      st->journal->bulk_intent(list_name, keys);
+    }
     auto& cancel = st->cancels.emplace_back();
     auto results = co_await st->s->client().async_enrich_many(std::move(batch), std::move(mo),
                                                               asio::bind_cancellation_slot(cancel.slot(), asio::use_awaitable));
     record(st, keys, results);
+    // Every key now has its own line (result, run in flight, outcome unknown) or was provably
+    // not dispatched (sent again by the next run).
+    if (may_bulk) st->journal->intent_void(list_name);
     st->done += keys.size();
     st->bar->update(st->done);
   }
 }
 
 asio::awaitable<void> run_all(run_state* st) {
+  co_await probe_undecided(st);
   co_await resume_bulk_runs(st);
   if (!st->resume.empty() && !st->s->interrupted()) {
     asio::steady_timer latch(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
@@ -375,11 +474,16 @@ int run(const global_options& g, const csv_opts& opt) {
   auto js = load_journal(journal_path);
   auto& results = js.results;
   st.results = &results;
-  std::size_t from_journal = 0;
+  std::size_t from_journal = 0, resent_unknown = 0;
   std::map<std::string, std::size_t> bulk_index;  // bulk workflow id -> index in resume_bulk
   for (const auto& key : unique_keys) {
     auto it = results.find(key);
     if (it == results.end()) st.todo.push_back(key);
+    else if (it->second.undecided()) st.undecided[it->second.intent].push_back(key);
+    else if (opt.resend_unknown && is_unknown(it->second)) {
+      st.todo.push_back(key);
+      ++resent_unknown;
+    }
     else if (!it->second.in_flight()) ++from_journal;
     else if (auto b = js.bulk_lists.find(it->second.workflow_id); b != js.bulk_lists.end()) {
       auto [bi, fresh] = bulk_index.emplace(b->first, st.resume_bulk.size());
@@ -389,7 +493,8 @@ int run(const global_options& g, const csv_opts& opt) {
       st.resume.emplace_back(key, it->second.workflow_id);
     }
   }
-  std::size_t resumed = st.resume.size();
+  std::size_t resumed = st.resume.size(), undecided = 0;
+  for (auto& [name, keys] : st.undecided) undecided += keys.size();
   for (auto& b : st.resume_bulk) resumed += b.keys.size();
   std::size_t invalid = 0, shard_rows = 0;
   for (std::size_t r = 0; r < rows.size(); ++r) {
@@ -406,7 +511,9 @@ int run(const global_options& g, const csv_opts& opt) {
            std::to_string(rows.size()) + " rows, " + std::to_string(unique_keys.size()) +
            " distinct contacts, " + std::to_string(invalid) + " without identifier, " + std::to_string(from_journal) +
            " already done (" + journal_path + "), " + std::to_string(resumed) +
-           " started earlier (waited for, not sent again), " + std::to_string(st.todo.size()) + " to enrich");
+           " started earlier (waited for, not sent again), " +
+           (undecided ? std::to_string(undecided) + " in a bulk batch a crash cut (its list is looked up), " : std::string()) +
+           std::to_string(st.todo.size()) + " to enrich");
 
   // 4. Enrich what is left (nothing to do: no client, no simulator, no request).
   st.journal = &journal;
@@ -414,11 +521,11 @@ int run(const global_options& g, const csv_opts& opt) {
   std::uint64_t sim_requests = 0;
   bool have_sim = false, interrupted = false;
   int rc = exit_ok;
-  if (!st.todo.empty() || resumed > 0) {
+  if (!st.todo.empty() || resumed > 0 || undecided > 0) {
     session s(g);
     st.s = &s;
     progress bar("enrich-csv", g.quiet, [&s] { return s.budget_left(); });
-    bar.set_total(st.todo.size() + resumed);
+    bar.set_total(st.todo.size() + resumed + undecided);
     st.bar = &bar;
     tick_guard guard{&s};
     s.on_tick = [&bar] { bar.tick(); };
@@ -457,6 +564,7 @@ int run(const global_options& g, const csv_opts& opt) {
       else if (auto it = results.find(row_key[r]); it != results.end()) o = it->second;
       else o.error = "not enriched: interrupted (re-run the same command to resume)";
       if (o.in_flight()) o.error = "not finished: workflow " + o.workflow_id + " started; re-run to collect it (no new charge)";
+      if (o.undecided()) o.error = "not finished: in a bulk batch a crash cut; re-run to decide (never paid twice)";
       if (o.status.empty() && o.error.find("re-run") != std::string::npos) ++pending_rows;
       (o.status.empty() ? error_rows : ok_rows)++;
       for (const std::string* v : {&o.status, &o.email, &o.email_status, &o.phone, &o.linkedin_url, &o.title, &o.company, &o.error})
@@ -485,6 +593,8 @@ int run(const global_options& g, const csv_opts& opt) {
   sum["contacts"] = unique_keys.size();
   sum["from_journal"] = from_journal;
   sum["resumed"] = resumed;
+  sum["undecided"] = undecided;
+  sum["resent_unknown"] = resent_unknown;
   sum["requeued"] = st.requeued;
   sum["enriched_this_run"] = st.finished;
   sum["retry_later"] = st.to_retry;
@@ -544,9 +654,12 @@ void add_enrich_csv_command(CLI::App& app, action_fn& action) {
   cmd->add_option("--path", o->path, "auto (bulk from 5 contacts), person (one workflow per contact) or bulk")
       ->check(CLI::IsMember({"auto", "person", "bulk"}));
   cmd->add_option("--type", o->type, "Enrichment type")->check(CLI::IsMember({"partial", "phone_only", "full"}));
-  // At most 1000: a bulk batch is imported into one list, and an import takes at most 1000 rows.
-  cmd->add_option("--chunk", o->chunk, "Contacts per batch, 1-1000 (the journal's granularity), default 1000")
-      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--chunk", o->chunk,
+                  "Contacts per batch (each bulk batch: its own list, imports, quote, run and read-back).\n"
+                  "0 (default): the whole file in one bulk run, journaled as soon as it is dispatched, so an\n"
+                  "interruption neither loses nor repays it (person path: batches of 1000, journaled as each returns).\n"
+                  "Smaller batches are smaller paid units, at a few requests more per batch.")
+      ->check(CLI::Range(static_cast<std::size_t>(0), static_cast<std::size_t>(10000000)));
   cmd->add_option("--shard", o->shard_spec,
                   "I/N: enrich only shard I of N (1 <= I <= N), so N processes (on one machine or several) split IN:\n"
                   "a row's shard is its contact's identity hash mod N (identical contacts share a shard and are paid\n"
@@ -559,6 +672,10 @@ void add_enrich_csv_command(CLI::App& app, action_fn& action) {
                   "redis://host[:port][/db] or rediss://: share the API key's rate budget with every process using\n"
                   "the same Redis (default: CLEANLIST_REDIS_URL; a URL with a password only there, never as a flag).\n"
                   "Redis unreachable: each process falls back to 1/N of the budget (N from --shard).");
+  cmd->add_flag("--resend-unknown", o->resend_unknown,
+               "Send again the contacts an earlier run left \"outcome unknown\" (a run POST cut by Ctrl-C, or a crash\n"
+               "while a bulk batch was being dispatched). Their run may have been dispatched and paid for: look at\n"
+               "the list their rows name first; if it was enriched, this pays a second time.");
   // Hidden, for a simulator with a scaled window (tests): the server's rate window and the
   // limiter's margin on it, in ms.
   cmd->add_option("--rate-window-ms", o->rate_window_ms)->check(CLI::Range(100, 3600000))->group("");

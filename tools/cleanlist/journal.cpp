@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <unordered_set>
 
 namespace json = boost::json;
 
@@ -68,6 +69,7 @@ json::object to_json(const std::string& key, const outcome& o) {
 
 journal_state load_journal(const std::string& path) {
   journal_state s;
+  std::unordered_set<std::string> voided;
   std::ifstream f(path);
   std::string line;
   while (std::getline(f, line)) {
@@ -75,6 +77,22 @@ journal_state load_journal(const std::string& path) {
     auto v = json::parse(line, ec);
     if (ec || !v.is_object()) continue;
     const auto& j = v.as_object();
+    if (auto* n = j.if_contains("intent_void"); n && n->is_string()) {
+      voided.insert(std::string(n->as_string()));
+      continue;
+    }
+    if (auto* b = j.if_contains("bulk_intent"); b && b->is_object()) {
+      const auto name = str_of(b->as_object(), "list_name");
+      if (name.empty()) continue;
+      if (auto* ks = j.if_contains("keys"); ks && ks->is_array())
+        for (const auto& k : ks->as_array())
+          if (k.is_string()) {
+            outcome o;
+            o.intent = name;
+            s.results[std::string(k.as_string())] = o;
+          }
+      continue;
+    }
     if (auto* b = j.if_contains("bulk"); b && b->is_object()) {
       const auto wf = str_of(b->as_object(), "workflow_id");
       const auto list = str_of(b->as_object(), "list_id");
@@ -93,8 +111,12 @@ journal_state load_journal(const std::string& path) {
     if (k.empty()) continue;
     s.results[k] = outcome{str_of(j, "status"), str_of(j, "email"),   str_of(j, "email_status"), str_of(j, "phone"),
                            str_of(j, "linkedin_url"), str_of(j, "title"), str_of(j, "company"),   str_of(j, "error"),
-                           str_of(j, "workflow_id")};
+                           str_of(j, "workflow_id"), std::string{}};
   }
+  // A batch that returned: its keys still pointing at its intent were not dispatched.
+  for (auto it = s.results.begin(); it != s.results.end();)
+    if (it->second.undecided() && voided.count(it->second.intent)) it = s.results.erase(it);
+    else ++it;
   return s;
 }
 
@@ -146,6 +168,24 @@ void journal_writer::bulk_started(const std::string& list_id, const std::string&
   rec["keys"] = std::move(ks);
   append(rec);
   sync();  // paid for: on disk before anything else happens
+}
+
+void journal_writer::bulk_intent(const std::string& list_name, const std::vector<std::string>& keys) {
+  json::object rec, b;
+  b["list_name"] = list_name;
+  rec["bulk_intent"] = std::move(b);
+  json::array ks;
+  for (const auto& k : keys) ks.emplace_back(k);
+  rec["keys"] = std::move(ks);
+  append(rec);
+  sync();  // on disk before the batch sends its first request
+}
+
+void journal_writer::intent_void(const std::string& list_name) {
+  json::object rec;
+  rec["intent_void"] = list_name;
+  append(rec);
+  sync();
 }
 
 void journal_writer::sync() { ::fsync(fd_); }

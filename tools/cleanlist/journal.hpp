@@ -3,7 +3,15 @@
 // write(2) each (O_APPEND) and fsync'ed per batch, so a crash leaves at most one torn line.
 //   {"k": KEY, "status": ..., "email": ..., ..., "error": ...}  a contact's final outcome
 //   {"k": KEY, "workflow_id": WF}                                started (paid for), not awaited
+//   {"bulk_intent": {"list_name": N}, "keys": [KEY...]}        a bulk batch about to start (before any
+//                                                               request): its list will be named N
 //   {"bulk": {"list_id": L, "workflow_id": WF}, "keys": [KEY...]} a bulk run dispatched (paid for)
+//   {"intent_void": N}                                           that batch returned: each of its keys
+//                                                               has its own later line, or was
+//                                                               provably not dispatched (send again)
+// A key whose latest line is a bulk_intent not voided: the process died (crash, SIGKILL) while
+// the batch was creating its list, importing, quoting or dispatching; the next run looks for
+// list N to decide (see cmd_enrich_csv.cpp: probe_intents).
 // KEY is a hash of the contact's identity: the journal holds no personal data.
 #include <cleanlist/models/enrichment.hpp>
 
@@ -18,7 +26,9 @@ namespace cleanlist_cli {
 struct outcome {
   std::string status, email, email_status, phone, linkedin_url, title, company, error;
   std::string workflow_id;  ///< set (with no status nor error) while started but not awaited
+  std::string intent;       ///< set (alone) while a bulk batch for the list named so was under way
   bool in_flight() const { return status.empty() && error.empty() && !workflow_id.empty(); }
+  bool undecided() const { return status.empty() && error.empty() && workflow_id.empty() && !intent.empty(); }
 };
 
 /// 128-bit hash of a contact's identity (email, else LinkedIn URL, else name at company/domain).
@@ -45,6 +55,10 @@ public:
 
   void append(const boost::json::object& rec);  ///< one whole line per write(2)
   void bulk_started(const std::string& list_id, const std::string& workflow_id, const std::vector<std::string>& keys);
+  /// Before a bulk batch sends anything (fsync'ed): its list's name and its contacts.
+  void bulk_intent(const std::string& list_name, const std::vector<std::string>& keys);
+  /// After that batch returned (fsync'ed).
+  void intent_void(const std::string& list_name);
   void sync();
 
 private:
