@@ -218,6 +218,12 @@ public:
 
   void set_origin(std::string origin) { origin_ = std::move(origin); } ///< scheme://host:port
   const std::string& origin() const { return origin_; }
+  /// origin() with simulator_params::export_host as the host when set (download URLs).
+  std::string export_origin() const {
+    if (params_.export_host.empty()) return origin_;
+    const auto scheme_end = origin_.find("://") + 3;
+    return origin_.substr(0, scheme_end) + params_.export_host + origin_.substr(origin_.rfind(':'));
+  }
 
   /// Handles one request (not admin). Thread-safe.
   void handle(const sim_request& rq, sim_response& rs);

@@ -190,3 +190,45 @@ TEST_CASE("bulk enrich_many over plain HTTP downloads over plain HTTP too (the s
   CHECK(o.downloads_with_auth == 0);
   CHECK(o.diag.problem.find("list_leads") == std::string::npos);
 }
+
+TEST_CASE("the download host may differ from the API's: TLS with its own name (SNI and host-name check)") {
+  SUBCASE("a name the certificate holds (localhost, while the API is 127.0.0.1): downloaded") {
+    auto sp = scaled_sim(300ms);
+    sp.export_host = "localhost";
+    ct::simulator sim(sp);
+    const auto in = contacts(600, "host");
+    auto o = enrich(sim, scaled_client(sim), in);
+    check_all_ended(o, in.size());
+    CHECK(o.downloads == 1);
+    CHECK(o.downloads_with_auth == 0);
+    CHECK(o.diag.problem.find("list_leads") == std::string::npos);
+  }
+  SUBCASE("a name the certificate lacks, resolved to the simulator: refused by TLS, read back by list_leads") {
+    auto sp = scaled_sim(300ms);
+    sp.export_host = "downloads.sim.test";
+    ct::simulator sim(sp);
+    asio::io_context ioc;
+    cl::transport_params tp;
+    tp.base_url = sim.base_url();
+    tp.tls.ca_pem = sim.ca_pem();
+    tp.tls.use_system_ca = false;
+    std::vector<std::string> resolved;
+    tp.resolver = [&resolved](const std::string& host, std::uint16_t port, cl::resolve_handler done) {
+      resolved.push_back(host);  // the API's host is an IP literal: only the download host comes here
+      done({}, {asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)});
+    };
+    auto cp = scaled_client(sim);
+    cp.shared_transport = std::make_shared<cl::http_transport>(ioc.get_executor(), tp);
+    cl::client c(ioc.get_executor(), cp);
+    const auto in = contacts(600, "badhost");
+    cl::diagnostics d;
+    auto results = run(ioc, c.async_enrich_many(in, bulk_options(), d), std::chrono::seconds(120));
+    outcome o;
+    o.results = std::move(results);
+    check_all_ended(o, in.size());
+    CHECK(resolved == std::vector<std::string>{"downloads.sim.test"});
+    CHECK(sim.stats().export_downloads == 0);  // the handshake failed: no request was sent
+    CHECK(d.problem.find("list_leads") != std::string::npos);
+    MESSAGE(d.problem);
+  }
+}

@@ -111,6 +111,10 @@ struct simulator_params {
   /// for any realistic row, and a low value tests a client's handling of the skip reason.
   std::size_t csv_max_rows = 10000;
   export_fault export_download = export_fault::none;
+  /// Host name put in an export's download_url (the port stays the simulator's); empty: the
+  /// listening host. E.g. "localhost" (in the certificate) or a name it lacks, to test a
+  /// client's TLS checks of a download host other than the API's.
+  std::string export_host;
 };
 
 struct sim_stats {
