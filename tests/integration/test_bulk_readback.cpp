@@ -232,3 +232,28 @@ TEST_CASE("the download host may differ from the API's: TLS with its own name (S
     MESSAGE(d.problem);
   }
 }
+
+TEST_CASE("bulk enrich_many: a person given twice (in different chunks) is imported once, both items get its lead") {
+  ct::simulator sim(scaled_sim(300ms));
+  auto in = contacts(12000, "dup");  // ~4 chunks of 150 KB
+  const std::size_t distinct = in.size();
+  for (std::size_t i = 0; i < 300; ++i) {
+    auto again = in[i * 3];  // an email contact from the first chunk...
+    again.email = "  " + *again.email;  // (spelt differently)
+    in.push_back(again);      // ...given again at the end: another chunk
+  }
+  asio::io_context ioc;
+  cl::client c(ioc.get_executor(), scaled_client(sim));
+  auto o = bulk_options();
+  std::string list_id;
+  o.on_bulk_started = [&](const cl::bulk_run& r) { list_id = r.list_id; };
+  auto results = run(ioc, c.async_enrich_many(in, o), std::chrono::seconds(240));
+  REQUIRE(results.size() == in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    CAPTURE(i);
+    REQUIRE_MESSAGE((results[i].ok() || results[i].ec == cl::error::lead_not_enriched), results[i].problem);
+  }
+  for (std::size_t i = 0; i < 300; ++i) CHECK(results[distinct + i].lead_id == results[i * 3].lead_id);
+  auto list = run(ioc, c.async_get_list(list_id));
+  CHECK(static_cast<std::size_t>(list.lead_count) == distinct);  // one lead (and one charge) per person
+}

@@ -278,3 +278,30 @@ TEST_CASE("the strict and lenient CSV readings") {
   CHECK(lenient[0] == std::vector<std::string>{"ab,cd"});
   CHECK(lenient[1] == std::vector<std::string>{"open,x"});
 }
+
+TEST_CASE("distinct_rows: each person imported once across chunks; a dropped duplicate's other key is not recorded") {
+  std::vector<enrich_person_request> p(6);
+  p[0].email = "Ada@X.io";
+  p[1].email = " ada@x.io ";                                  // same email, other case/spaces
+  p[2].linkedin_url = "https://www.linkedin.com/in/ada/";
+  p[3].linkedin_url = "linkedin.com/in/ada";                  // same profile
+  p[4].email = "ada@x.io";
+  p[4].linkedin_url = "https://linkedin.com/in/other";        // dropped by its email...
+  p[5].linkedin_url = "https://linkedin.com/in/other";        // ...so this one is still imported
+  std::vector<const enrich_person_request*> rows;
+  for (auto& c : p) rows.push_back(&c);
+  auto kept = api::distinct_rows(rows);
+  REQUIRE(kept.size() == 3);
+  CHECK(kept[0] == &p[0]);
+  CHECK(kept[1] == &p[2]);
+  CHECK(kept[2] == &p[5]);
+  // Name-only contacts are never merged (the server does not deduplicate them either).
+  std::vector<enrich_person_request> n(2);
+  for (auto& c : n) {
+    c.first_name = "A";
+    c.last_name = "B";
+    c.company_name = "C";
+  }
+  std::vector<const enrich_person_request*> nr{&n[0], &n[1]};
+  CHECK(api::distinct_rows(nr).size() == 2);
+}

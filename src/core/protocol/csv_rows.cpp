@@ -2,6 +2,7 @@
 #include "protocol/csv_parse.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 #include <cctype>
 
 namespace cleanlist::api {
@@ -43,6 +44,22 @@ std::string csv_line(const enrich_person_request& c) {
          csv_field(or_empty(c.domain)) + '\n';
 }
 } // namespace
+
+std::vector<const enrich_person_request*> distinct_rows(const std::vector<const enrich_person_request*>& rows) {
+  std::vector<const enrich_person_request*> out;
+  out.reserve(rows.size());
+  std::unordered_set<std::string> emails, linkedins;
+  for (const auto* c : rows) {
+    const std::string e = present(c->email) ? normalise_key(*c->email) : std::string();
+    const std::string l = present(c->linkedin_url) ? normalise_linkedin(*c->linkedin_url) : std::string();
+    // Only kept contacts' keys are recorded: a dropped one's other key was never imported.
+    if ((!e.empty() && emails.count(e)) || (!l.empty() && linkedins.count(l))) continue;
+    if (!e.empty()) emails.insert(e);
+    if (!l.empty()) linkedins.insert(l);
+    out.push_back(c);
+  }
+  return out;
+}
 
 std::vector<std::string> csv_chunks(const std::vector<const enrich_person_request*>& rows, std::size_t max_bytes,
                                     std::size_t max_rows) {

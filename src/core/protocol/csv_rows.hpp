@@ -25,6 +25,12 @@ bool csv_eligible(const enrich_person_request& c);
 /// The column_mapping that goes with csv_chunks (canonical field -> header).
 std::map<std::string, std::string> csv_column_mapping();
 
+/// The contacts to import once each: a contact whose email or LinkedIn URL (normalised as
+/// lead_matcher does) an earlier kept contact has is dropped (the matcher finds it the lead
+/// of that one). The server deduplicates within one upload only: without this a duplicate in
+/// another chunk would become a second lead, enriched and charged twice. Order kept.
+std::vector<const enrich_person_request*> distinct_rows(const std::vector<const enrich_person_request*>& rows);
+
 /// Splits the contacts into CSV documents (header + rows), each at most max_bytes (RFC 4180
 /// quoting) and max_rows rows. A single row larger than max_bytes still gets a chunk of its own
 /// (the server will refuse it).

@@ -172,7 +172,7 @@ asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::
   for (auto i : idx) rows.push_back(&st->contacts[i]);
   // Chunks cut by bytes only (the documented cap); a row cap the server reveals through
   // `row_cap_exceeded` is adopted and the skipped rows are sent again (csv_import_plan).
-  api::csv_import_plan plan(rows, api::max_csv_bytes);
+  api::csv_import_plan plan(api::distinct_rows(rows), api::max_csv_bytes);
   while (!plan.done()) {
     csv_import_request imp;
     imp.list_id = list.list_id;
