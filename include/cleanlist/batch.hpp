@@ -18,7 +18,7 @@ namespace cleanlist {
 enum class enrich_path {
   automatic,         ///< person by person below bulk_threshold contacts, bulk above
   person_by_person,  ///< POST /enrichment/person + polling, per contact (fast for a few)
-  bulk,              ///< one lead list: CSV import (≤150 KB chunks), estimate, one bulk run, read back
+  bulk,              ///< one lead list: CSV import (≤150 KB chunks), estimate, one bulk run, read back (one CSV export + a download without credential; list_leads pages when the export is unavailable)
 };
 
 /// A bulk run that was dispatched (and paid for): enough to wait for it and read its results

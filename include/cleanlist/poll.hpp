@@ -6,6 +6,11 @@
 // (measured from dispatch) the wait gives up with cleanlist::error::timeout (the workflow
 // itself keeps running on the server).
 //
+// When the status reports progress (processed of total), a poll is placed by the estimated
+// completion: earlier than the backoff when the workflow should be done sooner; and, for a
+// wait without a progress callback (only its end matters, e.g. enrich_many's bulk run),
+// halfway to a far estimate, beyond max_interval: a long run costs a handful of polls.
+//
 // Status polls count against the rate limits (30/min per key, 60/min per organisation).
 // When many workflows wait on one key, polls are issued oldest-due first, one per limiter
 // grant, so polling never exceeds the request budget and no workflow starves

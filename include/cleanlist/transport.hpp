@@ -23,7 +23,8 @@ using resolve_handler = std::function<void(boost::system::error_code, std::vecto
 /// something other than DNS), a fixed address list, or a test's resolver that answers late.
 ///
 /// Called on the transport's strand with the base URL's host and port (the proxy's, when
-/// connections go through an HTTP proxy: the proxy resolves the API's name itself). It must not block:
+/// connections go through an HTTP proxy: the proxy resolves the API's name itself), or a file
+/// download's host (an export's download_url, fetched by enrich_many's bulk path). It must not block:
 /// start the resolution and return; call `done` exactly once, from any thread, while the
 /// io_context still exists (the answer is posted to the strand). An IP-literal host is never
 /// passed to it.

@@ -1,5 +1,6 @@
 // Helpers shared by the simulator's route handlers (see sim_handler_util.hpp).
 #include "testing/sim_handler_util.hpp"
+#include "protocol/csv_parse.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -177,29 +178,8 @@ json::object company_record(std::uint64_t seed, std::string_view key, std::strin
 }
 
 std::vector<std::vector<std::string>> parse_csv(std::string_view s) {
-  std::vector<std::vector<std::string>> rows;
-  if (s.starts_with("\xEF\xBB\xBF")) s.remove_prefix(3);
-  std::vector<std::string> row;
-  std::string cell;
-  bool inq = false, any = false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char ch = s[i];
-    if (inq) {
-      if (ch == '"') {
-        if (i + 1 < s.size() && s[i + 1] == '"') { cell += '"'; ++i; }
-        else inq = false;
-      } else cell += ch;
-      continue;
-    }
-    if (ch == '"') { inq = true; any = true; }
-    else if (ch == ',') { row.push_back(std::move(cell)); cell.clear(); any = true; }
-    else if (ch == '\n' || ch == '\r') {
-      if (ch == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++i;
-      if (any || !cell.empty()) { row.push_back(std::move(cell)); rows.push_back(std::move(row)); }
-      row.clear(); cell.clear(); any = false;
-    } else { cell += ch; any = true; }
-  }
-  if (any || !cell.empty()) { row.push_back(std::move(cell)); rows.push_back(std::move(row)); }
+  // The library's reader (src/core/protocol/csv_parse.hpp), in its permissive reading.
+  auto rows = api::parse_csv_lenient(s);
   for (auto& r : rows)
     for (auto& x : r) {
       while (!x.empty() && (x.back() == ' ' || x.back() == '\t')) x.pop_back();

@@ -36,7 +36,6 @@ std::vector<std::vector<std::string>> parse_csv(std::string_view s);
 std::string csv_escape(const std::string& v);
 
 inline constexpr std::size_t csv_max_raw = 150000; // "150 KB", the safe (decimal) reading
-inline constexpr std::size_t csv_max_rows = 1000;
 inline constexpr std::size_t lists_cap = 1000;
 inline constexpr std::int64_t approval_threshold = 500;
 inline constexpr auto idem_ttl = std::chrono::hours(24);

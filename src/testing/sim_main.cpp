@@ -42,6 +42,8 @@ const char* usage_text =
     "  --p-cancel P         share of workflows that end cancelled (default 0)\n"
     "  --print-jwt          also print the default account's Clerk JWT (third line)\n"
     "  --threads N          server threads (default 1)\n"
+    "  --csv-max-rows N     rows one CSV import takes, the rest skipped as row_cap_exceeded (default 10000)\n"
+    "  --export-fault K     export downloads answer K instead of the file: 500, garbage or oversized\n"
     "  --help               this text\n";
 
 [[noreturn]] void die(const std::string& msg) {
@@ -78,6 +80,18 @@ int main(int argc, char** argv) {
       else if (a == "--host") p.host = need(i);
       else if (a == "--port") p.port = static_cast<std::uint16_t>(num(i));
       else if (a == "--http") p.tls = false;
+      else if (a == "--csv-max-rows") {
+        const auto n = num(i);
+        if (n < 1) die("--csv-max-rows must be at least 1");
+        p.csv_max_rows = static_cast<std::size_t>(n);
+      } else if (a == "--export-fault") {
+        std::string k = need(i);
+        if (k == "500") p.export_download = ct::export_fault::status_500;
+        else if (k == "garbage") p.export_download = ct::export_fault::garbage;
+        else if (k == "oversized") p.export_download = ct::export_fault::oversized;
+        else if (k == "none") p.export_download = ct::export_fault::none;
+        else die("--export-fault takes 500, garbage, oversized or none");
+      }
       else if (a == "--ca-out") ca_out = need(i);
       else if (a == "--seed") p.seed = static_cast<std::uint64_t>(num(i));
       else if (a == "--no-rate-limit") p.rate_limits = false;

@@ -265,14 +265,53 @@ void handlers::mgmt_revoke_key(sim_state& s, ctx& c) {
 void sim_state::handle_export_download(const sim_request& rq, sim_response& rs) {
   rs.reset();
   rs.request_id = new_request_id();
+  count_download(!rq.authorization.empty());
+  // /__exports/<token>.csv?exp=<epoch s>&sig=<hmac>: the signature gates access, not a credential.
   std::string_view t = rq.target.substr(std::string_view("/__exports/").size());
-  auto dot = t.find(".csv");
+  std::string_view query;
+  if (auto q = t.find('?'); q != std::string_view::npos) {
+    query = t.substr(q + 1);
+    t = t.substr(0, q);
+  }
+  auto param = [&](std::string_view name) -> std::string_view {
+    std::string_view rest = query;
+    while (!rest.empty()) {
+      auto amp = rest.find('&');
+      auto kv = rest.substr(0, amp);
+      if (kv.starts_with(name) && kv.size() > name.size() && kv[name.size()] == '=') return kv.substr(name.size() + 1);
+      if (amp == std::string_view::npos) break;
+      rest.remove_prefix(amp + 1);
+    }
+    return {};
+  };
   std::lock_guard lk(mtx_);
-  auto it = dot == std::string_view::npos ? exports_.end() : exports_.find(t.substr(0, dot));
-  if (it == exports_.end() || epoch_ms() / 1000 > it->second.expires_epoch_s) {
-    rs.status = 404;
-    rs.body = R"({"detail":"Not Found"})";
+  auto token = t.ends_with(".csv") ? t.substr(0, t.size() - 4) : std::string_view{};
+  auto it = token.empty() ? exports_.end() : exports_.find(token);
+  const std::string exp(param("exp"));
+  const bool signed_ok = it != exports_.end() && exp == std::to_string(it->second.expires_epoch_s) &&
+                         param("sig") == hmac_sha256_hex(hmac_key_, std::string(token) + exp).substr(0, 32);
+  if (!signed_ok || epoch_ms() / 1000 > it->second.expires_epoch_s) {
+    rs.status = signed_ok || it == exports_.end() ? 404 : 403;
+    rs.body = rs.status == 404 ? R"({"detail":"Not Found"})" : R"({"detail":"Signature mismatch"})";
     return;
+  }
+  switch (params_.export_download) {
+  case export_fault::status_500:
+    rs.status = 500;
+    rs.body = R"({"detail":"Internal Server Error"})";
+    return;
+  case export_fault::garbage:
+    rs.status = 200;
+    rs.content_type = "text/csv; charset=utf-8";
+    rs.body = it->second.csv.substr(0, it->second.csv.size() / 2) + "\"torn";
+    return;
+  case export_fault::oversized:
+    rs.status = 200;
+    rs.content_type = "text/csv; charset=utf-8";
+    rs.body = it->second.csv;
+    rs.body.append(3 * it->second.csv.size() + 1024 * 1024, 'x');
+    return;
+  case export_fault::none: break;
   }
   rs.status = 200;
   rs.content_type = "text/csv; charset=utf-8";
@@ -299,7 +338,9 @@ void sim_state::handle_admin(const sim_request& rq, sim_response& rs) {
     auto st = stats();
     rs.body = json::serialize(json::object{{"requests", st.requests}, {"served_above_limit", st.served_above_limit},
                                            {"rate_limited_429", st.rate_limited_429}, {"faults_injected", st.faults_injected},
-                                           {"accepted_enrich_posts", st.accepted_enrich_posts}});
+                                           {"accepted_enrich_posts", st.accepted_enrich_posts},
+                                           {"export_downloads", st.export_downloads},
+                                           {"export_downloads_with_authorization", st.export_downloads_with_authorization}});
     return;
   }
   if (path == "/__admin/ledger" && rq.method == "GET") { rs.body = json::serialize(ledger_json()); return; }

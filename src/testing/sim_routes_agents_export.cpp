@@ -195,7 +195,7 @@ void handlers::export_csv(sim_state& s, ctx& c) {
   auto expires = std::chrono::system_clock::now() + std::chrono::hours(24);
   auto exp_s = std::chrono::duration_cast<std::chrono::seconds>(expires.time_since_epoch()).count();
   std::string token = s.new_id("exp_");
-  std::string url = s.origin_ + "/__exports/" + token + ".csv?se=" + std::to_string(exp_s) + "&sig=" +
+  std::string url = s.export_origin() + "/__exports/" + token + ".csv?exp=" + std::to_string(exp_s) + "&sig=" +
                     hmac_sha256_hex(s.hmac_key_, token + std::to_string(exp_s)).substr(0, 32);
   json::object r;
   r["list_id"] = list_id;

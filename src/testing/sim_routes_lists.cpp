@@ -374,7 +374,7 @@ void handlers::csv_import(sim_state& s, ctx& c) {
       ++reasons[why];
       if (sample.size() < 10) sample.emplace_back(static_cast<std::int64_t>(r + 1));
     };
-    if (imported.size() >= csv_max_rows) { skip("row_cap_exceeded"); continue; }
+    if (imported.size() >= s.params_.csv_max_rows) { skip("row_cap_exceeded"); continue; }
     lead_rec ld;
     std::string city, state, country;
     for (auto& [f, idx] : cols) {

@@ -218,6 +218,12 @@ public:
 
   void set_origin(std::string origin) { origin_ = std::move(origin); } ///< scheme://host:port
   const std::string& origin() const { return origin_; }
+  /// origin() with simulator_params::export_host as the host when set (download URLs).
+  std::string export_origin() const {
+    if (params_.export_host.empty()) return origin_;
+    const auto scheme_end = origin_.find("://") + 3;
+    return origin_.substr(0, scheme_end) + params_.export_host + origin_.substr(origin_.rfind(':'));
+  }
 
   /// Handles one request (not admin). Thread-safe.
   void handle(const sim_request& rq, sim_response& rs);
@@ -242,6 +248,10 @@ public:
 
   sim_stats stats() const;
   void count_request() { requests_.fetch_add(1, std::memory_order_relaxed); }
+  void count_download(bool with_authorization) {
+    downloads_.fetch_add(1, std::memory_order_relaxed);
+    if (with_authorization) downloads_auth_.fetch_add(1, std::memory_order_relaxed);
+  }
   void count_fault() { faults_.fetch_add(1, std::memory_order_relaxed); }
   std::int64_t credits(std::string_view org_id);
   void set_credits(std::string_view org_id, std::int64_t c);
@@ -301,7 +311,8 @@ private:
   str_map<std::pair<std::string, std::size_t>> legacy_tasks_; ///< legacy task id -> (workflow, index)
   std::uint64_t quote_nonce_ = 0;
 
-  std::atomic<std::uint64_t> requests_{0}, above_limit_{0}, limited_{0}, faults_{0}, enrich_ok_{0}, request_ids_{0};
+  std::atomic<std::uint64_t> requests_{0}, above_limit_{0}, limited_{0}, faults_{0}, enrich_ok_{0}, request_ids_{0}, downloads_{0},
+      downloads_auth_{0};
 
   webhook_scheduler webhook_scheduler_;
 

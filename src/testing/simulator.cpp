@@ -238,11 +238,11 @@ private:
       }
       return write_response(false);
     }
-    st.count_request();
-    if (target.starts_with("/__exports/")) {
+    if (target.starts_with("/__exports/")) {  // a download, not an API request (counted apart)
       st.handle_export_download(make_request(), rs_);
       return write_response(false);
     }
+    st.count_request();
     fault_ = st.decide_fault(target);
     if (fault_.kind != detail::fault_kind::none || fault_.latency.count() > 0) st.count_fault();
     if (fault_.latency.count() > 0) {

@@ -305,3 +305,27 @@ TEST_CASE("a transport shared by clients carries the proxy: one tunnel for two c
   CHECK(run(ioc, sequential_whoamis(b, 3)) == 3);
   CHECK(proxy.connects_to(authority_of(sim)) == 1);
 }
+
+TEST_CASE("a bulk batch's export download goes through the proxy too: its own tunnel, no credential") {
+  cl::testing::simulator sim(fast_sim(true));
+  tinyproxy_process proxy;
+  asio::io_context ioc;
+  auto p = client_for(sim);
+  p.proxy.url = proxy.url();
+  p.max_connections = 1;  // the API's requests share one pooled tunnel
+  cl::client c(ioc.get_executor(), p);
+  std::vector<cl::enrich_person_request> in(30);
+  for (std::size_t i = 0; i < in.size(); ++i) in[i].email = "p" + std::to_string(i) + "@proxied.io";
+  cl::enrich_many_options o;
+  o.path = cl::enrich_path::bulk;
+  o.poll.initial = 50ms;
+  cl::diagnostics d;
+  auto results = run(ioc, c.async_enrich_many(in, o, d));
+  REQUIRE(results.size() == in.size());
+  for (const auto& r : results) CHECK_MESSAGE((r.ok() || r.ec == cl::error::lead_not_enriched), r.problem);
+  CHECK(d.problem.find("list_leads") == std::string::npos);  // read back by the export
+  CHECK(sim.stats().export_downloads == 1);
+  CHECK(sim.stats().export_downloads_with_authorization == 0);
+  CHECK(c.stats().connections_created == 1);             // the pool's: the download is not pooled
+  CHECK(proxy.connects_to(authority_of(sim)) == 2);      // the API's tunnel and the download's
+}

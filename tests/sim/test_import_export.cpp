@@ -135,3 +135,46 @@ TEST_CASE("export: the documented default columns, in order, on both the CSV and
     CHECK(S(l, "domain").empty()); // imported without a domain: null
   }
 }
+
+TEST_CASE("CSV import row cap: a simulator option, checked before the other skip reasons (the upload's tail)") {
+  auto p = fast_params();
+  p.csv_max_rows = 3;
+  ct::simulator sim(p);
+  client c(sim.base_url(), sim.default_api_key());
+  auto list = S(c.post("/lead-lists", {{"name", "rowcap"}}).json(), "list_id");
+  // Row 2 is a duplicate, row 6 lacks every identity: only rows before the cap are judged.
+  std::string csv = "Email\na@acme.io\na@acme.io\nb@acme.io\nc@acme.io\nd@acme.io\n\"\"\n";
+  auto r = c.post("/lead-lists/" + list + "/csv-import",
+                  {{"csv_content_base64", b64(csv)}, {"column_mapping", {{"email", "Email"}}}, {"dispatch_enrichment", false}});
+  REQUIRE(r.status == 201);
+  const auto body = r.json();
+  CHECK(I(body, "rows_imported") == 3);
+  const auto& reasons = body.at("skip_reasons");
+  CHECK(I(reasons, "duplicate_email") == 1);
+  CHECK(I(reasons, "row_cap_exceeded") == 2);  // d@ and the empty row: the last two rows
+  CHECK_FALSE(reasons.as_object().contains("missing_required"));
+  // The default takes far more than the documented ~600 typical rows of a 150 KB upload.
+  CHECK(ct::simulator_params{}.csv_max_rows == 10000);
+}
+
+TEST_CASE("export download: the schema's exp and sig parameters, the signature checked, counted apart from API requests") {
+  ct::simulator sim(fast_params());
+  client c(sim.base_url(), sim.default_api_key());
+  auto list = make_list(c, "dl", 2);
+  auto exp = c.post("/export/csv/signed-url", {{"list_id", list}});
+  REQUIRE(exp.status == 200);
+  std::string url = S(exp.json(), "download_url");
+  std::string origin = sim.base_url("");
+  REQUIRE(url.find("?exp=") != std::string::npos);
+  REQUIRE(url.find("&sig=") != std::string::npos);
+  const auto before = sim.stats();
+  auto dl = c.get(client::absolute(url.substr(origin.size())));  // this test client sends its key: counted
+  CHECK(dl.status == 200);
+  auto forged = url.substr(origin.size());
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  CHECK(c.get(client::absolute(forged)).status == 403);
+  const auto after = sim.stats();
+  CHECK(after.requests == before.requests);  // downloads are not API requests
+  CHECK(after.export_downloads == before.export_downloads + 2);
+  CHECK(after.export_downloads_with_authorization == before.export_downloads_with_authorization + 2);
+}

@@ -269,3 +269,39 @@ TEST_CASE("poll_scheduler: a stalled counter falls back to the rate since the st
   s.reschedule(1, t0 + 2010ms, sample{30, 60});  // no progress since: 30 in 2.01 s from the start
   CHECK(s.find(1)->due == t0 + 2010ms + 2010ms + d(20100us));
 }
+
+TEST_CASE("poll_scheduler: without a progress callback a far estimate spaces polls by halves") {
+  // A run of 600 s with a steady rate, polled by a wait that only needs the end.
+  poll_scheduler s;  // initial 1 s, x1.5, max 10 s
+  s.add(1, t0);
+  const auto run_ends = t0 + 600s;
+  int polls = 0;
+  auto now = t0;
+  for (;;) {
+    auto due = s.find(1)->due;
+    REQUIRE(s.pop_due(due));
+    now = due;
+    ++polls;
+    if (now >= run_ends) break;
+    const auto done_share = static_cast<double>((now - t0).count()) / static_cast<double>((run_ends - t0).count());
+    const auto processed = static_cast<std::int64_t>(done_share * 6000);
+    s.reschedule(1, now, sample{processed, 6000, true});
+    REQUIRE(polls < 100);
+  }
+  MESSAGE("600 s run: " << polls << " polls placed by progress (one per max_interval would be ~60)");
+  CHECK(polls <= 12);
+  CHECK(now - run_ends < 20s);  // the end is noticed soon after it happens
+
+  // With a callback (may_delay false) the backoff still bounds the gap.
+  poll_scheduler w;
+  w.add(2, t0);
+  w.pop_due(t0 + 1s);
+  w.reschedule(2, t0 + 1s, sample{1, 600, false});
+  CHECK(w.find(2)->due == t0 + 2500ms);
+  // And a run that speeds up is noticed at most half the estimated remaining time late.
+  poll_scheduler f;
+  f.add(3, t0);
+  f.pop_due(t0 + 1s);
+  f.reschedule(3, t0 + 1s, sample{1, 100, true});  // estimate: done at 100 s
+  CHECK(f.find(3)->due == t0 + 1s + (d(99s)) / 2);
+}

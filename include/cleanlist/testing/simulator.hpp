@@ -73,6 +73,15 @@ std::vector<organisation_config> parse_accounts(std::string_view json_text);
 /// prefixed with the path).
 std::vector<organisation_config> load_accounts(const std::string& path);
 
+/// What the export download (the `download_url` of POST /export/csv/signed-url) answers
+/// instead of the file: for tests of a client's fallback.
+enum class export_fault {
+  none,
+  status_500, ///< 500 with a JSON error body
+  garbage,    ///< 200 with a torn CSV (an unterminated quoted field)
+  oversized,  ///< 200 with the file padded to several times its announced `file_size_bytes`
+};
+
 struct simulator_params {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0; ///< 0 = ephemeral
@@ -96,14 +105,28 @@ struct simulator_params {
   /// single-person workflow is cancelled at the end of its pending phase; a bulk run partway
   /// through its running phase. See also the `+cancel` tag and simulator::cancel_workflow.
   double p_cancel = 0;
+  /// Rows one CSV import takes; the rest of the upload is skipped as `row_cap_exceeded` (the
+  /// cap is checked before any other skip reason). The API documents only the 150 KB byte
+  /// cap ("~600 rows" of typical rows), no row count: the default lets the byte cap decide
+  /// for any realistic row, and a low value tests a client's handling of the skip reason.
+  std::size_t csv_max_rows = 10000;
+  export_fault export_download = export_fault::none;
+  /// Host name put in an export's download_url (the port stays the simulator's); empty: the
+  /// listening host. E.g. "localhost" (in the certificate) or a name it lacks, to test a
+  /// client's TLS checks of a download host other than the API's.
+  std::string export_host;
 };
 
 struct sim_stats {
-  std::uint64_t requests = 0;           ///< every HTTP request received (admin ones excluded)
+  std::uint64_t requests = 0;           ///< every API request received (admin requests and export downloads excluded)
   std::uint64_t served_above_limit = 0; ///< served although over a key/org window (rate_limits off)
   std::uint64_t rate_limited_429 = 0;   ///< genuine 429s (not injected ones)
   std::uint64_t faults_injected = 0;
   std::uint64_t accepted_enrich_posts = 0;
+  std::uint64_t export_downloads = 0;   ///< GETs of an export's download_url (not API requests)
+  /// Export downloads that carried an Authorization header (a client must never send its
+  /// credential to a download host).
+  std::uint64_t export_downloads_with_authorization = 0;
 };
 
 /// Outcome of enriching one identity, as the simulator will decide it (deterministic).

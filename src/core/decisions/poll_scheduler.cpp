@@ -97,7 +97,15 @@ bool poll_scheduler::reschedule(id_type id, time_point now, std::optional<progre
     if (auto eta = estimate_completion(e, now, *sample)) {
       const auto margin = (now - e.added) / 100;  // a poll just before the end costs one more
       const auto earliest = now + e.interval / 8;
-      due = std::min(due, std::max(earliest, *eta + margin));
+      const auto at_end = std::max(earliest, *eta + margin);
+      if (at_end <= due) {
+        due = at_end;
+      } else if (sample->may_delay) {
+        // Only the end matters: approach the estimate by halves, so a wrong one (the run
+        // speeds up) costs at most half the remaining time, and a steady run few polls.
+        const auto left = *eta - now;
+        due = left <= 2 * e.interval ? at_end : std::max(due, now + left / 2);
+      }
     }
     e.last_at = now;
     e.last_processed = sample->processed;

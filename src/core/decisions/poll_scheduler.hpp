@@ -59,6 +59,9 @@ public:
   struct progress_sample {
     std::int64_t processed = 0;
     std::int64_t total = 0;
+    /// Nobody watches the counters (no progress callback), only the end matters: a far
+    /// estimate may also push the next poll beyond the backoff (see reschedule).
+    bool may_delay = false;
   };
 
   /// When a workflow reporting `sample` at `now` should be done, extrapolating its progress
@@ -90,8 +93,12 @@ public:
   /// After a poll: interval = min(max_interval, interval * multiplier), due = now + interval.
   /// With a progress sample, the next poll comes earlier when the workflow should be done
   /// before that: due = estimated completion (+1% of the elapsed time), but never sooner than
-  /// an eighth of the interval from now, so a wrong estimate costs few extra polls. Polls
-  /// still go through the limiter. Returns false if unknown.
+  /// an eighth of the interval from now, so a wrong estimate costs few extra polls. With
+  /// `may_delay` a far estimate also spaces polls beyond the backoff: halfway to the estimated
+  /// completion while it is more than two intervals away, then at it; a long run then costs
+  /// about log2(duration / interval) polls instead of one per max_interval, and finishing
+  /// earlier than estimated is noticed at most half the estimated remaining time late.
+  /// Polls still go through the limiter. Returns false if unknown.
   bool reschedule(id_type id, time_point now, std::optional<progress_sample> sample = std::nullopt);
 
   /// Removes and returns (in deadline order) the workflows whose deadline is <= now,

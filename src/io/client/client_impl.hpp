@@ -70,6 +70,8 @@ public:
   const asio::any_io_executor& user_executor() const noexcept { return user_ex_; }
   bool shut_down() const noexcept { return shut_; }
   rate_limiter& limiter() noexcept { return limiter_; }
+  /// The transport's TLS context, proxy settings and resolver (a download's one-off connection).
+  http_transport::state& transport_state() noexcept { return *transport_; }
   /// The poll loop, created by the first wait (call on the strand): most keys never wait, and
   /// an idle one then holds no timers nor scheduler.
   poll_driver& driver() {

@@ -1,7 +1,9 @@
 // async_enrich_many: any number of contacts, bounded concurrency, results in input order.
 // Two paths: person by person (POST + wait per contact, `max_concurrency` in flight) or bulk
-// (one list, CSV import in chunks of ≤150 KB and ≤1000 rows, one quote, one bulk run, one workflow, read back).
+// (one list, CSV import in chunks of ≤150 KB, one quote, one bulk run, one workflow, read back by one
+// CSV export, or list_leads pages when the export is unavailable).
 #include "client/client_impl.hpp"
+#include "client/download.hpp"
 #include "protocol/csv_rows.hpp"
 
 #include <cleanlist/models/validation.hpp>
@@ -26,6 +28,7 @@ struct batch_state {
   std::vector<std::shared_ptr<transport::call_context>> worker_ccs;
 
   std::string callback_error;  // the first exception a caller's callback threw (the batch goes on)
+  std::string bulk_note;       // how the bulk path went where it matters to the caller (fallbacks)
 
   // Calls a callback of the caller: an exception is recorded, never lets the batch die silently
   // (its items would never end) nor stops a paid run from being waited for.
@@ -167,16 +170,26 @@ asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::
   std::vector<const enrich_person_request*> rows;
   rows.reserve(idx.size());
   for (auto i : idx) rows.push_back(&st->contacts[i]);
-  for (auto& chunk : api::csv_chunks(rows, api::max_csv_bytes)) {
+  // Chunks cut by bytes only (the documented cap); a row cap the server reveals through
+  // `row_cap_exceeded` is adopted and the skipped rows are sent again (csv_import_plan).
+  api::csv_import_plan plan(api::distinct_rows(rows), api::max_csv_bytes);
+  while (!plan.done()) {
     csv_import_request imp;
     imp.list_id = list.list_id;
-    imp.csv_content = std::move(chunk);
+    imp.csv_content = plan.next_chunk();
     imp.column_mapping = api::csv_column_mapping();
     imp.dispatch_enrichment = false;
     imp.idempotency_key = api::new_idempotency_key();  // once per chunk, reused by retries
     csv_import_response ir;
     if (auto f = co_await call_into(*self, api::csv_import(p, imp), cc, ir); f.ec) co_return f;
+    const auto cap = ir.skip_reasons.find("row_cap_exceeded");
+    if (auto bad = plan.on_response(ir.rows_imported, cap == ir.skip_reasons.end() ? 0 : cap->second); !bad.empty())
+      co_return bulk_failure{error::bad_response, bad};
   }
+  if (plan.resent_rows() > 0)
+    self->log(log_level::info, "enrich_many: the CSV import skipped rows beyond " + std::to_string(plan.row_cap()) +
+                                   " per upload (row_cap_exceeded); " + std::to_string(plan.resent_rows()) +
+                                   " rows were sent again, later chunks kept within that cap");
 
   for (int quote_attempt = 0;; ++quote_attempt) {
     estimate_request est;
@@ -207,6 +220,42 @@ asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::
   co_return co_await finish_bulk(self, st, idx, cc, list.list_id, run.workflow_id);
 }
 
+/// Reads a list back through POST /export/csv/signed-url and a download of the file. False
+/// (and why, for the caller's note) when any step fails: the caller then pages list_leads.
+asio::awaitable<bool> read_back_by_export(client::impl& self, const std::string& list_id, std::size_t expected,
+                                          transport::call_context& cc, std::vector<lead_row>& leads, std::string& why) {
+  export_csv_request er;
+  er.list_id = list_id;
+  er.columns = api::export_columns();  // the default set lacks `provider`
+  er.include_smart_agents = false;
+  export_csv_response ex;
+  if (auto f = co_await call_into(self, api::export_csv(self.paths(), er), cc, ex); f.ec) {
+    why = "POST /export/csv/signed-url: " + f.problem;
+    co_return false;
+  }
+  // The file of `expected` leads cannot honestly be larger than this; what the server
+  // announces (plus slack for line ends) is the download's limit.
+  const std::uint64_t cap = 1024 * 1024 + 4096 * static_cast<std::uint64_t>(expected);
+  if (ex.file_size_bytes < 0 || static_cast<std::uint64_t>(ex.file_size_bytes) > cap) {
+    why = "the export announces " + std::to_string(ex.file_size_bytes) + " bytes, more than " + std::to_string(cap) +
+          " for " + std::to_string(expected) + " leads";
+    co_return false;
+  }
+  const std::uint64_t limit = std::min<std::uint64_t>(cap, static_cast<std::uint64_t>(ex.file_size_bytes) + 64 * 1024);
+  auto dl = co_await download_file(self, ex.download_url, limit, self.params().request_timeout, cc);
+  if (dl.ec) {
+    why = dl.problem.empty() ? dl.ec.message() : dl.problem;
+    co_return false;
+  }
+  if (!api::parse_export_csv(dl.body, leads, why)) co_return false;
+  if (static_cast<std::int64_t>(leads.size()) != ex.row_count) {
+    why = "the downloaded file has " + std::to_string(leads.size()) + " rows, the export announced " +
+          std::to_string(ex.row_count);
+    co_return false;
+  }
+  co_return true;
+}
+
 /// Waits for a dispatched bulk run and fills the batch's results from its list.
 asio::awaitable<bulk_failure> finish_bulk(std::shared_ptr<client::impl> self, std::shared_ptr<batch_state> st,
                                           const std::vector<std::size_t>& idx, transport::call_context& cc,
@@ -220,13 +269,23 @@ asio::awaitable<bulk_failure> finish_bulk(std::shared_ptr<client::impl> self, st
   if (wec) co_return bulk_failure{wec, d.problem.empty() ? wec.message() : d.problem};
 
   std::vector<lead_row> leads;
-  list_leads_request lr{list_id, 500, {}};
-  for (int page = 0; page < 100000; ++page) {
-    leads_page pg;
-    if (auto f = co_await call_into(*self, api::list_leads(p, lr), cc, pg); f.ec) co_return f;
-    for (auto& l : pg.leads) leads.push_back(std::move(l));
-    if (!pg.cursor || pg.cursor->empty() || pg.cursor == lr.cursor) break;
-    lr.cursor = pg.cursor;
+  // One export (a signed URL, then a plain download) instead of a list_leads page per 500
+  // leads; list_leads when the export is unavailable (scope, plan, download host).
+  std::string why_not;
+  if (!co_await read_back_by_export(*self, list_id, idx.size(), cc, leads, why_not)) {
+    if (cc.stopped()) co_return bulk_failure{stop_error_of(cc), "stopped while reading the run's results back"};
+    st->bulk_note = "results read back by list_leads pages (the CSV export was unavailable: " + why_not +
+                    "); no result is lost";
+    self->log(log_level::info, "enrich_many: " + st->bulk_note);
+    leads.clear();
+    list_leads_request lr{list_id, 500, {}};
+    for (int page = 0; page < 100000; ++page) {
+      leads_page pg;
+      if (auto f = co_await call_into(*self, api::list_leads(p, lr), cc, pg); f.ec) co_return f;
+      for (auto& l : pg.leads) leads.push_back(std::move(l));
+      if (!pg.cursor || pg.cursor->empty() || pg.cursor == lr.cursor) break;
+      lr.cursor = pg.cursor;
+    }
   }
 
   api::lead_matcher matcher(leads);
@@ -340,6 +399,7 @@ asio::awaitable<void> enrich_many_run(std::shared_ptr<client::impl> self, std::s
     d.problem = std::to_string(st->results.size() - failed) + " of " + std::to_string(st->results.size()) +
                 " contacts enriched, " + std::to_string(failed) + " with an error (" + std::to_string(unknown) +
                 " outcome_unknown)";
+    if (!st->bulk_note.empty()) d.problem += "; " + st->bulk_note;
     if (!st->callback_error.empty()) d.problem += "; " + st->callback_error;
   }
   done->complete({}, std::make_unique<std::vector<enrich_item_result>>(std::move(st->results)), std::move(d));

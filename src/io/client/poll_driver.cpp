@@ -214,7 +214,10 @@ asio::awaitable<void> basic_poll_driver<Clock>::poll_once(host_ptr host, id_type
     if (!ok) co_return finish(id, error::callback_failed, &d, {});
   }
   std::optional<core::poll_scheduler::progress_sample> sample;
-  if (st.processed && st.total) sample = core::poll_scheduler::progress_sample{*st.processed, *st.total};
+  // Without a progress callback only the end matters: the scheduler may space polls by the
+  // estimated completion rather than by the backoff (a long bulk run: a handful of polls).
+  if (st.processed && st.total)
+    sample = core::poll_scheduler::progress_sample{*st.processed, *st.total, !w.on_progress};
   sched_.reschedule(id, Clock::now(), sample);
   wake_.cancel();
 }

@@ -29,6 +29,7 @@ http_transport::state::state(boost::asio::any_io_executor ex, const std::string&
     : strand(make_serial_executor(ex)),
       url(protocol::parse_base_url_or_throw(base_url)),
       proxy(protocol::make_proxy_route(proxy_settings, url)),
+      proxy_config(proxy_settings),
       ssl(boost::asio::ssl::context::tls_client),
       dns(std::make_shared<transport::resolve_cache>(
           strand, resolver ? std::move(resolver) : transport::system_resolver(ex), resolve_ttl)),

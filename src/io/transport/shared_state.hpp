@@ -27,6 +27,9 @@ struct http_transport::state {
   protocol::base_url url;
   /// Set when connections go through an HTTP proxy (not when no_proxy matches the base URL).
   std::optional<protocol::proxy_route> proxy;
+  /// The proxy settings themselves: a download from another host (an export's signed URL)
+  /// takes its own route from them (see client/download.cpp).
+  proxy_params proxy_config;
   boost::asio::ssl::context ssl;
   std::shared_ptr<transport::resolve_cache> dns;  ///< host:port -> endpoints, shared by every connect (before pool)
   transport::pool pool;
