@@ -299,7 +299,9 @@ void sim_state::handle_admin(const sim_request& rq, sim_response& rs) {
     auto st = stats();
     rs.body = json::serialize(json::object{{"requests", st.requests}, {"served_above_limit", st.served_above_limit},
                                            {"rate_limited_429", st.rate_limited_429}, {"faults_injected", st.faults_injected},
-                                           {"accepted_enrich_posts", st.accepted_enrich_posts}});
+                                           {"accepted_enrich_posts", st.accepted_enrich_posts},
+                                           {"tls_full_handshakes", st.tls_full_handshakes},
+                                           {"tls_resumed_handshakes", st.tls_resumed_handshakes}});
     return;
   }
   if (path == "/__admin/ledger" && rq.method == "GET") { rs.body = json::serialize(ledger_json()); return; }

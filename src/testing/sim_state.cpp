@@ -451,6 +451,8 @@ sim_stats sim_state::stats() const {
   st.rate_limited_429 = limited_.load();
   st.faults_injected = faults_.load();
   st.accepted_enrich_posts = enrich_ok_.load();
+  st.tls_full_handshakes = tls_full_.load();
+  st.tls_resumed_handshakes = tls_resumed_.load();
   return st;
 }
 
@@ -558,6 +560,8 @@ boost::json::value sim_state::ledger_json() {
   js["rate_limited_429"] = st.rate_limited_429;
   js["faults_injected"] = st.faults_injected;
   js["accepted_enrich_posts"] = st.accepted_enrich_posts;
+  js["tls_full_handshakes"] = st.tls_full_handshakes;
+  js["tls_resumed_handshakes"] = st.tls_resumed_handshakes;
   root["stats"] = std::move(js);
   json::object posts;
   for (auto& [id, n] : enrich_posts_) posts[id] = n;

@@ -241,6 +241,8 @@ public:
   void set_faults(fault_params f);
 
   sim_stats stats() const;
+  /// A TLS handshake completed (resumed: the client's ticket or session id was accepted).
+  void count_handshake(bool resumed) { (resumed ? tls_resumed_ : tls_full_).fetch_add(1); }
   void count_request() { requests_.fetch_add(1, std::memory_order_relaxed); }
   void count_fault() { faults_.fetch_add(1, std::memory_order_relaxed); }
   std::int64_t credits(std::string_view org_id);
@@ -302,6 +304,7 @@ private:
   std::uint64_t quote_nonce_ = 0;
 
   std::atomic<std::uint64_t> requests_{0}, above_limit_{0}, limited_{0}, faults_{0}, enrich_ok_{0}, request_ids_{0};
+  std::atomic<std::uint64_t> tls_full_{0}, tls_resumed_{0};
 
   webhook_scheduler webhook_scheduler_;
 
