@@ -144,6 +144,24 @@ TEST_CASE("tls resumption: a connection reopened by churn resumes the session (s
   CHECK(c.stats().tls_resumed_handshakes == 3);
 }
 
+TEST_CASE("max_requests_per_connection: a connection carries at most K requests (plain HTTP and TLS)") {
+  for (const bool tls : {false, true}) {
+    CAPTURE(tls);
+    clt::simulator sim(fast_sim(tls));
+    asio::io_context ioc;
+    auto p = client_for(sim);
+    p.max_requests_per_connection = 2;
+    cl::client c(ioc.get_executor(), p);
+    run(ioc, whoami_n(c, 5));
+    CHECK(c.stats().requests == 5);
+    CHECK(c.stats().connections_created == 3);  // 2 + 2 + 1
+    p.max_requests_per_connection = 0;          // the default: one keep-alive connection
+    cl::client d(ioc.get_executor(), p);
+    run(ioc, whoami_n(d, 5));
+    CHECK(d.stats().connections_created == 1);
+  }
+}
+
 TEST_CASE("tls resumption: a connection closed by the server is reopened with a resumed handshake") {
   clt::simulator sim(fast_sim());
   asio::io_context ioc;
