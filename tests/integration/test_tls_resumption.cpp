@@ -15,6 +15,8 @@
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
+#include <future>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -308,4 +310,27 @@ TEST_CASE("tls resumption: another simulator's session (other ticket keys) -> a 
   run(ioc, whoami_n(cb, 2));
   CHECK(b.stats().tls_full_handshakes == 1);
   CHECK(b.stats().tls_resumed_handshakes == 1);  // the second call, with B's own ticket
+}
+
+TEST_CASE("tls resumption: an io_context run by two threads, concurrent reconnects (the cache under TSan)") {
+  clt::simulator sim(fast_sim());
+  asio::io_context ioc(2);
+  auto t = transport_for(ioc, sim, sim.base_url(), true, 1);
+  auto p = client_for(sim);
+  p.shared_transport = t;
+  p.max_connections = 8;
+  cl::client c(ioc.get_executor(), p);
+  constexpr int workers = 8, calls = 6;
+  std::vector<std::future<int>> done;
+  for (int w = 0; w < workers; ++w) done.push_back(asio::co_spawn(ioc, whoami_n(c, calls), asio::use_future));
+  std::thread other([&] { ioc.run(); });
+  ioc.run();
+  other.join();
+  int total = 0;
+  for (auto& f : done) total += f.get();
+  CHECK(total == workers * calls);
+  const auto st = sim.stats();
+  CHECK(st.tls_full_handshakes + st.tls_resumed_handshakes == static_cast<std::uint64_t>(workers * calls));
+  CHECK(st.tls_resumed_handshakes >= static_cast<std::uint64_t>(workers * calls - workers * 2));
+  CHECK(t->tls_stats().resumed_handshakes == st.tls_resumed_handshakes);
 }
