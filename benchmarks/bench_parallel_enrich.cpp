@@ -17,6 +17,11 @@
 //     the theoretical minimum (requests needed / allowed rate), requests per contact, 429s.
 //     naive = the docs' loop: one person at a time, poll every 5 s scaled to the window, no
 //     client-side limiter.
+//
+// Over HTTPS (a https:// CLEANLIST_BASE_URL; CLEANLIST_CA_FILE: the simulator's CA), enrich and
+// status also take --max-requests-per-connection K (connection churn: a new connection and TLS
+// handshake every K requests), --no-resumption (every handshake full) and --name (the RESULT
+// name); their RESULT lines then count connections and resumed handshakes.
 #include "bench_measure.hpp"
 
 #include <cleanlist/client.hpp>
@@ -64,6 +69,9 @@ struct args {
   int key_limit = 30, org_limit = 60;
   long workflow_ms = 1200;   // budget: pending + running of the simulator (for the minimum)
   long poll_initial_ms = 0;  // budget: first poll (0: person workflow_ms + 100, bulk the library default)
+  std::size_t max_requests_per_connection = 0;  // enrich/status: churn (0: keep-alive)
+  bool resumption = true;                        // enrich/status: TLS session resumption
+  std::string name;                              // enrich/status: RESULT name (default ours / ours_status)
 };
 
 
@@ -129,6 +137,8 @@ int run_enrich(const args& a) {
   asio::io_context ioc(1);
   auto p = base_params(a.concurrency);
   p.rate_limit.enabled = false;
+  p.max_requests_per_connection = a.max_requests_per_connection;
+  p.tls.session_resumption = a.resumption;
   cl::client c(ioc.get_executor(), p);
   enrich_state st;
   st.c = &c;
@@ -141,12 +151,13 @@ int run_enrich(const args& a) {
   const double wall = std::chrono::duration<double>(clk::now() - t0).count();
   const double cpu = cpu_seconds() - cpu0;
   const auto s = c.stats();
-  std::printf("RESULT name=ours mode=enrich n=%zu concurrency=%zu requests=%llu errors=%zu wall_s=%.3f rps=%.0f "
-              "cpu_s_per_1k=%.4f p50_ms=%.3f p99_ms=%.3f peak_rss_kb=%ld connections=%llu r429=%llu\n",
-              a.n, a.concurrency, static_cast<unsigned long long>(s.requests), st.errors, wall,
+  std::printf("RESULT name=%s mode=enrich n=%zu concurrency=%zu churn_k=%zu requests=%llu errors=%zu wall_s=%.3f rps=%.0f "
+              "cpu_s_per_1k=%.4f p50_ms=%.3f p99_ms=%.3f peak_rss_kb=%ld connections=%llu resumed=%llu r429=%llu\n",
+              a.name.empty() ? "ours" : a.name.c_str(), a.n, a.concurrency, a.max_requests_per_connection, static_cast<unsigned long long>(s.requests), st.errors, wall,
               static_cast<double>(s.requests) / wall, cpu * 1000.0 / static_cast<double>(std::max<std::uint64_t>(1, s.requests)),
               percentile(st.lat_us, 0.50), percentile(st.lat_us, 0.99), peak_rss_kb(),
-              static_cast<unsigned long long>(s.connections_created), static_cast<unsigned long long>(s.rate_limited_429));
+              static_cast<unsigned long long>(s.connections_created), static_cast<unsigned long long>(s.tls_resumed_handshakes),
+              static_cast<unsigned long long>(s.rate_limited_429));
   return st.errors == 0 ? 0 : 1;
 }
 
@@ -168,6 +179,8 @@ int run_status(const args& a) {
   asio::io_context ioc(1);
   auto p = base_params(a.concurrency);
   p.rate_limit.enabled = false;
+  p.max_requests_per_connection = a.max_requests_per_connection;
+  p.tls.session_resumption = a.resumption;
   cl::client c(ioc.get_executor(), p);
   std::string wf;
   cl::enrich_person_request req;
@@ -183,6 +196,8 @@ int run_status(const args& a) {
   st.a = a;
   st.lat_us.reserve(a.n);
   const auto req0 = c.stats().requests;
+  const auto conn0 = c.stats().connections_created;
+  const auto res0 = c.stats().tls_resumed_handshakes;
   const double cpu0 = cpu_seconds();
   const auto t0 = clk::now();
   for (std::size_t w = 0; w < std::min(a.concurrency, a.n); ++w) asio::co_spawn(ioc, status_worker(&st, wf), asio::detached);
@@ -190,11 +205,17 @@ int run_status(const args& a) {
   const double wall = std::chrono::duration<double>(clk::now() - t0).count();
   const double cpu = cpu_seconds() - cpu0;
   const auto n = c.stats().requests - req0;
-  std::printf("RESULT name=ours_status mode=status n=%zu concurrency=%zu requests=%llu errors=%zu wall_s=%.3f rps=%.0f "
-              "cpu_s_per_1k=%.4f p50_ms=%.3f p99_ms=%.3f peak_rss_kb=%ld\n",
-              a.n, a.concurrency, static_cast<unsigned long long>(n), st.errors, wall, static_cast<double>(n) / wall,
+  const auto conns = c.stats().connections_created - conn0;
+  const auto resumed = c.stats().tls_resumed_handshakes - res0;
+  std::printf("RESULT name=%s mode=status n=%zu concurrency=%zu churn_k=%zu requests=%llu errors=%zu wall_s=%.3f rps=%.0f "
+              "cpu_s_per_1k=%.4f p50_ms=%.3f p99_ms=%.3f peak_rss_kb=%ld connections=%llu resumed=%llu "
+              "conn_per_s=%.0f cpu_ms_per_conn=%.4f\n",
+              a.name.empty() ? "ours_status" : a.name.c_str(), a.n, a.concurrency, a.max_requests_per_connection,
+              static_cast<unsigned long long>(n), st.errors, wall, static_cast<double>(n) / wall,
               cpu * 1000.0 / static_cast<double>(std::max<std::uint64_t>(1, n)), percentile(st.lat_us, 0.50),
-              percentile(st.lat_us, 0.99), peak_rss_kb());
+              percentile(st.lat_us, 0.99), peak_rss_kb(), static_cast<unsigned long long>(conns),
+              static_cast<unsigned long long>(resumed), static_cast<double>(conns) / wall,
+              cpu * 1000.0 / static_cast<double>(std::max<std::uint64_t>(1, conns)));
   return st.errors == 0 ? 0 : 1;
 }
 
@@ -392,10 +413,14 @@ int main(int argc, char** argv) {
     else if (k == "--org-limit") a.org_limit = std::stoi(v());
     else if (k == "--workflow-ms") a.workflow_ms = std::stol(v());
     else if (k == "--poll-initial-ms") a.poll_initial_ms = std::stol(v());
+    else if (k == "--max-requests-per-connection") a.max_requests_per_connection = std::stoul(v());
+    else if (k == "--no-resumption") a.resumption = false;
+    else if (k == "--name") a.name = v();
     else if (k == "--help") {
       std::cout << "bench_parallel_enrich [--mode enrich|status|waiting|budget] [--n N] [--concurrency C] [--connections K (budget)] [--poll-ms MS]\n"
                    "  [--path person|bulk|naive] [--window-ms W] [--key-limit K] [--org-limit O] [--workflow-ms MS]\n"
-                   "  [--poll-initial-ms MS] [--tag T]   (CLEANLIST_BASE_URL, CLEANLIST_API_KEY from cleanlist-sim)\n";
+                   "  [--poll-initial-ms MS] [--tag T] [--max-requests-per-connection K] [--no-resumption] [--name NAME]\n"
+                   "  (CLEANLIST_BASE_URL, CLEANLIST_API_KEY from cleanlist-sim; CLEANLIST_CA_FILE for https)\n";
       return 0;
     } else { std::cerr << "unknown option " << k << "\n"; return 2; }
   }

@@ -20,8 +20,9 @@ def fmt(v, nd=0):
     return "-" if v is None else f"{v:,.{nd}f}"
 
 
-print("\n== CPU-bound: enrich + poll to terminal (medians of %d runs) ==" % max((len(v) for v in runs.values()), default=0))
-print(f"{'client':<12}{'req/s':>10}{'CPU s/1k req':>14}{'p50 ms':>9}{'p99 ms':>9}{'peak RSS MiB':>14}{'ours / it (req/s)':>19}{'it / ours (CPU)':>17}")
+if runs.get(("enrich", "ours")):
+    print("\n== CPU-bound: enrich + poll to terminal (medians of %d runs) ==" % max((len(v) for v in runs.values()), default=0))
+    print(f"{'client':<12}{'req/s':>10}{'CPU s/1k req':>14}{'p50 ms':>9}{'p99 ms':>9}{'peak RSS MiB':>14}{'ours / it (req/s)':>19}{'it / ours (CPU)':>17}")
 ours_rps = med("enrich", "ours", "rps")
 ours_cpu = med("enrich", "ours", "cpu_s_per_1k")
 for name in ("ours", "aiohttp", "node_fetch", "wrk"):
@@ -57,6 +58,81 @@ for peer in ("aiohttp", "node_fetch"):
     r = med("enrich", peer, "rps")
     if ours_rps and r:
         print(f"ours vs {peer}: {ours_rps / r:.1f}x requests/s, {med('enrich', peer, 'cpu_s_per_1k') / ours_cpu:.1f}x less CPU per request  (target >= 10x)")
+
+
+def srv(mode, name):
+    f, r = med(mode, name, "srv_full"), med(mode, name, "srv_resumed")
+    return "-" if f is None else f"{f:,.0f}/{r:,.0f}"
+
+
+if runs.get(("https_enrich", "ours")) or runs.get(("https_status", "ours_status")):
+    print("\n== HTTPS (the simulator's TLS 1.3, P-256; peers verify its CA, wrk does not): enrich + poll to terminal (medians) ==")
+    print(f"{'client':<12}{'req/s':>10}{'CPU s/1k req':>14}{'p50 ms':>9}{'p99 ms':>9}{'peak RSS MiB':>14}{'ours / it (req/s)':>19}"
+          f"{'it / ours (CPU)':>17}{'handshakes full/resumed':>25}")
+    h_rps, h_cpu = med("https_enrich", "ours", "rps"), med("https_enrich", "ours", "cpu_s_per_1k")
+    for name, mode in (("ours", "https_enrich"), ("aiohttp", "https_enrich"), ("node_fetch", "https_enrich"),
+                       ("ours_status", "https_status"), ("wrk", "https_wrk")):
+        rps = med(mode, name, "rps")
+        if rps is None:
+            continue
+        cpu, rss = med(mode, name, "cpu_s_per_1k"), med(mode, name, "peak_rss_kb")
+        ratio = f"{h_rps / rps:.2f}x" if h_rps and mode == "https_enrich" else "-"
+        cratio = f"{cpu / h_cpu:.1f}x" if cpu and h_cpu and mode == "https_enrich" else "-"
+        print(f"{name:<12}{fmt(rps):>10}{fmt(cpu, 4):>14}{fmt(med(mode, name, 'p50_ms'), 2):>9}{fmt(med(mode, name, 'p99_ms'), 2):>9}"
+              f"{fmt(rss / 1024 if rss else None, 1):>14}{ratio:>19}{cratio:>17}{srv(mode, name):>25}")
+    for peer in ("aiohttp", "node_fetch"):
+        r = med("https_enrich", peer, "rps")
+        if h_rps and r:
+            x, c = h_rps / r, med("https_enrich", peer, "cpu_s_per_1k") / h_cpu
+            print(f"HTTPS ours vs {peer}: {x:.1f}x requests/s, {c:.1f}x less CPU per request  "
+                  f"(target >= 10x: {'met' if min(x, c) >= 10 else 'NOT met'})")
+    hs, hw = med("https_status", "ours_status", "rps"), med("https_wrk", "wrk", "rps")
+    if hs and hw:
+        pairs = [float(a["rps"]) / float(b["rps"])
+                 for a, b in zip(runs.get(("https_status", "ours_status"), []), runs.get(("https_wrk", "wrk"), []))]
+        print(f"HTTPS ours vs wrk, same endpoint (GET status, keep-alive): {hs / hw:.2f}x; per-run "
+              + ", ".join(f"{p:.2f}" for p in pairs) + f"  (target >= 0.5x: {'met' if hs / hw >= 0.5 else 'NOT met'})")
+
+if runs.get(("churn_enrich", "ours")):
+    k = med("churn_enrich", "ours", "churn_k")
+    print(f"\n== Connection churn over HTTPS: a new connection every K={fmt(k)} requests, enrich + poll (medians) ==")
+    print(f"{'client':<12}{'req/s':>10}{'CPU s/1k req':>14}{'p50 ms':>9}{'p99 ms':>9}{'connections':>13}{'handshakes full/resumed':>25}")
+    for name in ("ours", "ours_full", "aiohttp", "node_fetch"):
+        g = lambda key: med("churn_enrich", name, key)
+        if g("rps") is None:
+            continue
+        label = {"ours": "ours (resumed)", "ours_full": "ours (full)"}.get(name, name)
+        print(f"{label:<16}{fmt(g('rps')):>6}{fmt(g('cpu_s_per_1k'), 4):>14}{fmt(g('p50_ms'), 2):>9}{fmt(g('p99_ms'), 2):>9}"
+              f"{fmt(g('connections')):>13}{srv('churn_enrich', name):>25}")
+    a, b = med("churn_enrich", "ours", "rps"), med("churn_enrich", "ours_full", "rps")
+    ca, cb = med("churn_enrich", "ours", "cpu_s_per_1k"), med("churn_enrich", "ours_full", "cpu_s_per_1k")
+    if a and b:
+        print(f"resumption under churn: {a / b:.2f}x requests/s, {cb / ca:.2f}x less client CPU per request")
+    h = med("https_enrich", "ours", "rps")
+    if a and h:
+        print(f"churn K={fmt(k)} with resumption vs keep-alive HTTPS: {a / h:.2f}x requests/s")
+    for peer in ("aiohttp", "node_fetch"):
+        r = med("churn_enrich", peer, "rps")
+        if a and r:
+            print(f"churn: ours vs {peer}: {a / r:.1f}x requests/s, "
+                  f"{med('churn_enrich', peer, 'cpu_s_per_1k') / ca:.1f}x less CPU per request")
+
+if runs.get(("handshakes", "ours_resumed")):
+    print("\n== TLS handshakes: a new connection per request (connect + handshake + one GET status), medians ==")
+    print(f"{'client':<16}{'conn/s':>9}{'client CPU ms/conn':>20}{'p50 ms':>9}{'p99 ms':>9}{'handshakes full/resumed':>25}")
+    for name in ("ours_resumed", "ours_full", "wrk_close"):
+        g = lambda key: med("handshakes", name, key)
+        if g("rps") is None:
+            continue
+        print(f"{name:<16}{fmt(g('rps')):>9}{fmt(g('cpu_ms_per_conn'), 4):>20}{fmt(g('p50_ms'), 2):>9}{fmt(g('p99_ms'), 2):>9}"
+              f"{srv('handshakes', name):>25}")
+    a, b = med("handshakes", "ours_resumed", "rps"), med("handshakes", "ours_full", "rps")
+    if a and b:
+        print(f"resumed vs full: {a / b:.2f}x connections/s, "
+              f"{med('handshakes', 'ours_full', 'cpu_ms_per_conn') / med('handshakes', 'ours_resumed', 'cpu_ms_per_conn'):.2f}x less client CPU per connection")
+    w = med("handshakes", "wrk_close", "rps")
+    if a and w:
+        print(f"ours (resumed) vs wrk with Connection: close: {a / w:.2f}x connections/s")
 
 w = med("waiting", "ours", "heap_bytes_per_wf")
 if w is not None:

@@ -70,6 +70,7 @@ struct client_stats {
   std::uint64_t rate_limited_429 = 0;     ///< 429 answers received
   std::uint64_t outcome_unknown = 0;      ///< non-idempotent requests not retried after an ambiguous failure
   std::uint64_t connections_created = 0;
+  std::uint64_t tls_resumed_handshakes = 0;  ///< new connections whose TLS session was resumed (of the transport)
   std::chrono::nanoseconds limiter_wait{0};  ///< total time spent waiting for the rate limiter
   std::uint64_t in_flight = 0;            ///< operations started and not completed
   std::uint64_t waiting_workflows = 0;    ///< workflows being waited for

@@ -22,6 +22,13 @@ struct tls_params {
   bool use_system_ca = true;  ///< trust the system's CA store
   std::string ca_file;        ///< extra trusted CA file (PEM), e.g. from CLEANLIST_CA_FILE
   std::string ca_pem;         ///< extra trusted CA given inline (PEM)
+  /// Resume TLS sessions on reconnect (TLS 1.3 tickets, TLS 1.2 session ids): a resumed
+  /// handshake skips the certificate exchange and its signature checks. The sessions live in
+  /// the transport (a bounded cache, each session kept at most its ticket's lifetime) and a
+  /// session is only offered to the host:port it came from, with the same SNI and through the
+  /// same proxy; a TLS 1.3 ticket is used once. A server that refuses a ticket costs nothing
+  /// more than a full handshake. False: every connection makes a full handshake.
+  bool session_resumption = true;
 };
 
 enum class log_level { debug, info, warning, error };
@@ -62,6 +69,11 @@ struct client_params {
   /// balancers drop idle flows silently, and a request written on such a connection gets no
   /// answer (for a non-idempotent POST: outcome_unknown). Zero: never reuse a connection.
   std::chrono::milliseconds idle_timeout{20000};
+  /// A connection that has carried this many requests is closed instead of reused (its last
+  /// response is still read in full); the next request opens a new one. Behind a load balancer
+  /// that balances connections, not requests, this spreads a long-running client over the
+  /// backends as they come and go. Zero: no limit. Cheap with TLS session resumption.
+  std::size_t max_requests_per_connection = 0;
   tls_params tls;
   /// HTTP proxy for every connection to the API (see proxy.hpp); default: none. Not read
   /// from the environment by from_env(): call proxy_from_env(base_url) to follow
@@ -89,7 +101,7 @@ struct client_params {
   std::string organization_id;
 
   /// Connection pool + TLS context shared with other clients (see transport.hpp); null = own.
-  /// When set, tls, proxy, max_connections and idle_timeout come from the transport, and so does name resolution
+  /// When set, tls, proxy, max_connections, idle_timeout and max_requests_per_connection come from the transport, and so does name resolution
   /// (transport_params::resolver, a customization point for service discovery and tests, and
   /// resolve_ttl). A client's own transport uses the system resolver with a 30 s cache.
   std::shared_ptr<class http_transport> shared_transport;

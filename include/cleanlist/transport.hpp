@@ -42,6 +42,7 @@ struct transport_params {
   proxy_params proxy;  ///< see client_params::proxy
   std::size_t max_connections = 16;
   std::chrono::milliseconds idle_timeout{20000};  ///< see client_params::idle_timeout
+  std::size_t max_requests_per_connection = 0;    ///< see client_params::max_requests_per_connection
   /// Null: the system resolver (getaddrinfo, run on Asio's resolver thread, never on the
   /// threads running the io_context).
   resolver_function resolver;
@@ -64,6 +65,15 @@ public:
   /// Closes idle connections (bounded TLS shutdown). Clients using it fail with error::shutdown.
   void shutdown();
   std::size_t open_connections() const;
+
+  /// TLS handshakes of this transport's connections (every client using it), and the cache of
+  /// sessions they resume (see tls_params::session_resumption).
+  struct tls_counters {
+    std::uint64_t full_handshakes = 0;
+    std::uint64_t resumed_handshakes = 0;
+    std::uint64_t cached_sessions = 0;  ///< sessions held now, over every host
+  };
+  tls_counters tls_stats() const;
 
   struct state;
   const std::shared_ptr<state>& get_state() const noexcept { return state_; }

@@ -22,6 +22,8 @@ const char* usage_text =
     "  --port N             port (default 0 = ephemeral)\n"
     "  --http               plain HTTP instead of HTTPS\n"
     "  --ca-out FILE        write the generated CA certificate (PEM) to FILE\n"
+    "  --no-tls-resumption  issue no session tickets/ids: every TLS handshake is full\n"
+    "  --tls12              cap TLS at 1.2\n"
     "  --seed N             seed of every deterministic choice (default 42)\n"
     "  --no-rate-limit      never answer 429 for rate limits\n"
     "  --key-limit N        requests per window per API key (default 30)\n"
@@ -92,6 +94,8 @@ int main(int argc, char** argv) {
         else if (k == "none") p.export_download = ct::export_fault::none;
         else die("--export-fault takes 500, garbage, oversized or none");
       }
+      else if (a == "--no-tls-resumption") p.tls_resumption = false;
+      else if (a == "--tls12") p.tls12_only = true;
       else if (a == "--ca-out") ca_out = need(i);
       else if (a == "--seed") p.seed = static_cast<std::uint64_t>(num(i));
       else if (a == "--no-rate-limit") p.rate_limits = false;

@@ -340,7 +340,9 @@ void sim_state::handle_admin(const sim_request& rq, sim_response& rs) {
                                            {"rate_limited_429", st.rate_limited_429}, {"faults_injected", st.faults_injected},
                                            {"accepted_enrich_posts", st.accepted_enrich_posts},
                                            {"export_downloads", st.export_downloads},
-                                           {"export_downloads_with_authorization", st.export_downloads_with_authorization}});
+                                           {"export_downloads_with_authorization", st.export_downloads_with_authorization},
+                                           {"tls_full_handshakes", st.tls_full_handshakes},
+                                           {"tls_resumed_handshakes", st.tls_resumed_handshakes}});
     return;
   }
   if (path == "/__admin/ledger" && rq.method == "GET") { rs.body = json::serialize(ledger_json()); return; }

@@ -453,6 +453,8 @@ sim_stats sim_state::stats() const {
   st.accepted_enrich_posts = enrich_ok_.load();
   st.export_downloads = downloads_.load();
   st.export_downloads_with_authorization = downloads_auth_.load();
+  st.tls_full_handshakes = tls_full_.load();
+  st.tls_resumed_handshakes = tls_resumed_.load();
   return st;
 }
 
@@ -562,6 +564,8 @@ boost::json::value sim_state::ledger_json() {
   js["accepted_enrich_posts"] = st.accepted_enrich_posts;
   js["export_downloads"] = st.export_downloads;
   js["export_downloads_with_authorization"] = st.export_downloads_with_authorization;
+  js["tls_full_handshakes"] = st.tls_full_handshakes;
+  js["tls_resumed_handshakes"] = st.tls_resumed_handshakes;
   root["stats"] = std::move(js);
   json::object posts;
   for (auto& [id, n] : enrich_posts_) posts[id] = n;

@@ -247,6 +247,8 @@ public:
   void set_faults(fault_params f);
 
   sim_stats stats() const;
+  /// A TLS handshake completed (resumed: the client's ticket or session id was accepted).
+  void count_handshake(bool resumed) { (resumed ? tls_resumed_ : tls_full_).fetch_add(1); }
   void count_request() { requests_.fetch_add(1, std::memory_order_relaxed); }
   void count_download(bool with_authorization) {
     downloads_.fetch_add(1, std::memory_order_relaxed);
@@ -313,6 +315,7 @@ private:
 
   std::atomic<std::uint64_t> requests_{0}, above_limit_{0}, limited_{0}, faults_{0}, enrich_ok_{0}, request_ids_{0}, downloads_{0},
       downloads_auth_{0};
+  std::atomic<std::uint64_t> tls_full_{0}, tls_resumed_{0};
 
   webhook_scheduler webhook_scheduler_;
 

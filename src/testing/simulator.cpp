@@ -64,6 +64,22 @@ public:
                            ssl::context::single_dh_use);
       ssl_ctx->use_certificate_chain(net::buffer(mat.cert_pem));
       ssl_ctx->use_private_key(net::buffer(mat.key_pem), ssl::context::pem);
+      SSL_CTX* native = ssl_ctx->native_handle();
+      if (params.tls12_only) SSL_CTX_set_max_proto_version(native, TLS1_2_VERSION);
+      if (params.tls_resumption) {
+        // OpenSSL's defaults, made explicit: a server-side session cache (TLS 1.2 ids) and
+        // stateless tickets (keys generated per context, so another simulator's tickets are
+        // garbage here); a context id for the sessions it stores.
+        static constexpr unsigned char sid_ctx[] = "cleanlist-sim";
+        SSL_CTX_set_session_id_context(native, sid_ctx, sizeof sid_ctx - 1);
+        SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_SERVER);
+        SSL_CTX_clear_options(native, SSL_OP_NO_TICKET);
+        SSL_CTX_set_num_tickets(native, 2);
+      } else {
+        SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_options(native, SSL_OP_NO_TICKET);
+        SSL_CTX_set_num_tickets(native, 0);
+      }
     }
     acceptor.emplace(ex);
     tcp::endpoint ep(net::ip::make_address(params.host), params.port);
@@ -172,6 +188,7 @@ public:
     if constexpr (is_tls) {
       stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](boost::system::error_code ec) {
         if (ec) return self->close_now();
+        self->srv_->state.count_handshake(SSL_session_reused(self->stream_.native_handle()) == 1);
         self->do_read();
       });
     } else {
@@ -184,6 +201,9 @@ public:
     closed_ = true;
     boost::system::error_code ec;
     timer_.cancel();
+    // The session stays resumable however the connection ends (OpenSSL drops a TLS 1.2 id from
+    // the server's cache when the SSL is freed without a shutdown; servers close like this).
+    if constexpr (is_tls) SSL_set_shutdown(stream_.native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     lowest(stream_).close(ec);
   }
 

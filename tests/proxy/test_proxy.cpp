@@ -5,6 +5,7 @@
 #include "proxy_support.hpp"
 #include "protocol/proxy.hpp"
 #include "protocol/url.hpp"
+#include "transport/shared_state.hpp"
 
 #include <cleanlist/proxy.hpp>
 #include <cleanlist/transport.hpp>
@@ -328,4 +329,28 @@ TEST_CASE("a bulk batch's export download goes through the proxy too: its own tu
   CHECK(sim.stats().export_downloads_with_authorization == 0);
   CHECK(c.stats().connections_created == 1);             // the pool's: the download is not pooled
   CHECK(proxy.connects_to(authority_of(sim)) == 2);      // the API's tunnel and the download's
+}
+
+TEST_CASE("TLS sessions are resumed through the tunnel, filed under the proxy's route") {
+  cl::testing::simulator sim(fast_sim(true));
+  tinyproxy_process proxy;
+  asio::io_context ioc;
+  cl::transport_params tp;
+  tp.base_url = sim.base_url();
+  tp.tls.ca_pem = sim.ca_pem();
+  tp.tls.use_system_ca = false;
+  tp.proxy.url = proxy.url();
+  tp.max_requests_per_connection = 1;  // a new tunnel and handshake per call
+  auto t = std::make_shared<cl::http_transport>(ioc.get_executor(), tp);
+  auto p = client_for(sim);
+  p.shared_transport = t;
+  cl::client c(ioc.get_executor(), p);
+  CHECK(run(ioc, sequential_whoamis(c, 4)) == 4);
+  CHECK(proxy.connects_to(authority_of(sim)) == 4);
+  CHECK(sim.stats().tls_full_handshakes == 1);
+  CHECK(sim.stats().tls_resumed_handshakes == 3);
+  const auto& sessions = *t->get_state()->sessions;
+  CHECK(sessions.size() >= 1);
+  // Not under the direct route's key: a session made through the proxy is only offered through it.
+  CHECK(sessions.size(cl::transport::session_cache::key_for("127.0.0.1", sim.port(), false)) == 0);
 }

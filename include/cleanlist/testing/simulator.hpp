@@ -86,6 +86,11 @@ struct simulator_params {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0; ///< 0 = ephemeral
   bool tls = true;
+  /// The TLS server issues session tickets (TLS 1.3: two after a full handshake, one after a
+  /// resumption; TLS 1.2: a ticket) and keeps session ids, so clients can resume; false: every
+  /// handshake is full. See sim_stats::tls_resumed_handshakes.
+  bool tls_resumption = true;
+  bool tls12_only = false; ///< cap the TLS server at TLS 1.2 (tests of session-id/ticket resumption there)
   std::uint64_t seed = 42;
   bool rate_limits = true; ///< false: never 429 (windows still counted: see sim_stats)
   int per_key_limit = 30;
@@ -127,6 +132,8 @@ struct sim_stats {
   /// Export downloads that carried an Authorization header (a client must never send its
   /// credential to a download host).
   std::uint64_t export_downloads_with_authorization = 0;
+  std::uint64_t tls_full_handshakes = 0;    ///< completed TLS handshakes without resumption
+  std::uint64_t tls_resumed_handshakes = 0; ///< completed TLS handshakes resuming a session (ticket or id)
 };
 
 /// Outcome of enriching one identity, as the simulator will decide it (deterministic).

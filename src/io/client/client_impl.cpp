@@ -47,7 +47,9 @@ namespace {
 std::shared_ptr<http_transport::state> transport_for(const asio::any_io_executor& ex, const client_params& p,
                                                 const protocol::base_url& url) {
   if (!p.shared_transport)
-    return std::make_shared<http_transport::state>(ex, p.base_url, p.tls, p.proxy, p.max_connections, p.idle_timeout);
+    return std::make_shared<http_transport::state>(ex, p.base_url, p.tls, p.proxy, p.max_connections, p.idle_timeout,
+                                                   resolver_function{}, std::chrono::seconds(30),
+                                                   p.max_requests_per_connection);
   auto st = p.shared_transport->get_state();
   if (!st->same_origin(url))
     throw std::invalid_argument("cleanlist: client_params::shared_transport serves another scheme/host/port than base_url");
@@ -405,6 +407,7 @@ client_stats client::stats() const {
   s.unknown_statuses = c.unknown_statuses;
   s.limiter_wait = std::chrono::nanoseconds(c.limiter_wait_ns.load());
   s.connections_created = impl_->pool().connections_created();
+  s.tls_resumed_handshakes = impl_->transport_state().sessions->resumed_handshakes();
   return s;
 }
 

@@ -179,6 +179,7 @@ private:
   rate_limiter limiter_;
   core::retry_budget budget_;
   transport::pool& pool() noexcept { return transport_->pool; }  // the transport's (shared or own)
+  const http_transport::state& transport_state() const noexcept { return *transport_; }
   std::unique_ptr<const std::string> key_problem_;  // set: the credential is missing or malformed (why)
   core::jitter_rng rng_;  // backoff jitter (8 bytes; seeded per client, see client_impl.cpp)
   bool shut_ = false;

@@ -147,6 +147,16 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, resolve_cach
         co_return error::tls_verification_failed;
     }
     tls_->set_verify_mode(asio::ssl::verify_peer);
+    // Session resumption: offer a session made for this very host:port, SNI and proxy (the
+    // key), and file the ones this connection receives under it.
+    if (auto cache = session_cache::of(SSL_get_SSL_CTX(ssl)); cache && cache->enabled()) {
+      auto key = session_cache::key_for(url.host, url.port, iec.failed(), ep.proxy ? ep.proxy->host : std::string_view{},
+                                        ep.proxy ? ep.proxy->port : 0);
+      offered_ = cache->take(key, std::chrono::steady_clock::now());
+      if (offered_ && SSL_set_session(ssl, offered_.get()) != 1) offered_.reset();
+      sessions_ = std::make_unique<session_cache::binding>(session_cache::binding{std::move(cache), std::move(key)});
+      session_cache::bind(ssl, sessions_.get());
+    }
   } else {
     plain_ = std::make_unique<asio::ip::tcp::socket>(ex_);
   }
@@ -180,6 +190,12 @@ asio::awaitable<error_code> connection::connect(const endpoint& ep, resolve_cach
       close();
       co_return phase_error(hec, cc);
     }
+    resumed_ = SSL_session_reused(tls_->native_handle()) == 1;
+    if (auto cache = session_cache::of(SSL_get_SSL_CTX(tls_->native_handle()))) cache->count_handshake(resumed_);
+    // Refused (the server's ticket keys changed, its cache dropped the id, a garbage ticket):
+    // a full handshake was made; do not offer that session again.
+    if (offered_ && !resumed_ && sessions_) sessions_->cache->forget(sessions_->key, offered_.get());
+    offered_.reset();
   }
   open_ = true;
   co_return error_code{};
@@ -254,6 +270,7 @@ asio::awaitable<exchange_result> connection::exchange(const endpoint& ep, const 
   }
   r.where = stage::response;
   exchanged_ = true;
+  ++exchanges_;
   r.response = parser.release();
   keep_alive_ = r.response.keep_alive();
   if (!keep_alive_) close();

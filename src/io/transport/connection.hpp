@@ -6,6 +6,7 @@
 #include "protocol/url.hpp"
 #include "transport/call_context.hpp"
 #include "transport/resolver.hpp"
+#include "transport/session_cache.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -62,6 +63,11 @@ public:
   /// with the API's host name; connect_timeout covers all of it.
   asio::awaitable<boost::system::error_code> connect(const endpoint& ep, resolve_cache& dns, call_context& cc);
 
+  /// The TLS handshake resumed a cached session (see session_cache; installed on ep.ssl).
+  bool tls_resumed() const noexcept { return resumed_; }
+  /// Responses read on this connection.
+  std::size_t exchanges() const noexcept { return exchanges_; }
+
   /// The status of the proxy's answer to CONNECT (0: no proxy, or no answer read).
   int proxy_status() const noexcept { return proxy_status_; }
 
@@ -86,12 +92,17 @@ private:
   asio::awaitable<boost::system::error_code> open_tunnel(const protocol::proxy_route& route, call_context& cc);
   asio::any_io_executor ex_;
   std::unique_ptr<asio::ip::tcp::socket> plain_;
+  // Where the SSL's new sessions go; declared before tls_ so it outlives the SSL.
+  std::unique_ptr<session_cache::binding> sessions_;
+  session_ptr offered_;  // the cached session offered in the handshake under way
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
   beast::flat_buffer buffer_;
   bool open_ = false;
   bool keep_alive_ = true;
   bool exchanged_ = false;  // a response was read (TLS 1.3 session tickets are processed by then)
   int proxy_status_ = 0;
+  bool resumed_ = false;
+  std::size_t exchanges_ = 0;
 };
 
 } // namespace cleanlist::transport

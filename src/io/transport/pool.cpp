@@ -138,6 +138,13 @@ void pool::discard(std::unique_ptr<connection> c) {
 
 void pool::release(std::unique_ptr<connection> c) {
   if (!c) return;
+  if (c->reusable() && !shut_ && max_requests_ != 0 && c->exchanges() >= max_requests_) {
+    // Done with its share: closed with close_notify (bounded, off the books like shutdown's),
+    // and its slot goes on at once.
+    asio::co_spawn(ex_, connection::graceful_close(std::shared_ptr<connection>(std::move(c))), asio::detached);
+    free_slot();
+    return;
+  }
   if (c->reusable() && !shut_) {
     c->reused = true;
     c->idle_since = std::chrono::steady_clock::now();

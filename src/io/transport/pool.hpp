@@ -44,6 +44,10 @@ public:
   /// connections are dropped on the way.
   std::unique_ptr<connection> try_take_idle();
 
+  /// A connection that has read this many responses is closed (gracefully) when released
+  /// instead of kept: see client_params::max_requests_per_connection. Zero: no limit.
+  void set_max_requests_per_connection(std::size_t n) noexcept { max_requests_ = n; }
+
   /// Returns a connection; it is kept only if still reusable. Handed to the head waiter if any
   /// (a connection, or its slot when it is not reusable).
   void release(std::unique_ptr<connection> c);
@@ -74,6 +78,7 @@ private:
   asio::any_io_executor io_ex_;
   std::size_t max_;
   std::chrono::milliseconds idle_timeout_;
+  std::size_t max_requests_ = 0;
   std::shared_ptr<resolve_cache> dns_;
   std::atomic<std::size_t> total_{0};  // written on the strand, read by stats from any thread
   std::atomic<std::uint64_t> created_{0};  // read by stats() from any thread

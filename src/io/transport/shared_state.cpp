@@ -6,6 +6,8 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
+
 
 namespace cleanlist {
 
@@ -25,12 +27,17 @@ boost::asio::any_io_executor make_serial_executor(const boost::asio::any_io_exec
 
 http_transport::state::state(boost::asio::any_io_executor ex, const std::string& base_url, const tls_params& tls,
                         const proxy_params& proxy_settings, std::size_t max_connections, std::chrono::milliseconds idle_timeout,
-                        resolver_function resolver, std::chrono::milliseconds resolve_ttl)
+                        resolver_function resolver, std::chrono::milliseconds resolve_ttl,
+                        std::size_t max_requests_per_connection)
     : strand(make_serial_executor(ex)),
       url(protocol::parse_base_url_or_throw(base_url)),
       proxy(protocol::make_proxy_route(proxy_settings, url)),
       proxy_config(proxy_settings),
       ssl(boost::asio::ssl::context::tls_client),
+      // Two TLS 1.3 tickets per connection of the pool: a burst of reconnects (every connection
+      // reaching max_requests_per_connection at once) still finds one ticket each.
+      sessions(std::make_shared<transport::session_cache>(
+          tls.session_resumption, 16, std::clamp<std::size_t>(2 * max_connections, 4, 256))),
       dns(std::make_shared<transport::resolve_cache>(
           strand, resolver ? std::move(resolver) : transport::system_resolver(ex), resolve_ttl)),
       pool(strand, ex, max_connections, idle_timeout, dns),
@@ -38,6 +45,8 @@ http_transport::state::state(boost::asio::any_io_executor ex, const std::string&
   // TLS >= 1.2, peer verification always on (host name checks are set per connection).
   SSL_CTX_set_min_proto_version(ssl.native_handle(), TLS1_2_VERSION);
   ssl.set_verify_mode(boost::asio::ssl::verify_peer);
+  transport::session_cache::install(ssl.native_handle(), sessions);
+  pool.set_max_requests_per_connection(max_requests_per_connection);
   // The system store costs ~20 ms and a few hundred KiB per transport: only load it for https.
   if (tls.use_system_ca && url.tls) ssl.set_default_verify_paths();
   if (!tls.ca_file.empty()) {
@@ -54,7 +63,7 @@ http_transport::state::state(boost::asio::any_io_executor ex, const std::string&
 
 http_transport::http_transport(boost::asio::any_io_executor ex, transport_params p)
     : state_(std::make_shared<state>(std::move(ex), p.base_url, p.tls, p.proxy, p.max_connections, p.idle_timeout,
-                                     std::move(p.resolver), p.resolve_ttl)) {}
+                                     std::move(p.resolver), p.resolve_ttl, p.max_requests_per_connection)) {}
 
 http_transport::~http_transport() { shutdown(); }
 
@@ -63,5 +72,10 @@ void http_transport::shutdown() {
 }
 
 std::size_t http_transport::open_connections() const { return state_->pool.open_connections(); }
+
+http_transport::tls_counters http_transport::tls_stats() const {
+  const auto& c = *state_->sessions;
+  return {c.full_handshakes(), c.resumed_handshakes(), c.size()};
+}
 
 } // namespace cleanlist

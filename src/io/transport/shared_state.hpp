@@ -6,6 +6,7 @@
 #include "transport/deadline_watch.hpp"
 #include "transport/pool.hpp"
 #include "transport/resolver.hpp"
+#include "transport/session_cache.hpp"
 
 #include <cleanlist/transport.hpp>
 
@@ -19,7 +20,7 @@ struct http_transport::state {
   /// `proxy`: see proxy_params; throws std::invalid_argument on a bad proxy URL.
   state(boost::asio::any_io_executor ex, const std::string& base_url, const tls_params& tls, const proxy_params& proxy,
         std::size_t max_connections, std::chrono::milliseconds idle_timeout, resolver_function resolver = {},
-        std::chrono::milliseconds resolve_ttl = std::chrono::seconds(30));
+        std::chrono::milliseconds resolve_ttl = std::chrono::seconds(30), std::size_t max_requests_per_connection = 0);
 
   /// A strand over the user's executor: every client and pool operation runs on it. Held as
   /// an any_io_executor (see make_serial_executor).
@@ -31,6 +32,8 @@ struct http_transport::state {
   /// takes its own route from them (see client/download.cpp).
   proxy_params proxy_config;
   boost::asio::ssl::context ssl;
+  /// TLS sessions to resume (installed on `ssl`; disabled by tls_params::session_resumption) and handshake counts.
+  std::shared_ptr<transport::session_cache> sessions;
   std::shared_ptr<transport::resolve_cache> dns;  ///< host:port -> endpoints, shared by every connect (before pool)
   transport::pool pool;
   std::shared_ptr<transport::deadline_watch> watch;  ///< deadlines of every call on this transport
