@@ -85,6 +85,10 @@ constexpr std::string_view default_user_agent = "cleanlist-cpp/" CLEANLIST_VERSI
 std::string_view credential_of(const client_params& p) { return p.bearer_jwt.empty() ? p.api_key : p.bearer_jwt; }
 } // namespace
 
+std::string_view client::impl::user_agent() const noexcept {
+  return kept_.user_agent ? std::string_view(*kept_.user_agent) : default_user_agent;
+}
+
 client::impl::kept_params::kept_params(client_params& p)
     : connect_timeout(p.connect_timeout),
       request_timeout(p.request_timeout),
@@ -174,7 +178,7 @@ std::string client::impl::serialize(const api::request_spec& spec) const {
   const bool has_body = !spec.body.empty();
   const auto length = std::to_string(spec.body.size());
   std::string out;
-  const std::string_view ua = kept_.user_agent ? std::string_view(*kept_.user_agent) : default_user_agent;
+  const std::string_view ua = user_agent();
   out.reserve(verb.size() + spec.target.size() + header_fields_.size() + ua.size() + spec.body.size() + 136);
   out.append(verb).append(" ").append(spec.target).append(" HTTP/1.1\r\n").append(header_fields_);
   // Not in header_fields_: the same for (nearly) every client, kept once (unless customised).

@@ -65,6 +65,10 @@ public:
 
   // ---- what the operations use (all on the strand unless said otherwise) ----
   std::chrono::milliseconds overall_timeout() const noexcept { return kept_.overall_timeout; }  // any thread
+  std::chrono::milliseconds connect_timeout() const noexcept { return kept_.connect_timeout; }
+  std::chrono::milliseconds request_timeout() const noexcept { return kept_.request_timeout; }
+  std::uint32_t max_header_bytes() const noexcept { return ep_.max_header_bytes; }
+  std::string_view user_agent() const noexcept;
   const api::paths& paths() const noexcept { return paths_; }       // any thread (immutable)
   const asio::any_io_executor& strand() const noexcept { return transport_->strand; }
   const asio::any_io_executor& user_executor() const noexcept { return user_ex_; }

@@ -8,7 +8,7 @@ asio::awaitable<download_result> download_file(client::impl& self, std::string u
                                                std::chrono::milliseconds deadline, transport::call_context& cc) {
   download_result r;
   auto& ts = self.transport_state();
-  auto req = protocol::make_download_request(url, !ts.url.tls, self.params().user_agent, r.problem);
+  auto req = protocol::make_download_request(url, !ts.url.tls, self.user_agent(), r.problem);
   if (!req) {
     r.ec = error::invalid_argument;
     co_return r;
@@ -25,9 +25,9 @@ asio::awaitable<download_result> download_file(client::impl& self, std::string u
   ep.url = req->origin;
   ep.ssl = &ts.ssl;  // the client's trust settings; verify_peer, SNI and host name set per connection
   ep.proxy = route ? &*route : nullptr;
-  ep.connect_timeout = std::min(self.params().connect_timeout, deadline);
+  ep.connect_timeout = std::min(self.connect_timeout(), deadline);
   ep.request_timeout = deadline;
-  ep.max_header_bytes = self.params().max_header_bytes;
+  ep.max_header_bytes = self.max_header_bytes();
   ep.max_body_bytes = max_bytes;
   transport::connection conn(self.user_executor());
   if (auto ec = co_await conn.connect(ep, *ts.dns, cc)) {

@@ -242,7 +242,7 @@ asio::awaitable<bool> read_back_by_export(client::impl& self, const std::string&
     co_return false;
   }
   const std::uint64_t limit = std::min<std::uint64_t>(cap, static_cast<std::uint64_t>(ex.file_size_bytes) + 64 * 1024);
-  auto dl = co_await download_file(self, ex.download_url, limit, self.params().request_timeout, cc);
+  auto dl = co_await download_file(self, ex.download_url, limit, self.request_timeout(), cc);
   if (dl.ec) {
     why = dl.problem.empty() ? dl.ec.message() : dl.problem;
     co_return false;
