@@ -52,6 +52,12 @@ struct enrich_many_options {
   std::chrono::milliseconds deadline = std::chrono::milliseconds::max();
   /// Called on the client's strand after each contact ends (done, total).
   std::function<void(std::size_t, std::size_t)> on_progress;
+  /// bulk path: called on the client's strand right before the paid POST /enrichment/bulk is
+  /// sent (the list is imported and quoted), with the list's id. Persist it synchronously: a
+  /// crash before this call proves the run was never dispatched (the contacts can be sent
+  /// again); after it and before on_bulk_started, the run may or may not exist. If it throws,
+  /// the run is not dispatched: the batch's items end with error::callback_failed, unpaid.
+  std::function<void(const std::string& list_id)> on_bulk_dispatching;
   /// bulk path: called on the client's strand as soon as the run is dispatched (credits are
   /// then reserved). Persist it to finish an interrupted batch without paying twice.
   std::function<void(const bulk_run&)> on_bulk_started;

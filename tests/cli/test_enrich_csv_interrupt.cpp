@@ -216,6 +216,7 @@ void run_scenario(const input_file& in, const scenario& sc) {
     break;
   }
   const bool bulk_at_kill = count_in(journal, "\"bulk\":") >= 1;
+  const bool dispatching_at_kill = count_in(journal, "\"bulk_dispatching\"") >= 1;
   const auto requests_at_kill = hs.sim.stats().requests;
   auto first = kill_and_wait(c, sc.sig);
   INFO("signal " << sc.sig << ", " << name_of(sc.when) << ", seed " << sc.seed << ", " << requests_at_kill
@@ -243,10 +244,11 @@ void run_scenario(const input_file& in, const scenario& sc) {
     REQUIRE(books.runs == 1);
     CHECK(books.charged == books.expected);
   } else {
-    // Only a crash between the list getting leads and the run being journaled may leave the
-    // contacts undecided, and then all of them (one batch): never paid twice.
+    // Only a crash between "the paid run is sent next" and the run being journaled may leave
+    // the contacts undecided, and then all of them (one batch): never paid twice.
     CHECK(sc.sig == SIGKILL);
     CHECK(!bulk_at_kill);
+    CHECK(dispatching_at_kill);  // a crash before the paid POST was journaled is sent again, not unknown
     CHECK(books.unknown == in.rows - in.invalid);
     CHECK(books.charged <= books.expected);
     CHECK(again.err.find("--resend-unknown") == std::string::npos);  // stderr is not where rows speak

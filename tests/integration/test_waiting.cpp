@@ -155,3 +155,47 @@ TEST_CASE("a lazy operation started after its client was destroyed fails with sh
     CHECK(e.code() == cl::error::shutdown);
   }
 }
+
+TEST_CASE("on_bulk_dispatching runs before the paid POST with the list id; if it throws, nothing is dispatched or paid") {
+  cleanlist::testing::simulator sim(fast_sim(false));
+  asio::io_context ioc;
+  cl::client c(ioc.get_executor(), client_for(sim));
+  std::vector<cl::enrich_person_request> contacts(5);
+  for (std::size_t i = 0; i < contacts.size(); ++i) contacts[i].email = "disp" + std::to_string(i) + "@acme.io";
+  const auto org = sim.default_org_id();
+  const auto before = sim.credits(org);
+  auto workflows = [&] { return sim.ledger_json().at("workflows").as_array().size(); };
+  const auto workflows_before = workflows();
+
+  cl::enrich_many_options o;
+  o.path = cl::enrich_path::bulk;
+  o.poll.initial = 10ms;
+  o.on_bulk_dispatching = [](const std::string&) { throw std::runtime_error("journal full"); };
+  bool started = false;
+  o.on_bulk_started = [&](const cl::bulk_run&) { started = true; };
+  cl::diagnostics d;
+  auto results = run(ioc, c.async_enrich_many(contacts, o, d));
+  REQUIRE(results.size() == contacts.size());
+  for (auto& r : results) {
+    CHECK(r.ec == cl::error::callback_failed);
+    CHECK(r.problem.find("journal full") != std::string::npos);
+    CHECK(r.workflow_id.empty());
+  }
+  CHECK_FALSE(started);
+  CHECK(sim.credits(org) == before);       // nothing reserved nor charged
+  CHECK(workflows() == workflows_before);  // no run
+
+  // Called once, with the batch's list, before the run it announces.
+  std::vector<std::string> dispatching;
+  std::string started_list;
+  o.on_bulk_dispatching = [&](const std::string& list_id) {
+    CHECK(started_list.empty());
+    dispatching.push_back(list_id);
+  };
+  o.on_bulk_started = [&](const cl::bulk_run& r) { started_list = r.list_id; };
+  auto ok = run(ioc, c.async_enrich_many(contacts, o, d));
+  REQUIRE(ok.size() == contacts.size());
+  for (auto& r : ok) CHECK(ended_on_server(r));
+  REQUIRE(dispatching.size() == 1);
+  CHECK(dispatching[0] == started_list);
+}

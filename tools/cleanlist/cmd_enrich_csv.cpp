@@ -49,6 +49,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <memory>
 #include <random>
 
@@ -162,6 +163,7 @@ struct run_state {
   std::vector<std::pair<std::string, std::string>> resume;       // (key, person workflow) to wait for
   std::vector<bulk_group> resume_bulk;                           // bulk runs to wait for
   std::map<std::string, std::vector<std::string>> undecided;     // list name -> keys of a batch a crash cut
+  std::set<std::string> undecided_dispatching;                   // ... of those, the batches that reached their paid POST
   std::size_t resume_next = 0, resume_workers = 0;
   std::deque<asio::cancellation_signal> cancels;                 // one per operation started
   asio::steady_timer* resume_latch = nullptr;
@@ -213,6 +215,13 @@ std::string new_list_name() {
   std::snprintf(b, sizeof b, "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
   return std::string("cleanlist enrich-csv ") + b;
 }
+
+/// Journals "the paid run is sent next" for a batch's list (enrich_many calls it before the POST).
+struct dispatch_journal {
+  journal_writer* journal;
+  std::string list_name;
+  void operator()(const std::string&) const { journal->bulk_dispatching(list_name); }
+};
 
 struct bulk_journal {
   journal_writer* journal;
@@ -289,10 +298,12 @@ asio::awaitable<void> resume_worker(run_state* st, asio::cancellation_signal* ca
 
 /// Batches a crash cut between their intent and their return (no bulk run journaled): the run
 /// may or may not have been dispatched. The API cannot find a run by its list, so only a list
-/// that provably cannot have been enriched lets the contacts be sent again: no list of that
-/// name (never created), or an empty one (a bulk run needs leads; it is deleted). A list with
-/// leads may have been dispatched and paid for: its contacts end "outcome unknown", never sent
-/// again blindly (the rows name the list, whose leads show the results if it was enriched).
+/// that provably cannot have been enriched lets the contacts be sent again: a batch cut before
+/// its paid POST (no bulk_dispatching line), no list of that name (never created), or an empty
+/// one (a bulk run needs leads); such a list is deleted. A batch cut between bulk_dispatching
+/// and its journaled run may have been dispatched and paid for: its contacts end "outcome
+/// unknown", never sent again blindly (the rows name the list, whose leads show the results if
+/// it was enriched).
 asio::awaitable<void> probe_undecided(run_state* st) {
   if (st->undecided.empty() || st->s->interrupted()) co_return;
   cl::list_lists_request lr;
@@ -301,7 +312,9 @@ asio::awaitable<void> probe_undecided(run_state* st) {
   auto [ec, lists] = co_await st->s->client().async_list_all_lists(
       lr, asio::bind_cancellation_slot(cancel.slot(), asio::as_tuple(asio::use_awaitable)));
   for (auto& [name, keys] : st->undecided) {
-    if (ec) {
+    // Cut before its paid POST (no bulk_dispatching line): never dispatched, whatever the list holds.
+    const bool never_dispatched = st->undecided_dispatching.count(name) == 0;
+    if (ec && !never_dispatched) {
       // Not decided this time: the keys keep their intent, the next run asks again.
       st->to_retry += keys.size();
       for (auto& k : keys)
@@ -310,13 +323,14 @@ asio::awaitable<void> probe_undecided(run_state* st) {
       continue;
     }
     const cl::list_summary* found = nullptr;
-    for (auto& l : lists)
-      if (l.name == name) found = &l;
-    if (!found || found->lead_count == 0) {
+    if (!ec)
+      for (auto& l : lists)
+        if (l.name == name) found = &l;
+    if (!found || found->lead_count == 0 || never_dispatched) {
       if (found) {
         auto [dec, dr] = co_await st->s->client().async_delete_list(
             found->list_id, asio::bind_cancellation_slot(cancel.slot(), asio::as_tuple(asio::use_awaitable)));
-        (void)dec;  // best effort: an empty list costs nothing
+        (void)dec;  // best effort: the batch's own list, never enriched, costs nothing
         (void)dr;
       }
       st->journal->intent_void(name);
@@ -370,6 +384,7 @@ asio::awaitable<void> run_batches(run_state* st) {
     if (may_bulk) {
       list_name = new_list_name();
       mo.list_name = list_name;
+      mo.on_bulk_dispatching = dispatch_journal{st->journal, list_name};
       st->journal->bulk_intent(list_name, keys);
     }
     auto& cancel = st->cancels.emplace_back();
@@ -479,7 +494,10 @@ int run(const global_options& g, const csv_opts& opt) {
   for (const auto& key : unique_keys) {
     auto it = results.find(key);
     if (it == results.end()) st.todo.push_back(key);
-    else if (it->second.undecided()) st.undecided[it->second.intent].push_back(key);
+    else if (it->second.undecided()) {
+      st.undecided[it->second.intent].push_back(key);
+      if (it->second.dispatching) st.undecided_dispatching.insert(it->second.intent);
+    }
     else if (opt.resend_unknown && is_unknown(it->second)) {
       st.todo.push_back(key);
       ++resent_unknown;

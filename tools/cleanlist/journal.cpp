@@ -69,7 +69,7 @@ json::object to_json(const std::string& key, const outcome& o) {
 
 journal_state load_journal(const std::string& path) {
   journal_state s;
-  std::unordered_set<std::string> voided;
+  std::unordered_set<std::string> voided, dispatching;
   std::ifstream f(path);
   std::string line;
   while (std::getline(f, line)) {
@@ -79,6 +79,10 @@ journal_state load_journal(const std::string& path) {
     const auto& j = v.as_object();
     if (auto* n = j.if_contains("intent_void"); n && n->is_string()) {
       voided.insert(std::string(n->as_string()));
+      continue;
+    }
+    if (auto* n = j.if_contains("bulk_dispatching"); n && n->is_string()) {
+      dispatching.insert(std::string(n->as_string()));
       continue;
     }
     if (auto* b = j.if_contains("bulk_intent"); b && b->is_object()) {
@@ -116,7 +120,10 @@ journal_state load_journal(const std::string& path) {
   // A batch that returned: its keys still pointing at its intent were not dispatched.
   for (auto it = s.results.begin(); it != s.results.end();)
     if (it->second.undecided() && voided.count(it->second.intent)) it = s.results.erase(it);
-    else ++it;
+    else {
+      if (it->second.undecided()) it->second.dispatching = dispatching.count(it->second.intent) > 0;
+      ++it;
+    }
   return s;
 }
 
@@ -186,6 +193,13 @@ void journal_writer::intent_void(const std::string& list_name) {
   rec["intent_void"] = list_name;
   append(rec);
   sync();
+}
+
+void journal_writer::bulk_dispatching(const std::string& list_name) {
+  json::object rec;
+  rec["bulk_dispatching"] = list_name;
+  append(rec);
+  sync();  // on disk before the paid request is sent
 }
 
 void journal_writer::sync() { ::fsync(fd_); }

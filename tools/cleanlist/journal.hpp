@@ -5,13 +5,16 @@
 //   {"k": KEY, "workflow_id": WF}                                started (paid for), not awaited
 //   {"bulk_intent": {"list_name": N}, "keys": [KEY...]}        a bulk batch about to start (before any
 //                                                               request): its list will be named N
+//   {"bulk_dispatching": N}                                      that batch's list is imported and
+//                                                               quoted: its paid run is sent next
 //   {"bulk": {"list_id": L, "workflow_id": WF}, "keys": [KEY...]} a bulk run dispatched (paid for)
 //   {"intent_void": N}                                           that batch returned: each of its keys
 //                                                               has its own later line, or was
 //                                                               provably not dispatched (send again)
 // A key whose latest line is a bulk_intent not voided: the process died (crash, SIGKILL) while
-// the batch was creating its list, importing, quoting or dispatching; the next run looks for
-// list N to decide (see cmd_enrich_csv.cpp: probe_intents).
+// the batch was creating its list, importing, quoting or dispatching. Without a
+// bulk_dispatching line for N the run was never sent: the keys are sent again; with one, the
+// next run looks for list N to decide (see cmd_enrich_csv.cpp: probe_undecided).
 // KEY is a hash of the contact's identity: the journal holds no personal data.
 #include <cleanlist/models/enrichment.hpp>
 
@@ -27,6 +30,7 @@ struct outcome {
   std::string status, email, email_status, phone, linkedin_url, title, company, error;
   std::string workflow_id;  ///< set (with no status nor error) while started but not awaited
   std::string intent;       ///< set (alone) while a bulk batch for the list named so was under way
+  bool dispatching = false;  ///< that batch reached its paid POST (bulk_dispatching journaled)
   bool in_flight() const { return status.empty() && error.empty() && !workflow_id.empty(); }
   bool undecided() const { return status.empty() && error.empty() && workflow_id.empty() && !intent.empty(); }
 };
@@ -59,6 +63,8 @@ public:
   void bulk_intent(const std::string& list_name, const std::vector<std::string>& keys);
   /// After that batch returned (fsync'ed).
   void intent_void(const std::string& list_name);
+  /// The batch's paid run is about to be sent (on disk before it is).
+  void bulk_dispatching(const std::string& list_name);
   void sync();
 
 private:

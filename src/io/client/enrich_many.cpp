@@ -199,6 +199,21 @@ asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::
     estimate_response quote;
     if (auto f = co_await call_into(*self, api::estimate(p, est), cc, quote); f.ec) co_return f;
     enrich_list_request er{list.list_id, parse_bulk_scope(bulk_scope_of(st->opts.type)), quote.quote_id};
+    if (st->opts.on_bulk_dispatching) {
+      // The caller records "about to pay" before the POST; a caller that could not (it threw)
+      // is not paid for.
+      std::string thrown;
+      try {
+        st->opts.on_bulk_dispatching(list.list_id);
+      } catch (const std::exception& e) {
+        thrown = std::string("on_bulk_dispatching threw: ") + e.what();
+      } catch (...) {
+        thrown = "on_bulk_dispatching threw a non-standard exception";
+      }
+      if (!thrown.empty())
+        co_return bulk_failure{error::callback_failed, thrown + "; the run was not dispatched (nothing paid)"};
+      if (cc.stopped()) co_return bulk_failure{stop_error_of(cc), "stopped before the run was dispatched"};
+    }
     auto f = co_await call_into(*self, api::enrich_list(p, er), cc, run);
     if (!f.ec) break;
     if (f.ec == error::outcome_unknown) {
