@@ -47,11 +47,14 @@ cl::testing::simulator_params embedded_params() {
   return sp;
 }
 
-asio::awaitable<void> ticker(asio::steady_timer* t, std::function<void()>* hook) {
+// Ends when `finished` is set, not only on a cancelled wait: a cancel() that lands after the
+// timer expired (its completion queued) cancels nothing, and the loop would tick for ever,
+// keeping io_context::run() from returning.
+asio::awaitable<void> ticker(asio::steady_timer* t, std::function<void()>* hook, const bool* finished) {
   for (;;) {
     t->expires_after(250ms);
     auto [ec] = co_await t->async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return;
+    if (ec || *finished) co_return;
     if (*hook) (*hook)();
   }
 }
@@ -206,8 +209,9 @@ int session::run(asio::awaitable<int> task) {
   samples_.emplace_back(std::chrono::steady_clock::now(), client_->stats().requests);
   asio::signal_set signals(ioc_, SIGINT, SIGTERM);
   std::function<void(boost::system::error_code, int)> on_signal;
+  bool finished = false;  // the task completed: no signal or tick may start anything again
   on_signal = [&](boost::system::error_code ec, int) {
-    if (ec) return;
+    if (ec || finished) return;  // a signal queued before the cancel below: nothing to stop
     if (interrupted_) std::_Exit(exit_interrupted);  // second Ctrl-C: quit now
     interrupted_ = true;
     std::cerr << "\ncleanlist: interrupted — stopping cleanly (Ctrl-C again to quit at once)\n";
@@ -217,7 +221,7 @@ int session::run(asio::awaitable<int> task) {
   };
   signals.async_wait(on_signal);
   asio::steady_timer tick_timer(ioc_);
-  asio::co_spawn(ioc_, ticker(&tick_timer, &on_tick), asio::detached);
+  asio::co_spawn(ioc_, ticker(&tick_timer, &on_tick, &finished), asio::detached);
 
   int rc = exit_ok;
   std::exception_ptr failure;
@@ -225,6 +229,7 @@ int session::run(asio::awaitable<int> task) {
                  asio::bind_cancellation_slot(cancel_.slot(), [&](std::exception_ptr e, int r) {
                    failure = e;
                    rc = r;
+                   finished = true;
                    signals.cancel();
                    tick_timer.cancel();
                    // A shared budget's Redis connection is work that never ends by itself.
