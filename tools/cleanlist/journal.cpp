@@ -67,6 +67,15 @@ json::object to_json(const std::string& key, const outcome& o) {
   return j;
 }
 
+namespace {
+/// A record naming a batch's keys ({"keys": [...]}): each key's latest outcome becomes `o`.
+void set_keys(const json::object& rec, const outcome& o, journal_state& s) {
+  if (auto* ks = rec.if_contains("keys"); ks && ks->is_array())
+    for (const auto& k : ks->as_array())
+      if (k.is_string()) s.results[std::string(k.as_string())] = o;
+}
+} // namespace
+
 journal_state load_journal(const std::string& path) {
   journal_state s;
   std::unordered_set<std::string> voided, dispatching;
@@ -88,13 +97,9 @@ journal_state load_journal(const std::string& path) {
     if (auto* b = j.if_contains("bulk_intent"); b && b->is_object()) {
       const auto name = str_of(b->as_object(), "list_name");
       if (name.empty()) continue;
-      if (auto* ks = j.if_contains("keys"); ks && ks->is_array())
-        for (const auto& k : ks->as_array())
-          if (k.is_string()) {
-            outcome o;
-            o.intent = name;
-            s.results[std::string(k.as_string())] = o;
-          }
+      outcome o;
+      o.intent = name;
+      set_keys(j, o, s);
       continue;
     }
     if (auto* b = j.if_contains("bulk"); b && b->is_object()) {
@@ -102,13 +107,9 @@ journal_state load_journal(const std::string& path) {
       const auto list = str_of(b->as_object(), "list_id");
       if (wf.empty() || list.empty()) continue;
       s.bulk_lists[wf] = list;
-      if (auto* ks = j.if_contains("keys"); ks && ks->is_array())
-        for (const auto& k : ks->as_array())
-          if (k.is_string()) {
-            outcome o;
-            o.workflow_id = wf;
-            s.results[std::string(k.as_string())] = o;
-          }
+      outcome o;
+      o.workflow_id = wf;
+      set_keys(j, o, s);
       continue;
     }
     auto k = str_of(j, "k");

@@ -34,13 +34,21 @@ struct batch_state {
   // (its items would never end) nor stops a paid run from being waited for.
   template <class F>
   void guarded(const char* what, F&& f) {
+    auto thrown = thrown_by(what, std::forward<F>(f));
+    if (callback_error.empty()) callback_error = std::move(thrown);
+  }
+
+  /// Runs a callback of the caller; what it threw, or empty.
+  template <class F>
+  static std::string thrown_by(const char* what, F&& f) {
     try {
       f();
     } catch (const std::exception& e) {
-      if (callback_error.empty()) callback_error = std::string(what) + " threw: " + e.what();
+      return std::string(what) + " threw: " + e.what();
     } catch (...) {
-      if (callback_error.empty()) callback_error = std::string(what) + " threw a non-standard exception";
+      return std::string(what) + " threw a non-standard exception";
     }
+    return {};
   }
 
   void finished(std::size_t i) {
@@ -202,14 +210,8 @@ asio::awaitable<bulk_failure> run_bulk(std::shared_ptr<client::impl> self, std::
     if (st->opts.on_bulk_dispatching) {
       // The caller records "about to pay" before the POST; a caller that could not (it threw)
       // is not paid for.
-      std::string thrown;
-      try {
-        st->opts.on_bulk_dispatching(list.list_id);
-      } catch (const std::exception& e) {
-        thrown = std::string("on_bulk_dispatching threw: ") + e.what();
-      } catch (...) {
-        thrown = "on_bulk_dispatching threw a non-standard exception";
-      }
+      const auto thrown =
+          batch_state::thrown_by("on_bulk_dispatching", [&] { st->opts.on_bulk_dispatching(list.list_id); });
       if (!thrown.empty())
         co_return bulk_failure{error::callback_failed, thrown + "; the run was not dispatched (nothing paid)"};
       if (cc.stopped()) co_return bulk_failure{stop_error_of(cc), "stopped before the run was dispatched"};
