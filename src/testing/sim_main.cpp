@@ -45,7 +45,7 @@ const char* usage_text =
     "  --print-jwt          also print the default account's Clerk JWT (third line)\n"
     "  --threads N          server threads (default 1)\n"
     "  --csv-max-rows N     rows one CSV import takes, the rest skipped as row_cap_exceeded (default 10000)\n"
-    "  --export-fault K     export downloads answer K instead of the file: 500, garbage or oversized\n"
+    "  --export-fault K     export downloads answer K instead of the file: 500, garbage, oversized or stall\n"
     "  --help               this text\n";
 
 [[noreturn]] void die(const std::string& msg) {
@@ -91,8 +91,9 @@ int main(int argc, char** argv) {
         if (k == "500") p.export_download = ct::export_fault::status_500;
         else if (k == "garbage") p.export_download = ct::export_fault::garbage;
         else if (k == "oversized") p.export_download = ct::export_fault::oversized;
+        else if (k == "stall") p.export_download = ct::export_fault::stall;
         else if (k == "none") p.export_download = ct::export_fault::none;
-        else die("--export-fault takes 500, garbage, oversized or none");
+        else die("--export-fault takes 500, garbage, oversized, stall or none");
       }
       else if (a == "--no-tls-resumption") p.tls_resumption = false;
       else if (a == "--tls12") p.tls12_only = true;

@@ -311,6 +311,9 @@ void sim_state::handle_export_download(const sim_request& rq, sim_response& rs) 
     rs.body = it->second.csv;
     rs.body.append(3 * it->second.csv.size() + 1024 * 1024, 'x');
     return;
+  case export_fault::stall:
+    rs.stall = true;
+    return;
   case export_fault::none: break;
   }
   rs.status = 200;

@@ -39,7 +39,9 @@ struct sim_response {
   std::string request_id;
   int retry_after_s = -1; ///< >= 0: send Retry-After
   std::string content_type = "application/json";
+  bool stall = false; ///< send nothing: keep the connection open, unanswered (a download fault)
   void reset() {
+    stall = false;
     status = 200;
     body.clear();
     request_id.clear();

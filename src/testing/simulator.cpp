@@ -260,6 +260,7 @@ private:
     }
     if (target.starts_with("/__exports/")) {  // a download, not an API request (counted apart)
       st.handle_export_download(make_request(), rs_);
+      if (rs_.stall) return srv_->keep_stalled(this->shared_from_this());
       return write_response(false);
     }
     st.count_request();

@@ -6,6 +6,9 @@
 
 #include <doctest/doctest.h>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+
 #include <set>
 
 using namespace cltest;
@@ -256,4 +259,60 @@ TEST_CASE("bulk enrich_many: a person given twice (in different chunks) is impor
   for (std::size_t i = 0; i < 300; ++i) CHECK(results[distinct + i].lead_id == results[i * 3].lead_id);
   auto list = run(ioc, c.async_get_list(list_id));
   CHECK(static_cast<std::size_t>(list.lead_count) == distinct);  // one lead (and one charge) per person
+}
+
+// The read-back's download is a plain GET to another host that may never answer: it has the
+// client's request_timeout as its deadline, and a cancellation reaches it like any read.
+TEST_CASE("bulk enrich_many: an export download that never answers") {
+  auto sp = scaled_sim(300ms);
+  sp.export_download = ct::export_fault::stall;
+  const auto in = contacts(1200, "stall");
+
+  SUBCASE("ends by its deadline: the results come from list_leads, every item ends") {
+    ct::simulator sim(sp);
+    auto cp = scaled_client(sim);
+    cp.request_timeout = 1500ms;
+    auto o = enrich(sim, cp, in);
+    check_all_ended(o, in.size());
+    CHECK(o.downloads == 1);  // tried once, never retried
+    CHECK(o.diag.problem.find("list_leads") != std::string::npos);
+    MESSAGE(o.diag.problem);
+  }
+  SUBCASE("a cancellation (partial, terminal) while it is in flight: every item ends at once, naming the paid run") {
+    for (auto type : {asio::cancellation_type::partial, asio::cancellation_type::terminal}) {
+      CAPTURE(static_cast<int>(type));
+      ct::simulator sim(sp);
+      asio::io_context ioc;
+      cl::client c(ioc.get_executor(), scaled_client(sim));
+      auto opts = bulk_options();
+      int runs = 0;
+      std::string workflow_id;
+      opts.on_bulk_started = [&](const cl::bulk_run& r) {
+        ++runs;
+        workflow_id = r.workflow_id;
+      };
+      asio::cancellation_signal sig;
+      std::optional<std::vector<cl::enrich_item_result>> results;
+      c.async_enrich_many(in, opts,
+                          asio::bind_cancellation_slot(sig.slot(), [&](cl::error_code, std::vector<cl::enrich_item_result> v) {
+                            results = std::move(v);
+                          }));
+      for (int i = 0; i < 12000 && sim.stats().export_downloads == 0 && !results; ++i) ioc.run_for(10ms);
+      REQUIRE_FALSE(results.has_value());  // still waiting for the file
+      REQUIRE(sim.stats().export_downloads == 1);
+      const auto requests_at_cancel = sim.stats().requests;
+      sig.emit(type);
+      ioc.restart();
+      for (int i = 0; i < 100 && !results; ++i) ioc.run_for(10ms);  // 1 s: far below the 30 s request_timeout
+      REQUIRE(results.has_value());
+      REQUIRE(results->size() == in.size());
+      CHECK(runs == 1);
+      for (const auto& r : *results) {
+        CHECK(r.ec == asio::error::operation_aborted);
+        CHECK(r.workflow_id == workflow_id);  // paid: the caller can read the run's list later
+      }
+      CHECK(sim.stats().requests == requests_at_cancel);  // no list_leads fallback after a cancellation
+      CHECK(sim.stats().export_downloads == 1);
+    }
+  }
 }

@@ -80,6 +80,7 @@ enum class export_fault {
   status_500, ///< 500 with a JSON error body
   garbage,    ///< 200 with a torn CSV (an unterminated quoted field)
   oversized,  ///< 200 with the file padded to several times its announced `file_size_bytes`
+  stall,      ///< never answers (the connection stays open until the simulator stops)
 };
 
 struct simulator_params {
