@@ -30,12 +30,12 @@ boost::asio::awaitable<int> list(session* s, cl::list_lists_request req, bool al
   std::string footer;
   if (all) {
     auto lists = co_await s->client().async_list_all_lists(req);
-    for (auto& l : lists) rows.push_back(l.raw);
+    for (auto& l : lists) rows.push_back(*l.raw);
     doc["lists"] = rows;
     doc["total"] = rows.size();
   } else {
     auto page = co_await s->client().async_list_lists(req);
-    for (auto& l : page.lists) rows.push_back(l.raw);
+    for (auto& l : page.lists) rows.push_back(*l.raw);
     doc = page.raw;
     if (page.cursor) footer = "more: --cursor " + *page.cursor + " (or --all)";
   }
@@ -53,9 +53,9 @@ boost::asio::awaitable<int> show(session* s, std::string list_id, bool leads) {
   lr.list_id = list_id;
   auto all = co_await s->client().async_list_all_leads(lr);
   json::array rows;
-  for (auto& l : all) rows.push_back(l.raw);
+  for (auto& l : all) rows.push_back(*l.raw);
   json::object doc;
-  doc["list"] = d.raw;
+  doc["list"] = *d.raw;
   doc["leads"] = rows;
   if (!s->out().json())
     s->out().record(d.raw, {"list_id", "name", "lead_count", "enriched_count"});

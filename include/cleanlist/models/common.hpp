@@ -22,11 +22,57 @@
 #include <boost/json/value_to.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace cleanlist {
+
+/// A response's JSON object as received, unknown fields included: what a model does not
+/// type. Read it like a `const boost::json::object` (`raw.at("x")`, `raw->size()`, `*raw`,
+/// or pass it where a `const boost::json::object&` is taken). Responses read on the hot path
+/// (workflow status) keep only the body text and build the object when it is first read, once
+/// and thread-safely: a poll loop that never looks at it does not pay for a JSON document.
+/// Copies share that text and are cheap; an object assigned to it is held as is.
+class raw_object {
+public:
+  raw_object() = default;
+  raw_object(boost::json::object o) noexcept;  // NOLINT: implicit, as the field's old type
+  raw_object(const raw_object& o);
+  raw_object(raw_object&& o) noexcept;
+  raw_object& operator=(const raw_object& o);
+  raw_object& operator=(raw_object&& o) noexcept;
+  /// Holds `o` itself (its memory resource included: no copy).
+  raw_object& operator=(boost::json::object&& o) noexcept;
+  ~raw_object();
+
+  /// The object under `key` of the JSON document `doc` (an empty key: the document itself),
+  /// built when first read. `doc` must be a JSON object that parses within the library's
+  /// depth limit; otherwise the object read is empty.
+  static raw_object deferred(std::shared_ptr<const std::string> doc, std::string_view key = {});
+
+  const boost::json::object& get() const;
+  operator const boost::json::object&() const { return get(); }  // NOLINT: reads like the object
+  const boost::json::object& operator*() const { return get(); }
+  const boost::json::object* operator->() const { return &get(); }
+
+  const boost::json::value& at(std::string_view key) const { return get().at(key); }
+  bool contains(std::string_view key) const { return get().contains(key); }
+  const boost::json::value* if_contains(std::string_view key) const { return get().if_contains(key); }
+  std::size_t size() const { return get().size(); }
+  bool empty() const { return get().empty(); }
+  boost::json::object::const_iterator begin() const { return get().begin(); }
+  boost::json::object::const_iterator end() const { return get().end(); }
+
+  friend bool operator==(const raw_object& a, const boost::json::object& b) { return a.get() == b; }
+  friend bool operator==(const raw_object& a, const raw_object& b) { return a.get() == b.get(); }
+
+private:
+  struct lazy;
+  boost::json::object obj_;      // held object (when lazy_ is null)
+  std::shared_ptr<lazy> lazy_;   // the text it is built from, and the object once built
+};
 
 /// Optional, additive fields of the modern success envelope (§3), plus the whole body.
 /// Every response struct derives from it; for nested rows `raw` is that row's object.
@@ -36,7 +82,7 @@ struct envelope {
   std::optional<std::string> agent_instructions; ///< hint for LLM agents
   std::optional<std::string> usage;
   std::optional<std::string> message;
-  boost::json::object raw;                       ///< the whole response object, unknown fields included
+  raw_object raw;                                ///< the whole response object, unknown fields included
 };
 
 /// Person enrichment depth (`enrichment_type` of /enrichment/person and CSV import).

@@ -288,7 +288,7 @@ void reader::envelope_into(envelope& e) const {
     raw_move_skipped = true;  // the caller moves the object in (raw_move_guard)
     return;
   }
-  protocol::adopt(e.raw, json::object(obj_, obj_.storage()));  // a copy in the body's arena
+  e.raw = json::object(obj_, obj_.storage());  // a copy in the body's arena, held as is
 }
 
 json::array to_array(const std::vector<std::string>& v) {

@@ -1,4 +1,5 @@
 #include "client/client_impl.hpp"
+#include "models/workflow_status_read.hpp"
 #include "protocol/credentials.hpp"
 
 #include <boost/asio/ssl/error.hpp>
@@ -226,7 +227,8 @@ call_result stopped_result(client::impl& self, const transport::call_context& cc
 } // namespace
 
 asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec, transport::call_context& cc,
-                                                   diagnostics& d, std::optional<grant_time> pre_granted) {
+                                                   diagnostics& d, std::optional<grant_time> pre_granted,
+                                                   workflow_status_response* status_into) {
   if (shut_) {
     if (pre_granted) limiter_.release(*pre_granted);
     co_return call_result{error::shutdown, nullptr};
@@ -314,6 +316,10 @@ asio::awaitable<call_result> client::impl::execute(const api::request_spec& spec
       out.stage = to_core(xr.where);
       if (xr.where == transport::stage::response) {
         auto& res = xr.response;
+        if (status_into && res.result_int() / 100 == 2 && models_detail::read_workflow_status(res.body(), *status_into)) {
+          budget_.on_success(kept_.retry, last_retry_cost);
+          co_return call_result{{}, nullptr, true};
+        }
         auto c = protocol::classify({static_cast<int>(res.result_int()), res[http::field::retry_after],
                                      res["X-Request-Id"], res.body()},
                                     secret());  // redacted from the diagnostics if echoed

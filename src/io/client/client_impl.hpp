@@ -36,6 +36,7 @@ namespace asio = boost::asio;
 struct call_result {
   error_code ec;
   boost::json::value json;
+  bool read_fast = false;  // the body went straight into the caller's model (execute's `status_into`)
 };
 
 class client::impl : public std::enable_shared_from_this<impl>,
@@ -118,8 +119,11 @@ public:
   /// `pre_granted`: the caller already holds a limiter slot (granted at that time) for the
   /// first attempt; it is given back if no connection is idle at once (the request would
   /// otherwise reach the server later than its grant).
+  /// `status_into`: a GET status answer is read straight into it when it can be (no JSON
+  /// document; call_result::read_fast), else parsed into call_result::json as any answer.
   asio::awaitable<call_result> execute(const api::request_spec& spec, transport::call_context& cc, diagnostics& d,
-                                       std::optional<grant_time> pre_granted = std::nullopt);
+                                       std::optional<grant_time> pre_granted = std::nullopt,
+                                       workflow_status_response* status_into = nullptr);
 
   /// Waits for a workflow through the shared poll driver (call on the strand).
   template <class Token>
@@ -206,7 +210,7 @@ error_code convert_with(boost::json::value& v, diagnostics& d, std::string_view 
       if (v.is_object()) {
         models_detail::raw_move_guard guard(&v.get_object());
         T& t = store([&] { return boost::json::value_to<T>(v); });
-        if (guard.skipped()) protocol::adopt(t.raw, std::move(v.get_object()));
+        if (guard.skipped()) t.raw = std::move(v.get_object());
         return {};
       }
     }
@@ -263,9 +267,12 @@ asio::awaitable<void> run_call(std::shared_ptr<client::impl> self, api::request_
   error_code ec;
   {
     call_scope scope(*self, std::move(stop));
-    auto r = co_await self->execute(spec, scope.cc, d);
+    workflow_status_response* fast = nullptr;  // the poll's model is read without a JSON document
+    if constexpr (std::is_same_v<T, workflow_status_response>) fast = (value = std::make_unique<T>()).get();
+    auto r = co_await self->execute(spec, scope.cc, d, std::nullopt, fast);
     ec = r.ec;
-    if (!ec) ec = convert(r.json, value, d, self->secret());
+    if (!r.read_fast) value.reset();
+    if (!ec && !r.read_fast) ec = convert(r.json, value, d, self->secret());
   }
   done->complete(ec, std::move(value), std::move(d));
 }

@@ -22,7 +22,9 @@ void client::start_wait_for_workflow(const std::shared_ptr<impl>& impl_, std::st
 asio::awaitable<poll_answer> client::impl::poll_status(std::string workflow_id, time_point granted_at) {
   poll_answer a;
   transport::call_context cc;
-  auto r = co_await execute(api::workflow_status(paths_, workflow_id), cc, a.diag, granted_at);
+  auto r = co_await execute(api::workflow_status(paths_, workflow_id), cc, a.diag, granted_at, &a.status);
+  if (r.read_fast) co_return a;
+  a.status = {};  // what a body that could not be read fast may have left
   a.ec = r.ec ? r.ec : convert(r.json, a.status, a.diag, secret());
   co_return a;
 }
