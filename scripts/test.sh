@@ -57,6 +57,6 @@ if [ "${CLEANLIST_SKIP_SANITIZERS:-0}" != 1 ]; then
         -DCLEANLIST_BUILD_EXAMPLES=OFF -DCLEANLIST_BUILD_BENCHMARKS=OFF >/dev/null
   cmake --build build/tsan -j "$jobs" --target threads_tests engine_tests redis_connection redis_budget redis_limiter many_keys_threads
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir build/tsan --output-on-failure --timeout 900 \
-    -R "^(threads_tests|engine_tests|redis_connection|redis_budget|redis_limiter|many_keys_threads|many_keys_threads_waits)$"
+    -R "^(threads_tests|engine_tests|redis_connection|redis_budget|redis_limiter|many_keys_threads|many_keys_threads_waits|many_keys_contexts|many_keys_contexts_waits)$"
 fi
 step "all tests passed"
