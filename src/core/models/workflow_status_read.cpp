@@ -3,6 +3,7 @@
 #include "protocol/response.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/monotonic_resource.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -170,7 +171,9 @@ struct handler {
       return true;
     }
     if (cur.kind == slot::summary) {
-      out.summary.emplace();
+      // One arena for its table, keys and strings (a heap block each otherwise).
+      out.summary.emplace(json::make_shared_resource<json::monotonic_resource>(512));
+      out.summary->reserve(8);
       where = in_summary;
       return true;
     }
