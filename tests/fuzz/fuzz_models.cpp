@@ -6,6 +6,11 @@
 // The documented failure is boost::system::system_error carrying error::bad_response with a
 // message naming the field; anything else escaping (another exception type, another code, an
 // empty message), or a crash/ASan/UBSan report, is a bug.
+//
+// Every body also goes through the hot path's status reader (models_detail::
+// read_workflow_status, no JSON document): when it accepts a body, the general reader must
+// accept it too and give the same model, raw included; a difference is a bug.
+#include "models/workflow_status_read.hpp"
 #include "protocol/response.hpp"
 
 #include <cleanlist/models.hpp>
@@ -57,6 +62,47 @@ constexpr entry types[] = {
   std::abort();
 }
 
+bool same_envelope(const cleanlist::envelope& a, const cleanlist::envelope& b) {
+  return a.task_id == b.task_id && a.timestamp_ms == b.timestamp_ms && a.agent_instructions == b.agent_instructions &&
+         a.usage == b.usage && a.message == b.message && a.raw == b.raw;
+}
+
+bool same(const cleanlist::single_enrichment_result& a, const cleanlist::single_enrichment_result& b) {
+  return same_envelope(a, b) && a.lead_id == b.lead_id && a.status == b.status && a.full_name == b.full_name &&
+         a.first_name == b.first_name && a.last_name == b.last_name && a.email == b.email &&
+         a.email_status == b.email_status && a.phone == b.phone && a.linkedin_url == b.linkedin_url &&
+         a.title == b.title && a.company == b.company && a.enrichment_type == b.enrichment_type &&
+         a.provider == b.provider;
+}
+
+bool same(const cleanlist::workflow_status_response& a, const cleanlist::workflow_status_response& b) {
+  if (a.result.has_value() != b.result.has_value() || (a.result && !same(*a.result, *b.result))) return false;
+  return same_envelope(a, b) && a.workflow_id == b.workflow_id && a.status == b.status && a.progress == b.progress &&
+         a.total == b.total && a.processed == b.processed && a.completed == b.completed && a.failed == b.failed &&
+         a.enrichment_type == b.enrichment_type && a.lead_list_id == b.lead_list_id && a.summary == b.summary &&
+         a.refund_status == b.refund_status && a.refund_message == b.refund_message &&
+         a.credits_charged == b.credits_charged && a.credits_refunded == b.credits_refunded;
+}
+
+void check_fast_status(std::string_view body) {
+  std::string copy(body);
+  cleanlist::workflow_status_response fast;
+  if (!cleanlist::models_detail::read_workflow_status(copy, fast)) {
+    if (copy != body) bug("status reader declined but changed the body", "");
+    return;
+  }
+  cleanlist::error_code ec;
+  auto v = cleanlist::protocol::parse_json(body, ec);
+  if (ec || !v.is_object()) bug("status reader accepted a body parse_json refuses", ec.message().c_str());
+  cleanlist::workflow_status_response ref;
+  try {
+    ref = boost::json::value_to<cleanlist::workflow_status_response>(v);
+  } catch (const std::exception& x) {
+    bug("status reader accepted a body the general reader refuses", x.what());
+  }
+  if (!same(fast, ref)) bug("status reader and general reader disagree", "");
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -73,6 +119,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     e = &types[h % std::size(types)];
   }
 
+  check_fast_status(body);
   cleanlist::error_code ec;
   auto v = cleanlist::protocol::parse_json(body, ec);
   if (ec) return 0;
