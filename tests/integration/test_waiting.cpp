@@ -199,3 +199,57 @@ TEST_CASE("on_bulk_dispatching runs before the paid POST with the list id; if it
   REQUIRE(dispatching.size() == 1);
   CHECK(dispatching[0] == started_list);
 }
+
+// A cancellation emitted from inside on_bulk_dispatching, i.e. right before the paid POST: the
+// batch either stops before the POST is written (nothing paid, every item operation_aborted)
+// or keeps the run, and every item ends with its outcome — never a run paid while the items
+// say "aborted". `total` is no longer honoured once the batch has written (its list exists),
+// so it keeps the run; `partial` and `terminal` must stop it.
+TEST_CASE("a cancellation right before the paid bulk POST: nothing paid and every item aborted, or the run kept whole") {
+  for (auto type : {asio::cancellation_type::total, asio::cancellation_type::partial, asio::cancellation_type::terminal}) {
+    CAPTURE(static_cast<int>(type));
+    cleanlist::testing::simulator sim(fast_sim(false));
+    asio::io_context ioc;
+    cl::client c(ioc.get_executor(), client_for(sim));
+    std::vector<cl::enrich_person_request> contacts(5);
+    for (std::size_t i = 0; i < contacts.size(); ++i) contacts[i].email = "cut" + std::to_string(i) + "@acme.io";
+    const auto org = sim.default_org_id();
+    const auto before = sim.credits(org);
+    auto workflows = [&] { return sim.ledger_json().at("workflows").as_array().size(); };
+    const auto workflows_before = workflows();
+
+    asio::cancellation_signal sig;
+    cl::enrich_many_options o;
+    o.path = cl::enrich_path::bulk;
+    o.poll.initial = 10ms;
+    o.on_bulk_dispatching = [&](const std::string&) { sig.emit(type); };
+    int started = 0;
+    o.on_bulk_started = [&](const cl::bulk_run&) { ++started; };
+    std::optional<std::vector<cl::enrich_item_result>> results;
+    c.async_enrich_many(contacts, o,
+                        asio::bind_cancellation_slot(sig.slot(), [&](cl::error_code, std::vector<cl::enrich_item_result> v) {
+                          results = std::move(v);
+                        }));
+    for (int i = 0; i < 3000 && !results; ++i) ioc.run_for(10ms);
+    REQUIRE(results.has_value());
+    REQUIRE(results->size() == contacts.size());
+    const bool paid = workflows() != workflows_before;
+    MESSAGE("cancellation type " << static_cast<int>(type) << ": "
+                                 << (paid ? std::string("the run was kept (the POST was on the wire when the signal was handled)")
+                                          : std::string("stopped before the POST: nothing paid")));
+    // partial and terminal reach the batch before its POST is written (the hook runs on the
+    // client's strand, where the signal is handled at once): nothing may be paid.
+    if (type != asio::cancellation_type::total) CHECK_FALSE(paid);
+    if (!paid) {
+      CHECK(started == 0);
+      CHECK(sim.credits(org) == before);
+      for (auto& r : *results) CHECK(r.ec == asio::error::operation_aborted);
+    } else {
+      CHECK(started == 1);
+      for (auto& r : *results) {
+        CHECK_FALSE(r.workflow_id.empty());  // each item names the run it was paid in
+        CHECK(r.ec != asio::error::operation_aborted);
+      }
+    }
+  }
+}
