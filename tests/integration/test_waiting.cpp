@@ -156,20 +156,29 @@ TEST_CASE("a lazy operation started after its client was destroyed fails with sh
   }
 }
 
-TEST_CASE("on_bulk_dispatching runs before the paid POST with the list id; if it throws, nothing is dispatched or paid") {
-  cleanlist::testing::simulator sim(fast_sim(false));
+// A bulk batch of five contacts against a fresh simulator, and what tells whether it paid.
+struct bulk_batch {
+  cleanlist::testing::simulator sim{fast_sim(false)};
   asio::io_context ioc;
-  cl::client c(ioc.get_executor(), client_for(sim));
-  std::vector<cl::enrich_person_request> contacts(5);
-  for (std::size_t i = 0; i < contacts.size(); ++i) contacts[i].email = "disp" + std::to_string(i) + "@acme.io";
-  const auto org = sim.default_org_id();
-  const auto before = sim.credits(org);
-  auto workflows = [&] { return sim.ledger_json().at("workflows").as_array().size(); };
-  const auto workflows_before = workflows();
-
+  cl::client c{ioc.get_executor(), client_for(sim)};
+  std::vector<cl::enrich_person_request> contacts;
+  std::string org = sim.default_org_id();
+  std::int64_t credits_before = sim.credits(org);
+  std::size_t workflows_before = workflows();
   cl::enrich_many_options o;
-  o.path = cl::enrich_path::bulk;
-  o.poll.initial = 10ms;
+
+  explicit bulk_batch(const std::string& tag) : contacts(5) {
+    for (std::size_t i = 0; i < contacts.size(); ++i) contacts[i].email = tag + std::to_string(i) + "@acme.io";
+    o.path = cl::enrich_path::bulk;
+    o.poll.initial = 10ms;
+  }
+  std::size_t workflows() const { return sim.ledger_json().at("workflows").as_array().size(); }
+};
+
+TEST_CASE("on_bulk_dispatching runs before the paid POST with the list id; if it throws, nothing is dispatched or paid") {
+  bulk_batch b("disp");
+  auto& [sim, ioc, c, contacts, org, before, workflows_before, o] = b;
+  auto workflows = [&] { return b.workflows(); };
   o.on_bulk_dispatching = [](const std::string&) { throw std::runtime_error("journal full"); };
   bool started = false;
   o.on_bulk_started = [&](const cl::bulk_run&) { started = true; };
@@ -208,20 +217,10 @@ TEST_CASE("on_bulk_dispatching runs before the paid POST with the list id; if it
 TEST_CASE("a cancellation right before the paid bulk POST: nothing paid and every item aborted, or the run kept whole") {
   for (auto type : {asio::cancellation_type::total, asio::cancellation_type::partial, asio::cancellation_type::terminal}) {
     CAPTURE(static_cast<int>(type));
-    cleanlist::testing::simulator sim(fast_sim(false));
-    asio::io_context ioc;
-    cl::client c(ioc.get_executor(), client_for(sim));
-    std::vector<cl::enrich_person_request> contacts(5);
-    for (std::size_t i = 0; i < contacts.size(); ++i) contacts[i].email = "cut" + std::to_string(i) + "@acme.io";
-    const auto org = sim.default_org_id();
-    const auto before = sim.credits(org);
-    auto workflows = [&] { return sim.ledger_json().at("workflows").as_array().size(); };
-    const auto workflows_before = workflows();
-
+    bulk_batch b("cut");
+    auto& [sim, ioc, c, contacts, org, before, workflows_before, o] = b;
+    auto workflows = [&] { return b.workflows(); };
     asio::cancellation_signal sig;
-    cl::enrich_many_options o;
-    o.path = cl::enrich_path::bulk;
-    o.poll.initial = 10ms;
     o.on_bulk_dispatching = [&](const std::string&) { sig.emit(type); };
     int started = 0;
     o.on_bulk_started = [&](const cl::bulk_run&) { ++started; };
