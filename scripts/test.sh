@@ -92,7 +92,7 @@ cmake --install build/release --prefix "$PWD/build/install" >/dev/null
 cmake -S tests/package -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install" >/dev/null
 cmake --build build/consumer -j "$jobs"
 build/consumer/consumer
-# cleanlist::redis (when the library was built with CLEANLIST_WITH_REDIS): make_redis_budget
+# cleanlist::redis (when the library was built with hiredis): make_redis_budget
 # against an unreachable Redis, the documented fallback.
 if [ -x build/consumer/consumer_redis ]; then build/consumer/consumer_redis; fi
 # The same program built with nothing but pkg-config's flags (and Asio in its default mode).

@@ -5,6 +5,7 @@
 
 #include <cleanlist/client.hpp>
 #include <cleanlist/rate_limit.hpp>
+#include <cleanlist/rate_limiter.hpp>
 #include <cleanlist/testing/manual_clock.hpp>
 #include <cleanlist/testing/simulator.hpp>
 

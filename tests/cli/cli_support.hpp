@@ -13,13 +13,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -101,7 +101,8 @@ inline const std::string& work_dir() {
   static const std::string dir = [] {
     const char* env = std::getenv("CLEANLIST_TEST_WORK_DIR");
     std::string d = env && *env ? env : WORK_DIR;
-    ::mkdir(d.c_str(), 0755);  // EEXIST is fine; any other failure shows in the first file written there
+    std::error_code ec;
+    std::filesystem::create_directories(d, ec);  // a failure shows in the first file written there
     return d;
   }();
   return dir;

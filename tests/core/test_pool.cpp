@@ -52,7 +52,8 @@ struct loopback {
   }
   /// Runs handlers until `done()` (bounded: a broken pool fails the check after, it does not hang).
   bool pump(const std::function<bool()>& done) {
-    for (int i = 0; i < 200 && !done(); ++i) ioc.run_one_for(10ms);
+    const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!done() && std::chrono::steady_clock::now() < limit) ioc.run_one_for(std::chrono::milliseconds(10));
     return done();
   }
 };

@@ -2,7 +2,7 @@
 // when the test advances it, so grant times are checked exactly and nothing sleeps.
 #include <doctest/doctest.h>
 
-#include <cleanlist/rate_limit.hpp>
+#include <cleanlist/rate_limiter.hpp>
 #include <cleanlist/testing/manual_clock.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>

@@ -3,7 +3,7 @@
 // with no Redis and no sleeping. The backend's answers are posted (never inline), like Redis's.
 #include <doctest/doctest.h>
 
-#include <cleanlist/rate_limit.hpp>
+#include <cleanlist/rate_limiter.hpp>
 #include <cleanlist/testing/manual_clock.hpp>
 
 #include "engine/shared_budget.hpp"

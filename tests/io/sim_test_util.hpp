@@ -36,8 +36,9 @@ inline std::int64_t I(const json::value& v, std::string_view k) {
   return p ? p->to_number<std::int64_t>() : -1;
 }
 
-/// Polls a workflow until it is terminal; returns the last body.
-inline json::value wait_terminal(client& c, const std::string& wf, std::chrono::milliseconds max = 3000ms) {
+/// Polls a workflow until it is terminal; returns the last body. `max` only guards against a
+/// hang (generous for a loaded machine): it is not a measure of speed.
+inline json::value wait_terminal(client& c, const std::string& wf, std::chrono::milliseconds max = 60s) {
   auto until = std::chrono::steady_clock::now() + max;
   json::value last;
   while (std::chrono::steady_clock::now() < until) {

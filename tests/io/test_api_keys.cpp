@@ -250,7 +250,7 @@ TEST_CASE("key management retries: a created key's lost answer is outcome_unknow
     done = true;
   });
   ioc.restart();
-  for (int i = 0; i < 200 && !done; ++i) ioc.run_for(50ms);
+  for (int i = 0; i < 1200 && !done; ++i) ioc.run_for(50ms);
   REQUIRE(done);
   CHECK(std::count_if(listed.keys.begin(), listed.keys.end(),
                       [](const cl::api_key_info& k) { return k.name == "lost answer" && k.is_active; }) == 1);

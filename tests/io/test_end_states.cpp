@@ -51,9 +51,7 @@ TEST_CASE("a bulk run that completes with errors: each contact gets its own resu
   std::vector<cl::enrich_person_request> contacts{person("ada+all@acme.io"), person("bob+error@acme.io"),
                                                   person("cy+email@acme.io"), person("di+all@acme.io"),
                                                   person("ed+error@acme.io")};
-  const auto t0 = std::chrono::steady_clock::now();
   auto results = run(ioc, c.async_enrich_many(contacts, bulk_options()));
-  const auto elapsed = std::chrono::steady_clock::now() - t0;
   REQUIRE(results.size() == contacts.size());
   for (std::size_t i : {0u, 2u, 3u}) {
     CAPTURE(i);
@@ -67,7 +65,8 @@ TEST_CASE("a bulk run that completes with errors: each contact gets its own resu
     CHECK(results[i].status == "completed_with_errors");
     CHECK_FALSE(results[i].email_status.has_value());
   }
-  CHECK(elapsed < 10s);  // ended by the status, not by the poll deadline (30 s)
+  // Ended by the status, not by the poll deadline (30 s), which gives its items error::timeout.
+  for (const auto& r : results) CHECK(r.ec != cl::error::timeout);
   CHECK(c.stats().unknown_statuses == 0);
 }
 
@@ -81,14 +80,15 @@ TEST_CASE("waiting ends on completed_with_errors and on cancelled") {
 
   SUBCASE("cancelled by the server: the wait ends at the next poll") {
     std::string id;
-    const auto t0 = std::chrono::steady_clock::now();
     auto st = run(ioc, enrich_and_wait(&c, person("gone@acme.io"), [&](const std::string& wf) {
       id = wf;
       CHECK(sim.cancel_workflow(wf));
     }));
     CHECK(st.status == "cancelled");
     CHECK(st.workflow_id == id);
-    CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+    // At the next poll: the POST, then one status poll (cancelled before the wait began).
+    CHECK(c.stats().requests == 2);
+    CHECK(sim.stats().requests == 2);
     // Settled: cancelled before anything was found, nothing charged, the reservation refunded.
     CHECK(st.credits_charged.value_or(-1) == 0);
     CHECK(st.credits_refunded.value_or(0) > 0);

@@ -69,7 +69,7 @@ TEST_CASE("waiting gives up at the poll deadline, and can be cancelled, without 
     ++done;
   });
   ioc.restart();
-  for (int i = 0; i < 200 && done < 3; ++i) ioc.run_for(50ms);
+  for (int i = 0; i < 1200 && done < 3; ++i) ioc.run_for(50ms);
   REQUIRE(done == 3);
   CHECK(ec_a == cl::error::timeout);
   CHECK(ec_b == asio::error::operation_aborted);
@@ -103,11 +103,10 @@ TEST_CASE("a throwing progress callback ends its wait with callback_failed, neve
   pp.deadline = 60s;
   cl::diagnostics d;
   cl::progress_function boom = [](const cl::workflow_status_response&) { throw std::runtime_error("boom"); };
-  const auto t0 = std::chrono::steady_clock::now();
   auto [ec, st] = run(ioc, c.async_wait_for_workflow(wf.workflow_id, pp, boom, d, asio::as_tuple(asio::use_awaitable)));
-  CHECK(ec == cl::error::callback_failed);
+  CHECK(ec == cl::error::callback_failed);  // not the 60 s poll deadline's timeout
   CHECK(d.problem.find("boom") != std::string::npos);
-  CHECK(std::chrono::steady_clock::now() - t0 < 10s);  // not the 60 s poll deadline
+  CHECK(c.stats().requests == 2);  // the POST and the one poll whose callback threw: ended there
   CHECK(c.stats().waiting_workflows == 0);
 }
 
@@ -146,7 +145,7 @@ TEST_CASE("a lazy operation started after its client was destroyed fails with sh
     failure = e;
     done = true;
   });
-  ioc.run_for(5s);
+  for (int i = 0; i < 1200 && !done; ++i) ioc.run_for(50ms);  // until done; 60 s only guards a hang
   REQUIRE(done);
   REQUIRE(failure);
   try {

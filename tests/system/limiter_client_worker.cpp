@@ -7,6 +7,7 @@
 // LIMITER_WORKER_CONNECTIONS=n sets client_params::max_connections.
 // Usage: limiter_client_worker BASE_URL CA_FILE KEY ORG REDIS_URL|- COUNT PER_KEY PER_ORG WINDOW_MS MARGIN_MS SHARE
 #include <cleanlist/client.hpp>
+#include <cleanlist/redis.hpp>
 
 #include "engine/shared_budget.hpp"
 

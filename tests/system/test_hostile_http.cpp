@@ -57,7 +57,7 @@ TEST_CASE("invalid HTTP from the server is an error, not a crash or a hang") {
     auto o = balance(ioc, c);
     REQUIRE(o.done);
     CHECK(o.ec);
-    CHECK(o.elapsed < 2s);
+    CHECK(o.ec != cl::error::timeout);  // refused from the bytes received, not cut off by a deadline
     CHECK(srv.requests == 1);
     CHECK(!o.diag.problem.empty());
   }
@@ -156,12 +156,10 @@ TEST_CASE("a body above max_body_bytes is response_too_large and reading stops (
     asio::io_context ioc;
     auto p = params_for(http_url(srv));
     p.max_body_bytes = 256 * 1024;
-    p.request_timeout = 2s;
     cl::client c(ioc.get_executor(), p);
     auto o = balance(ioc, c);
     REQUIRE(o.done);
-    CHECK(o.ec == cl::error::response_too_large);
-    CHECK(o.elapsed < 2s);
+    CHECK(o.ec == cl::error::response_too_large);  // the size bound ended it: a deadline gives timeout
     srv.stop();
     // Give the server a moment to notice the close; it must have sent far less than announced.
     std::this_thread::sleep_for(100ms);
@@ -273,7 +271,7 @@ TEST_CASE("a server that stalls is cut off by request_timeout") {
     REQUIRE(o.done);
     CHECK(o.ec == cl::error::timeout);
     CHECK(o.elapsed >= 250ms);
-    CHECK(o.elapsed < 1500ms);
+    CHECK_MESSAGE(attempt_deadline_fired(o), o.diag.problem);  // request_timeout, not the overall 10 s
     srv.stop();
   }
 
@@ -294,7 +292,8 @@ TEST_CASE("a server that stalls is cut off by request_timeout") {
     auto o = balance(ioc, c);
     REQUIRE(o.done);
     CHECK(o.ec == cl::error::timeout);
-    CHECK(o.elapsed < 1500ms);
+    // request_timeout fired, although bytes kept coming: not the overall deadline
+    CHECK_MESSAGE(attempt_deadline_fired(o), o.diag.problem);
   }
 }
 
@@ -350,13 +349,11 @@ TEST_CASE("chunked framing abuse: trailers and chunk extensions are bounded") {
     });
     asio::io_context ioc;
     auto p = params_for(http_url(srv));
-    p.request_timeout = 3s;  // the size bound must fire, not the deadline
-    cl::client c(ioc.get_executor(), p);
+    cl::client c(ioc.get_executor(), p);  // the size bound must fire, not a deadline
     outcome o;
     CHECK_NOTHROW(o = balance(ioc, c));
     REQUIRE(o.done);
-    CHECK(o.ec == cl::error::response_too_large);
-    CHECK(o.elapsed < 3s);
+    CHECK(o.ec == cl::error::response_too_large);  // a deadline would give timeout
     srv.stop();
     std::this_thread::sleep_for(100ms);
     CHECK(sent < 64u * 1024 * 1024);
@@ -439,12 +436,12 @@ TEST_CASE("a retry after a 504 is refunded in full by its success: steady 504s n
 }
 
 TEST_CASE("a wait whose key is paused by the server still ends at its own deadline, and says why") {
-  // /credits/balance answers 429 with a 30 s Retry-After; the status endpoint would answer.
+  // /credits/balance answers 429 with a 2 h Retry-After; the status endpoint would answer.
   server srv([](conn& c, server& s) {
     for (std::string rq; !(rq = c.read_request()).empty();) {
       ++s.requests;
       const bool balance = rq.find("/credits/balance") != std::string::npos;
-      if (!c.write(balance ? http_response(429, R"({"detail":"slow down"})", "Retry-After: 30\r\n")
+      if (!c.write(balance ? http_response(429, R"({"detail":"slow down"})", "Retry-After: 7200\r\n")
                            : http_response(200, R"({"workflow_id":"wf_1","status":"running"})")))
         return;
     }
@@ -452,20 +449,24 @@ TEST_CASE("a wait whose key is paused by the server still ends at its own deadli
   asio::io_context ioc;
   auto p = params_for(http_url(srv));
   p.rate_limit.enabled = true;
-  p.retry.max_retry_after = 10s;  // the pause this client accepts (the server asked for 30 s)
+  // The pause this client accepts (the server asked for 2 h): so long that a wait held by it
+  // could only end by the run_op guard, never with the poll deadline's timeout.
+  p.retry.max_retry_after = 1h;
   p.overall_timeout = 20s;
   cl::client c(ioc.get_executor(), p);
   auto paused = balance(ioc, c);
   REQUIRE(paused.done);
-  CHECK(paused.ec == cl::error::rate_limited);  // failed fast: 30 s is more than it accepts
+  CHECK(paused.ec == cl::error::rate_limited);  // failed fast: 2 h is more than it accepts
   cl::poll_params pp;
   pp.initial = 10ms;
   pp.max_interval = 20ms;
   pp.deadline = 300ms;
   auto o = run_op<cl::workflow_status_response>(
-      ioc, [&](cl::diagnostics& d, auto h) { c.async_wait_for_workflow("wf_1", pp, {}, d, std::move(h)); }, 8s);
-  REQUIRE(o.done);
+      ioc, [&](cl::diagnostics& d, auto h) { c.async_wait_for_workflow("wf_1", pp, {}, d, std::move(h)); });
+  REQUIRE(o.done);  // its own deadline, not the key's 1 h pause
   CHECK(o.ec == cl::error::timeout);
-  CHECK(o.elapsed < 3s);  // its own deadline, not the key's 10 s pause
   CHECK(o.diag.problem.find("poll deadline") != std::string::npos);
+  // The pause held for the whole wait: no poll was sent, yet the wait ended.
+  CHECK(o.diag.problem.find("none received") != std::string::npos);
+  CHECK(srv.requests == 1);
 }

@@ -137,7 +137,7 @@ TEST_CASE("TLS below 1.2 is refused") {
   auto o = balance(ioc, c);
   REQUIRE(o.done);
   CHECK(o.ec);
-  CHECK(o.elapsed < 2s);
+  CHECK(o.ec != cl::error::timeout);  // refused in the handshake, not ended by a deadline
   CHECK(srv.wait_handshakes_failed(1));
   CHECK(srv.handshakes_ok == 1);  // only the control client's
   CHECK(srv.requests == 0);
@@ -176,18 +176,24 @@ TEST_CASE("a server that breaks the TLS handshake gives an error, never a hang")
   };
   for (const auto& b : cases) {
     CAPTURE(b.name);
+    const bool stalls = std::string_view(b.name) == "never answers the ClientHello";
     server srv(b.h);  // plain TCP: the handler plays a broken TLS server
     asio::io_context ioc;
     auto p = params_for(https_url(srv));
-    p.connect_timeout = 300ms;
+    // Only the stalling server needs connect_timeout; the others must end by themselves.
+    if (stalls) p.connect_timeout = 300ms;
     p.overall_timeout = 10s;
     cl::client c(ioc.get_executor(), p);
     auto o = balance(ioc, c);
     srv.stop();
     REQUIRE(o.done);
     CHECK(o.ec);
-    CHECK(o.elapsed < 1500ms);
-    if (std::string_view(b.name) == "never answers the ClientHello") CHECK(o.ec == cl::error::timeout);
+    if (stalls) {
+      CHECK(o.ec == cl::error::timeout);
+      CHECK_MESSAGE(attempt_deadline_fired(o), o.diag.problem);  // connect_timeout, not the overall 10 s
+    } else {
+      CHECK(o.ec != cl::error::timeout);  // the broken handshake is the error, not a deadline
+    }
   }
   SUBCASE("a real TLS server closing mid-handshake (after its ServerHello)") {
     // The server's certificate is valid, but the connection dies right after the server's
@@ -214,13 +220,11 @@ TEST_CASE("a server that breaks the TLS handshake gives an error, never a hang")
       c.write(flight.substr(0, flight.size() / 2));
     });
     asio::io_context ioc;
-    auto p = params_for(https_url(srv));
-    p.connect_timeout = 300ms;
-    cl::client c(ioc.get_executor(), p);
+    cl::client c(ioc.get_executor(), params_for(https_url(srv)));
     auto o = balance(ioc, c);
     REQUIRE(o.done);
     CHECK(o.ec);
-    CHECK(o.elapsed < 1500ms);
+    CHECK(o.ec != cl::error::timeout);  // the close mid-handshake is the error, not a deadline
   }
 }
 
@@ -325,7 +329,7 @@ TEST_CASE("the API key never appears in exception messages") {
     asio::io_context ioc;
     cl::client c(ioc.get_executor(), params_for(http_url(srv)));
     auto fut = asio::co_spawn(ioc, what_of_exception(c), asio::use_future);
-    ioc.run_for(5s);
+    for (int i = 0; i < 1200 && fut.wait_for(0s) != std::future_status::ready; ++i) ioc.run_for(50ms);
     REQUIRE(fut.wait_for(0s) == std::future_status::ready);
     auto text = fut.get();
     CHECK(text.find("unauthenticated") != std::string::npos);
@@ -408,7 +412,7 @@ TEST_CASE("a Clerk JWT never appears in exception messages") {
       asio::io_context ioc;
       cl::client c(ioc.get_executor(), jwt_params_for(http_url(srv)));
       auto fut = asio::co_spawn(ioc, create_key ? what_of_create_exception(c) : what_of_exception(c), asio::use_future);
-      ioc.run_for(5s);
+      for (int i = 0; i < 1200 && fut.wait_for(0s) != std::future_status::ready; ++i) ioc.run_for(50ms);
       REQUIRE(fut.wait_for(0s) == std::future_status::ready);
       auto text = fut.get();
       CHECK(text.find("unauthenticated") != std::string::npos);
