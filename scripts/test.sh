@@ -39,6 +39,27 @@ phase() {  # phase NAME: ends the running phase, starts NAME
   phase_start=$now
   printf '\n==== %s (%s)\n' "$1" "$(date +%T)"
 }
+# A build started under `nice -n 19` while tests run: it takes only the CPU they leave idle
+# (most tests wait on sockets and timers), so the tests' timing is not disturbed.
+bg_pids=()
+trap 'for e in "${bg_pids[@]}"; do kill "${e#*:}" 2>/dev/null || true; done' EXIT
+in_background() {  # in_background NAME COMMAND...: output in build/logs/NAME.log
+  mkdir -p build/logs
+  nice -n 19 "${@:2}" > "build/logs/$1.log" 2>&1 &
+  bg_pids+=("$1:$!")
+}
+await() {  # await NAME: waits for it; its log is printed, and a failure stops the script
+  local entry pid=""
+  for entry in "${bg_pids[@]}"; do [ "${entry%%:*}" = "$1" ] && pid=${entry#*:}; done
+  local status=0
+  wait "$pid" || status=$?
+  tail -n 5 "build/logs/$1.log"
+  if [ "$status" != 0 ]; then
+    echo "$1 failed (build/logs/$1.log):" >&2
+    tail -n 60 "build/logs/$1.log" >&2
+    exit "$status"
+  fi
+}
 report() {
   phase ""
   local total=0 apt=0
@@ -78,17 +99,19 @@ phase "asan: configure and build everything"
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
       -DCLEANLIST_APP_COMPILE_OPTIONS=-O0 -DCLEANLIST_WERROR=ON -DCLEANLIST_SANITIZE=ON >/dev/null
 cmake --build build/asan -j "$jobs"
-phase "asan: every test (ctest -j $ctest_jobs)"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build/asan --output-on-failure -j "$ctest_jobs"
-
 # A small Release tree (-O2, as distributions build) for what ships and is checked here: the
-# libraries and cleanlist-sim (the command is built and tested in the ASan tree).
-phase "release: configure and build the libraries"
+# libraries and cleanlist-sim (the command is built and tested in the ASan tree). Built on the
+# CPU the ASan tests leave idle.
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
       -DCLEANLIST_WERROR=ON -DCLEANLIST_BUILD_TESTS=OFF -DCLEANLIST_BUILD_TOOLS=OFF -DCLEANLIST_BUILD_EXAMPLES=OFF \
       -DCLEANLIST_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build build/release -j "$jobs"
+phase "asan: every test (ctest -j $ctest_jobs; the Release build niced beside)"
+in_background release-build cmake --build build/release -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/asan --output-on-failure -j "$ctest_jobs"
+
+phase "release: the rest of the library build"
+await release-build
 
 phase "release: install + find_package and pkg-config consumers"
 rm -rf build/install
@@ -114,13 +137,22 @@ if [ "${CLEANLIST_SKIP_TSAN:-0}" != 1 ]; then
         -DCLEANLIST_APP_COMPILE_OPTIONS=-O0 -DCLEANLIST_WERROR=ON -DCLEANLIST_SANITIZE_THREAD=ON -DCLEANLIST_BUILD_TOOLS=OFF \
         -DCLEANLIST_BUILD_EXAMPLES=OFF -DCLEANLIST_BUILD_BENCHMARKS=OFF >/dev/null
   cmake --build build/tsan -j "$jobs"
-  phase "tsan: multi-threaded tests (ctest -j $ctest_jobs)"
+fi
+fuzz=0
+[ "${CLEANLIST_SKIP_FUZZ:-0}" != 1 ] && fuzz=1
+export CLEANLIST_FUZZ_BUILD=build/fuzz CLEANLIST_FUZZ_JOBS="$jobs"
+if [ "${CLEANLIST_SKIP_TSAN:-0}" != 1 ]; then
+  phase "tsan: multi-threaded tests (ctest -j $ctest_jobs; the fuzz build niced beside)"
+  [ "$fuzz" = 1 ] && in_background fuzz-build tests/fuzz/run_fuzz.sh --build-only
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir build/tsan --output-on-failure -j "$ctest_jobs"
+else
+  [ "$fuzz" = 1 ] && in_background fuzz-build tests/fuzz/run_fuzz.sh --build-only
 fi
 
-if [ "${CLEANLIST_SKIP_FUZZ:-0}" != 1 ]; then
-  phase "fuzz: build (clang) and run each target ${CLEANLIST_FUZZ_SECONDS:-30} s"
-  CLEANLIST_FUZZ_BUILD=build/fuzz CLEANLIST_FUZZ_JOBS="$jobs" tests/fuzz/run_fuzz.sh "${CLEANLIST_FUZZ_SECONDS:-30}"
+if [ "$fuzz" = 1 ]; then
+  phase "fuzz: the rest of the build (clang), each target ${CLEANLIST_FUZZ_SECONDS:-30} s"
+  await fuzz-build
+  tests/fuzz/run_fuzz.sh "${CLEANLIST_FUZZ_SECONDS:-30}"
 fi
 
 report build/asan build/release build/tsan

@@ -3,7 +3,7 @@
 # time on the seed corpus generated from the OpenAPI examples. Fails on any crash, sanitizer
 # report, leak, timeout or out-of-memory.
 #
-# usage: tests/fuzz/run_fuzz.sh [seconds per target, default 30]
+# usage: tests/fuzz/run_fuzz.sh [seconds per target, default 30 | --build-only]
 # env:   CLEANLIST_FUZZ_BUILD (build dir, default <repo>/build-fuzz)
 #        CLEANLIST_API_DIR    (folder holding cleanlist-openapi-v2.json, default <repo>/api)
 #        CLEANLIST_FUZZ_JOBS  (ninja -j, default 1)
@@ -18,6 +18,7 @@ command -v clang++ >/dev/null || { echo "run_fuzz.sh: clang++ not found (apt-get
 gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
 CC=clang CXX=clang++ cmake -S "$here" -B "$build" "${gen[@]}" -DCLEANLIST_API_DIR="$api_dir" >/dev/null
 cmake --build "$build" -j "${CLEANLIST_FUZZ_JOBS:-1}"
+[ "$secs" = --build-only ] && exit 0
 
 # One target per job at once (CLEANLIST_FUZZ_JOBS): each libFuzzer run uses one core.
 fuzz_one() {  # fuzz_one TARGET: runs it, prints its figures; non-zero on any finding
