@@ -7,7 +7,8 @@
 //   bench_limiter_backend [grants = 20000]
 #include "redis_test_support.hpp"
 
-#include <cleanlist/rate_limit.hpp>
+#include <cleanlist/rate_limiter.hpp>
+#include <cleanlist/redis.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

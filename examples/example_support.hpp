@@ -3,6 +3,9 @@
 // when CLEANLIST_API_KEY is unset (so every example runs out of the box, offline).
 #include <cleanlist/client.hpp>
 #include <cleanlist/testing/simulator.hpp>
+#ifdef CLEANLIST_EXAMPLES_HAVE_REDIS
+#include <cleanlist/redis.hpp>
+#endif
 
 #include <cstdlib>
 #include <iostream>

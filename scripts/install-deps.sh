@@ -8,7 +8,7 @@ set -euo pipefail
 pkgs=(g++ cmake ninja-build ccache libboost1.81-dev libboost-json1.81-dev libssl-dev doctest-dev libcli11-dev
       python3 python3-jsonschema wrk ca-certificates python3-aiohttp clang libclang-rt-14-dev
       libhiredis-dev redis-server pkg-config doxygen
-      tinyproxy)  # tests/proxy: a real HTTP proxy started per test (its own config, ephemeral port)
+      tinyproxy)  # tests/system/test_proxy_*: a real HTTP proxy started per test (its own config, ephemeral port)
 run_pkgs=(g++ cmake ninja-build ccache libboost1.81-dev libboost-json1.81-dev libssl-dev libcli11-dev
           ca-certificates libhiredis-dev pkg-config)
 [ "${1:-}" = run ] && pkgs=("${run_pkgs[@]}")

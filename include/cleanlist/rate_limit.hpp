@@ -1,6 +1,7 @@
 #pragma once
-// Client-side rate limiting: parameters, the organisation budget shared by several keys,
-// and the asynchronous per-key limiter.
+// Client-side rate limiting: parameters, the organisation budget shared by several keys, and
+// the budget shared by processes (its Redis implementation: cleanlist/redis.hpp). The
+// asynchronous per-key limiter is in cleanlist/rate_limiter.hpp.
 //
 // The Cleanlist API allows 30 requests/min per API key and 60/min per organisation, counted
 // by the server in FIXED 60 s windows of unknown alignment; status polls count. The limiter
@@ -9,19 +10,11 @@
 // which never exceeds the server's limit whatever its window alignment, while letting a
 // fresh key burst its full budget at once (see src/core/decisions/window_budget.hpp for why GCRA
 // would not be safe). A 429/503 Retry-After pauses the key and its organisation.
-
-#include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/system/error_code.hpp>
+// No Asio here: client_params.hpp includes this header.
 
 #include <chrono>
-#include <cstddef>
-#include <cstdint>
 #include <memory>
 #include <string>
-#include <string_view>
 
 namespace cleanlist {
 
@@ -41,7 +34,8 @@ class org_budget;
 std::shared_ptr<org_budget> make_org_budget(const rate_limit_params& params);
 
 /// A rate budget shared by several PROCESSES (e.g. replicas of a service) through Redis.
-/// Opaque (no Redis type in public headers); create with make_redis_budget() and put it in
+/// Opaque (no Redis type in public headers); create with make_redis_budget() (cleanlist/redis.hpp)
+/// and put it in
 /// client_params::shared_budget of every client of the process (like shared_org_budget).
 ///
 /// What is promised (details: src/redis/README.md, "Shared budget behind the limiter"):
@@ -77,132 +71,5 @@ struct shared_budget_options {
   std::string hash_salt = "cleanlist-budget-v1";  ///< HMAC key of the identity hashes (same in every process)
   std::string ca_file;                            ///< rediss://: extra trusted CA (PEM); system CAs otherwise
 };
-
-/// Shared budget on Redis: url is redis://[[user]:password@]host[:port][/db] or rediss://
-/// (TLS, verified). Connects lazily on `ex`. Throws std::invalid_argument for a malformed URL
-/// (the message never contains the password). Defined in the cleanlist::redis library
-/// (CMake option CLEANLIST_WITH_REDIS): link it to use this function.
-std::shared_ptr<shared_budget> make_redis_budget(boost::asio::any_io_executor ex, std::string_view url,
-                                                 shared_budget_options options = {});
-
-namespace detail {
-template <class Clock>
-class rate_limiter_impl;
-}
-
-/// Counters of one limiter.
-struct rate_limiter_stats {
-  std::uint64_t granted = 0;             ///< slots granted
-  std::uint64_t waited = 0;              ///< grants that could not be given at once
-  std::chrono::nanoseconds total_wait{}; ///< sum of waits of granted acquisitions
-  std::size_t waiting = 0;               ///< waiters in the queue now
-  std::uint64_t shared_grants = 0;       ///< grants given by the shared budget (Redis)
-  std::uint64_t fallback_grants = 0;     ///< grants given by the local fallback while Redis failed
-  std::uint64_t shared_errors = 0;       ///< shared-budget requests that failed (timeout, down, ...)
-};
-
-/// Per-API-key asynchronous rate limiter. FIFO-fair among the waiters of this key.
-///
-/// `Clock`: where "now" and the wait timer come from. The library uses std::chrono::steady_clock
-/// (`rate_limiter`); tests use cleanlist::testing::manual_clock (testing/manual_clock.hpp), which
-/// moves only when advanced, so the limiter's timing is tested without sleeping. Both are
-/// compiled into the library; no other clock is.
-///
-/// Executor / thread-safety: all member functions, including the destructor, and emitting a
-/// waiter's cancellation signal must happen on the limiter's executor (use a strand when
-/// the io_context runs on several threads). The org budget may be shared across executors.
-///
-/// Waiting uses one timer per limiter, armed for the queue head only (no polling).
-/// When several keys share an organisation budget, each key's head wakes at the time the
-/// key and the organisation both allow a grant and re-checks; whichever key runs first takes
-/// the organisation's slot, the others re-arm (simple, approximately round-robin fairness
-/// across keys; strict FIFO within a key).
-template <class Clock = std::chrono::steady_clock>
-class basic_rate_limiter {
-public:
-  using clock_type = Clock;
-  using time_point = std::chrono::steady_clock::time_point;  ///< Clock's time points are steady_clock's
-  using executor_type = boost::asio::any_io_executor;
-  using completion_signature = void(boost::system::error_code);
-
-  /// `org` null: the limiter gets its own organisation budget (per_org), unshared.
-  basic_rate_limiter(executor_type ex, rate_limit_params p, std::shared_ptr<org_budget> org = nullptr);
-  /// `shared` non-null: the budget is the shared (Redis) one for API key `key_identity` and
-  /// organisation `org_identity` (both only hashed, never stored); `org` is then ignored.
-  /// Only the queue head asks the shared budget, one round trip per grant; try_acquire
-  /// always returns false (use async_acquire). See shared_budget for the guarantees.
-  basic_rate_limiter(executor_type ex, rate_limit_params p, std::shared_ptr<shared_budget> shared,
-                     std::string key_identity, std::string org_identity);
-  /// Completes every pending waiter with operation_aborted.
-  ~basic_rate_limiter();
-  basic_rate_limiter(const basic_rate_limiter&) = delete;
-  basic_rate_limiter& operator=(const basic_rate_limiter&) = delete;
-
-  executor_type get_executor() const noexcept;
-
-  /// Waits until one request may be sent now and consumes the slot.
-  /// Signature: void(error_code). Completes with no error when the slot is granted;
-  /// with boost::asio::error::operation_aborted when cancelled through the per-operation
-  /// cancellation slot (any cancellation type), by cancel_all() or by the destructor. A
-  /// cancelled waiter takes no slot: the next waiter gets it. Never completes inline.
-  template <class CompletionToken = boost::asio::use_awaitable_t<>>
-  auto async_acquire(CompletionToken&& token = CompletionToken{}) {
-    return boost::asio::async_initiate<CompletionToken, completion_signature>(initiate_acquire{impl_.get(), nullptr},
-                                                                              token);
-  }
-  /// Same; on success `*granted_at` (which must outlive the operation) receives the time the
-  /// slot was recorded at, for release().
-  template <class CompletionToken = boost::asio::use_awaitable_t<>>
-  auto async_acquire(time_point* granted_at, CompletionToken&& token = CompletionToken{}) {
-    return boost::asio::async_initiate<CompletionToken, completion_signature>(initiate_acquire{impl_.get(), granted_at},
-                                                                              token);
-  }
-
-  /// Takes a slot now if one is free and nobody waits before (FIFO); false otherwise (then
-  /// use async_acquire); always false with a shared budget (a grant needs a round trip). Call on the limiter's executor. No queue node, no handler, no post:
-  /// the common case of a request within budget costs a clock read and a lock.
-  /// `granted_at` (optional) receives the time the slot was recorded at, for release().
-  bool try_acquire(time_point* granted_at = nullptr);
-
-  /// Gives back a slot granted at `granted_at` whose request was never sent (e.g. the
-  /// connection it was to go out on had been closed meanwhile). The slot goes to the next
-  /// waiter (with a shared budget: it is removed from Redis too, asynchronously). Call on
-  /// the limiter's executor. With a shared budget every grant of a limiter gets a distinct
-  /// time (one clock tick later than the previous grant when both fall in one tick), so
-  /// `granted_at` names exactly one grant: a local fallback grant never frees a Redis one.
-  void release(time_point granted_at);
-
-  /// Server feedback (429/503 with Retry-After): no grant for this key nor its organisation
-  /// before now + d. Applies to every current and future waiter; with a shared budget, to
-  /// every process sharing it too (the pause is set in Redis).
-  void on_server_retry_after(std::chrono::milliseconds d);
-
-  /// Completes every pending waiter with operation_aborted.
-  void cancel_all();
-
-  using stats_t = rate_limiter_stats;
-  stats_t stats() const;
-
-  const rate_limit_params& params() const noexcept;
-  const std::shared_ptr<org_budget>& org() const noexcept;
-
-private:
-  struct initiate_acquire {
-    detail::rate_limiter_impl<Clock>* impl;
-    time_point* granted_at;
-    void operator()(boost::asio::any_completion_handler<completion_signature> handler) const;
-  };
-
-  std::shared_ptr<detail::rate_limiter_impl<Clock>> impl_;
-};
-
-/// The library's limiter, on the steady clock.
-using rate_limiter = basic_rate_limiter<std::chrono::steady_clock>;
-
-namespace testing {
-struct manual_clock;
-}
-extern template class basic_rate_limiter<std::chrono::steady_clock>;
-extern template class basic_rate_limiter<testing::manual_clock>;
 
 } // namespace cleanlist

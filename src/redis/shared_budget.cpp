@@ -1,6 +1,8 @@
 // cleanlist::make_redis_budget: the shared budget behind the rate limiter, on a
 // redis::redis_budget (one EVALSHA per grant; see src/redis/README.md, "Shared budget behind
 // the limiter", for what is promised when Redis fails).
+#include <cleanlist/redis.hpp>
+
 #include "engine/shared_budget.hpp"
 #include "redis/connection.hpp"
 #include "redis/redis_budget.hpp"

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -94,7 +95,20 @@ struct child {
   std::string out_path, err_path;
 };
 
-inline std::string work_path(const std::string& name) { return std::string(WORK_DIR) + "/" + name; }
+/// The folder of this run's files: CLEANLIST_TEST_WORK_DIR (each ctest entry has its own, so
+/// they can run side by side), else the build's WORK_DIR.
+inline const std::string& work_dir() {
+  static const std::string dir = [] {
+    const char* env = std::getenv("CLEANLIST_TEST_WORK_DIR");
+    std::string d = env && *env ? env : WORK_DIR;
+    std::error_code ec;
+    std::filesystem::create_directories(d, ec);  // a failure shows in the first file written there
+    return d;
+  }();
+  return dir;
+}
+
+inline std::string work_path(const std::string& name) { return work_dir() + "/" + name; }
 
 /// Starts `cleanlist args...`. The CLEANLIST_* variables are unset unless given in `env`
 /// (CLEANLIST_API_PREFIX is inherited, so a ctest variant can select /api/v2).
@@ -161,13 +175,13 @@ inline cli_result run_cli(const std::vector<std::string>& args, const env_map& e
   return wait_cli(spawn_cli(args, env));
 }
 
-/// Blocks until `ready()` holds, re-checking whenever a file under WORK_DIR changes
+/// Blocks until `ready()` holds, re-checking whenever a file under work_dir() changes
 /// (inotify). Fails the test if the child exits first. No sleep, no timed assertion: the
 /// 1 s poll() timeout only re-checks that the child is still alive.
 inline void wait_until(const child& c, const std::function<bool()>& ready) {
   int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   REQUIRE(fd >= 0);
-  REQUIRE(inotify_add_watch(fd, WORK_DIR, IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO) >= 0);
+  REQUIRE(inotify_add_watch(fd, work_dir().c_str(), IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO) >= 0);
   while (!ready()) {
     int status = 0;
     pid_t w = waitpid(c.pid, &status, WNOHANG);

@@ -4,7 +4,7 @@
 // shard's output; every distinct contact was POSTed and paid exactly once (the simulator's
 // ledger); no 429 although the three together send several windows' worth of requests.
 #include "cli_support.hpp"
-#include "../redis/redis_test_support.hpp"
+#include "../system/redis_test_support.hpp"
 
 #include <map>
 #include <set>

@@ -2,7 +2,8 @@
 // there (127.0.0.1:1, connection refused). Documented behaviour checked: a malformed URL throws
 // std::invalid_argument; with Redis unreachable a grant comes at once from the local fallback
 // budget (rate_limit.hpp, shared_budget), counted in the limiter's stats.
-#include <cleanlist/rate_limit.hpp>
+#include <cleanlist/rate_limiter.hpp>
+#include <cleanlist/redis.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>

@@ -1,5 +1,9 @@
 #include "session.hpp"
 
+#ifdef CLEANLIST_CLI_HAVE_REDIS
+#include <cleanlist/redis.hpp>
+#endif
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

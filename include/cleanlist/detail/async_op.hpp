@@ -12,6 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <functional>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -47,9 +48,14 @@ auto initiate(Token&& token, diagnostics* diag, Start start) {
       [](auto h, diagnostics* d, Start s) { s(d, erase<T, LongLived>(std::move(h))); }, token, diag, std::move(start));
 }
 
+/// An operation's start function, type-erased: the default token's coroutine below is then one
+/// function per result type, not one per operation and call site.
+template <class T>
+using start_function = std::function<void(diagnostics*, handler<T>)>;
+
 // A named coroutine (not a lambda): g++ 12 mishandles capturing coroutine lambdas.
-template <class T, bool LongLived, class Start>
-boost::asio::awaitable<T> checked(Start start, diagnostics* user_diag) {
+template <class T, bool LongLived>
+boost::asio::awaitable<T> checked(start_function<T> start, diagnostics* user_diag) {
   diagnostics d;
   auto [ec, value] =
       co_await initiate<T, LongLived>(boost::asio::as_tuple(boost::asio::use_awaitable), &d, std::move(start));
@@ -61,7 +67,7 @@ boost::asio::awaitable<T> checked(Start start, diagnostics* user_diag) {
 template <class T, bool LongLived = false, class Token, class Start>
 auto run(Token&& token, diagnostics* diag, Start start) {
   if constexpr (std::is_same_v<std::decay_t<Token>, use_awaitable_t>) {
-    return checked<T, LongLived>(std::move(start), diag);
+    return checked<T, LongLived>(start_function<T>(std::move(start)), diag);
   } else {
     return initiate<T, LongLived>(std::forward<Token>(token), diag, std::move(start));
   }

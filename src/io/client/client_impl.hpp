@@ -12,7 +12,7 @@
 #include "transport/shared_state.hpp"
 
 #include <cleanlist/client.hpp>
-#include <cleanlist/rate_limit.hpp>
+#include <cleanlist/rate_limiter.hpp>
 
 #include <boost/asio/append.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>

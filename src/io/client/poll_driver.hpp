@@ -12,7 +12,7 @@
 #include "decisions/poll_scheduler.hpp"
 
 #include <cleanlist/client.hpp>
-#include <cleanlist/rate_limit.hpp>
+#include <cleanlist/rate_limiter.hpp>
 #include <cleanlist/testing/manual_clock.hpp>
 
 #include <boost/asio/awaitable.hpp>

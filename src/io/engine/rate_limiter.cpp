@@ -1,6 +1,6 @@
 // Asio shell of the rate limiter: a FIFO of waiters, one steady_timer for the head, the
 // arithmetic in core::window_budget (sans-io).
-#include <cleanlist/rate_limit.hpp>
+#include <cleanlist/rate_limiter.hpp>
 #include <cleanlist/testing/manual_clock.hpp>
 
 #include "decisions/window_budget.hpp"

@@ -1,0 +1,1 @@
+// The translation unit that builds tests/pch.hpp once (tests/CMakeLists.txt).
