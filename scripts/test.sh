@@ -85,7 +85,7 @@ if [ "$quick" = 1 ]; then
   cmake -S . -B build/quick -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
         -DCLEANLIST_APP_COMPILE_OPTIONS=-O0 -DCLEANLIST_WERROR=ON -DCLEANLIST_BUILD_EXAMPLES=OFF \
         -DCLEANLIST_BUILD_BENCHMARKS=OFF >/dev/null
-  cmake --build build/quick -j "$jobs" --target core_tests io_tests io_many_keys_tests cleanlist-sim
+  cmake --build build/quick -j "$jobs" --target core_tests core_poll_scheduler_tests io_tests io_many_keys_tests cleanlist-sim
   phase "quick: ctest -L 'core|io' -j $ctest_jobs"
   ctest --test-dir build/quick --output-on-failure -j "$ctest_jobs" -L '^(core|io)$'
   report build/quick
