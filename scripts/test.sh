@@ -85,7 +85,7 @@ if [ "$quick" = 1 ]; then
   cmake -S . -B build/quick -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
         -DCLEANLIST_APP_COMPILE_OPTIONS=-O0 -DCLEANLIST_WERROR=ON -DCLEANLIST_BUILD_EXAMPLES=OFF \
         -DCLEANLIST_BUILD_BENCHMARKS=OFF >/dev/null
-  cmake --build build/quick -j "$jobs" --target core_tests core_poll_scheduler_tests io_tests io_many_keys_tests cleanlist-sim
+  cmake --build build/quick -j "$jobs" --target core_tests core_poll_scheduler_tests core_memory_tests io_tests io_many_keys_tests cleanlist-sim
   phase "quick: ctest -L 'core|io' -j $ctest_jobs"
   ctest --test-dir build/quick --output-on-failure -j "$ctest_jobs" -L '^(core|io)$'
   report build/quick
@@ -113,20 +113,10 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 phase "release: the rest of the library build"
 await release-build
 
-phase "release: install + find_package and pkg-config consumers"
+phase "release: install + consumer matrix (find_package, pkg-config; ASan+UBSan)"
 rm -rf build/install
 cmake --install build/release --prefix "$PWD/build/install" >/dev/null
-cmake -S tests/package -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install" >/dev/null
-cmake --build build/consumer -j "$jobs"
-build/consumer/consumer
-# cleanlist::redis (when the library was built with hiredis): make_redis_budget
-# against an unreachable Redis, the documented fallback.
-if [ -x build/consumer/consumer_redis ]; then build/consumer/consumer_redis; fi
-# The same program built with nothing but pkg-config's flags (and Asio in its default mode).
-pc_dir=$(dirname "$(find build/install -name cleanlist.pc | head -1)")
-# shellcheck disable=SC2046
-c++ -o build/consumer/consumer_pkgconfig tests/package/consumer.cpp $(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs cleanlist)
-build/consumer/consumer_pkgconfig
+scripts/check-consumers.sh "$PWD/build/install" build/consumer
 
 phase "release: API reference (Doxygen, warnings fail)"
 cmake --build build/release --target docs

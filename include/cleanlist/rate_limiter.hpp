@@ -3,6 +3,7 @@
 // cleanlist/rate_limit.hpp.
 #include <cleanlist/rate_limit.hpp>
 
+#include <cleanlist/asio_config.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -37,8 +38,8 @@ struct rate_limiter_stats {
 ///
 /// `Clock`: where "now" and the wait timer come from. The library uses std::chrono::steady_clock
 /// (`rate_limiter`); tests use cleanlist::testing::manual_clock (testing/manual_clock.hpp), which
-/// moves only when advanced, so the limiter's timing is tested without sleeping. Both are
-/// compiled into the library; no other clock is.
+/// moves only when advanced, so the limiter's timing is tested without sleeping. The library
+/// compiles the steady clock's; cleanlist::testing compiles manual_clock's; no other clock is.
 ///
 /// Executor / thread-safety: all member functions, including the destructor, and emitting a
 /// waiter's cancellation signal must happen on the limiter's executor (use a strand when
@@ -131,10 +132,6 @@ private:
 /// The library's limiter, on the steady clock.
 using rate_limiter = basic_rate_limiter<std::chrono::steady_clock>;
 
-namespace testing {
-struct manual_clock;
-}
 extern template class basic_rate_limiter<std::chrono::steady_clock>;
-extern template class basic_rate_limiter<testing::manual_clock>;
 
 } // namespace cleanlist

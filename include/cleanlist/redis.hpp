@@ -3,6 +3,7 @@
 // when hiredis is found). Link it to use this header.
 #include <cleanlist/rate_limit.hpp>
 
+#include <cleanlist/asio_config.hpp>
 #include <boost/asio/any_io_executor.hpp>
 
 #include <memory>

@@ -4,6 +4,7 @@
 // Each client keeps its own rate limiter, retry budget and statistics.
 #include <cleanlist/client_params.hpp>
 
+#include <cleanlist/asio_config.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>

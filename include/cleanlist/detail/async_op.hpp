@@ -4,6 +4,7 @@
 // any_completion_handler<void(error_code, T)>, so Beast/OpenSSL never reach user code.
 #include <cleanlist/error.hpp>
 
+#include <cleanlist/asio_config.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/bind_allocator.hpp>

@@ -17,6 +17,8 @@
 //
 // The time is one process-wide value (atomic): tests that use it must not run concurrently
 // with other tests that advance it (doctest runs test cases one after the other).
+#include <cleanlist/asio_config.hpp>
+#include <cleanlist/rate_limiter.hpp>
 #include <boost/asio/wait_traits.hpp>
 
 #include <atomic>
@@ -57,3 +59,8 @@ struct wait_traits<cleanlist::testing::manual_clock> {
   static duration to_wait_duration(const time_point&) { return duration::zero(); }
 };
 } // namespace boost::asio
+
+namespace cleanlist {
+// Compiled into cleanlist::testing, never into the production library.
+extern template class basic_rate_limiter<testing::manual_clock>;
+} // namespace cleanlist

@@ -12,6 +12,7 @@
 //
 // See src/testing/README.md for the behaviours chosen where the API documentation is silent.
 
+#include <cleanlist/asio_config.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/json/value.hpp>
 

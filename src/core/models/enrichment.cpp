@@ -185,7 +185,7 @@ workflow_status_response tag_invoke(json::value_to_tag<workflow_status_response>
   r.failed = rd.opt_int("failed");
   r.enrichment_type = rd.opt_string("enrichment_type");
   r.lead_list_id = rd.opt_string("lead_list_id");
-  if (const auto* s = rd.opt_object("summary")) r.summary = *s;
+  if (const auto* s = rd.opt_object("summary")) r.summary.emplace(*s, json::storage_ptr());  // owned: copies are values
   r.refund_status = rd.opt_string("refund_status");
   r.refund_message = rd.opt_string("refund_message");
   if (const auto* res = rd.find("result"); res && !res->is_null())

@@ -38,7 +38,7 @@ export_json_response tag_invoke(json::value_to_tag<export_json_response>, const 
   for (std::size_t i = 0; i < leads.size(); ++i) {
     const auto* o = leads[i].if_object();
     if (!o) models_detail::fail(rd.ctx(), "leads[" + std::to_string(i) + "]", "expected a JSON object");
-    r.leads.push_back(*o);
+    r.leads.emplace_back(*o, json::storage_ptr());  // owned: copies are values
   }
   r.total = rd.req_int("total");
   r.cursor = rd.opt_string("cursor");

@@ -18,13 +18,15 @@ struct raw_object::lazy {
 };
 
 raw_object::raw_object(json::object o) noexcept : obj_(std::move(o)) {}
-raw_object::raw_object(const raw_object& o) : obj_(o.obj_), lazy_(o.lazy_) {}
+// A copy owns its memory (the default resource): a copy made on any thread never allocates from
+// the source's parsing arena, which is neither thread-safe nor ever freed before the source.
+raw_object::raw_object(const raw_object& o) : obj_(o.obj_, json::storage_ptr()), lazy_(o.lazy_) {}
 raw_object::raw_object(raw_object&& o) noexcept : obj_(std::move(o.obj_)), lazy_(std::move(o.lazy_)) {}
 raw_object::~raw_object() = default;
 
 raw_object& raw_object::operator=(const raw_object& o) {
   if (this != &o) {
-    obj_ = o.obj_;
+    protocol::adopt(obj_, json::object(o.obj_, json::storage_ptr()));
     lazy_ = o.lazy_;
   }
   return *this;

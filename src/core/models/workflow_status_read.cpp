@@ -3,7 +3,6 @@
 #include "protocol/response.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
-#include <boost/json/monotonic_resource.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -171,8 +170,8 @@ struct handler {
       return true;
     }
     if (cur.kind == slot::summary) {
-      // One arena for its table, keys and strings (a heap block each otherwise).
-      out.summary.emplace(json::make_shared_resource<json::monotonic_resource>(512));
+      // The default resource: the model is a value, its copies own their memory.
+      out.summary.emplace();
       out.summary->reserve(8);
       where = in_summary;
       return true;
