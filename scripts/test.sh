@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then
 #   1. builds everything once with ASan+UBSan (-O1, -Werror) and runs every test there (ctest -j),
-#   2. builds the libraries in Release, installs them, builds and runs consumers
-#      with find_package() and with pkg-config, and generates the API reference with Doxygen
+#   2. builds the libraries and commands in Release, packages them (cpack -G DEB), unpacks the
+#      packages into a scratch root, builds and runs the consumer matrix against them
+#      (find_package and pkg-config), and generates the API reference with Doxygen
 #      (a warning fails the run),
 #   3. builds the multi-threaded tests with TSan and runs them,
 #   4. runs the libFuzzer targets for a bounded time (clang),
@@ -100,10 +101,10 @@ cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_
       -DCLEANLIST_APP_COMPILE_OPTIONS=-O0 -DCLEANLIST_WERROR=ON -DCLEANLIST_SANITIZE=ON >/dev/null
 cmake --build build/asan -j "$jobs"
 # A small Release tree (-O2, as distributions build) for what ships and is checked here: the
-# libraries and cleanlist-sim (the command is built and tested in the ASan tree). Built on the
-# CPU the ASan tests leave idle.
+# libraries, cleanlist-sim and the command (tested in the ASan tree), packaged below. Built on
+# the CPU the ASan tests leave idle.
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
-      -DCLEANLIST_WERROR=ON -DCLEANLIST_BUILD_TESTS=OFF -DCLEANLIST_BUILD_TOOLS=OFF -DCLEANLIST_BUILD_EXAMPLES=OFF \
+      -DCLEANLIST_WERROR=ON -DCLEANLIST_BUILD_TESTS=OFF -DCLEANLIST_BUILD_EXAMPLES=OFF \
       -DCLEANLIST_BUILD_BENCHMARKS=OFF >/dev/null
 phase "asan: every test (ctest -j $ctest_jobs; the Release build niced beside)"
 in_background release-build cmake --build build/release -j "$jobs"
@@ -113,10 +114,18 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 phase "release: the rest of the library build"
 await release-build
 
-phase "release: install + consumer matrix (find_package, pkg-config; ASan+UBSan)"
-rm -rf build/install
-cmake --install build/release --prefix "$PWD/build/install" >/dev/null
-scripts/check-consumers.sh "$PWD/build/install" build/consumer
+# What users install: the Debian packages, unpacked into a scratch root; the consumer matrix
+# (find_package and pkg-config, each Asio configuration, ASan+UBSan) is built against it.
+phase "release: Debian packages (cpack) + consumer matrix on the unpacked packages"
+rm -rf build/packages build/debroot
+cpack --config build/release/CPackConfig.cmake -G DEB -B "$PWD/build/packages" >/dev/null
+for deb in build/packages/*.deb; do
+  echo "-- $(basename "$deb"): $(dpkg-deb -f "$deb" Depends)"
+  dpkg-deb -x "$deb" build/debroot
+done
+build/debroot/usr/bin/cleanlist --version
+build/debroot/usr/bin/cleanlist-sim --help >/dev/null
+scripts/check-consumers.sh "$PWD/build/debroot/usr" build/consumer
 
 phase "release: API reference (Doxygen, warnings fail)"
 cmake --build build/release --target docs
