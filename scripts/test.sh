@@ -5,8 +5,9 @@
 #      packages into a scratch root, builds and runs the consumer matrix against them
 #      (find_package and pkg-config), and generates the API reference with Doxygen
 #      (a warning fails the run),
-#   3. builds the multi-threaded tests with TSan and runs them,
-#   4. runs the libFuzzer targets for a bounded time (clang),
+#   3. builds the libraries shared (BUILD_SHARED_LIBS=ON) and runs the core and io tests on them,
+#   4. builds the multi-threaded tests with TSan and runs them,
+#   5. runs the libFuzzer targets for a bounded time (clang),
 # and prints how long each phase took, and the slowest files to compile and tests to run.
 #
 #   scripts/test.sh            the whole suite (the README's test command, and CI's)
@@ -129,6 +130,18 @@ scripts/check-consumers.sh "$PWD/build/debroot/usr" build/consumer
 
 phase "release: API reference (Doxygen, warnings fail)"
 cmake --build build/release --target docs
+
+# BUILD_SHARED_LIBS=ON: shared libraries (SONAME, exports in cmake/cleanlist-exports.map), with
+# the core and io tests linked against them.
+phase "shared: build the shared libraries and the core and io tests"
+cmake -S . -B build/shared -G Ninja -DBUILD_SHARED_LIBS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g0" -DCLEANLIST_APP_COMPILE_OPTIONS=-O0 -DCLEANLIST_WERROR=ON \
+      -DCLEANLIST_BUILD_TOOLS=OFF -DCLEANLIST_BUILD_EXAMPLES=OFF -DCLEANLIST_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build build/shared -j "$jobs" --target core_tests core_poll_scheduler_tests core_memory_tests io_tests \
+      io_many_keys_tests cleanlist-sim
+readelf -d build/shared/src/io/libcleanlist.so | grep SONAME
+phase "shared: core and io tests (ctest -j $ctest_jobs)"
+ctest --test-dir build/shared --output-on-failure -j "$ctest_jobs" -L '^(core|io)$'
 
 if [ "${CLEANLIST_SKIP_TSAN:-0}" != 1 ]; then
   phase "tsan: configure and build the multi-threaded tests"
