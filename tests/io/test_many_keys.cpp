@@ -1,6 +1,6 @@
 // Many API keys in one process (issue 15): one client per key over one shared transport and
 // shared organisation budgets. Memory is measured with a counting allocator (this executable
-// replaces the global operator new/delete): an idle client holds at most 2 KiB, and the
+// replaces the global operator new/delete, ../live_heap.cpp): an idle client holds at most 2 KiB, and the
 // state a key does not use yet (the limiter's window log, the poll loop) appears at its
 // first use. Then 10,000 keys each complete a request against the simulator with zero 429s.
 #include "client/poll_driver.hpp"
@@ -14,7 +14,7 @@
 
 #include <doctest/doctest.h>
 
-#include <malloc.h>
+#include "../live_heap.hpp"
 
 #include <algorithm>
 #include <array>
@@ -26,70 +26,6 @@
 #include <string>
 #include <vector>
 
-// ---- counting allocator: bytes and allocations of each size live through operator new ----
-// Plain new/new[] carry a 16-byte header holding the requested size (so that delete knows it);
-// over-aligned ones are counted by usable size only.
-
-namespace {
-constexpr std::size_t header = 16;  // keeps malloc's 16-byte alignment
-std::atomic<long long> g_live{0};
-std::array<std::atomic<long>, 4097> g_by_size{};  // live allocations of each requested size
-
-void* counted_alloc(std::size_t n) {
-  void* raw = std::malloc(n + header);
-  if (!raw) return nullptr;
-  *static_cast<std::size_t*>(raw) = n;
-  g_live.fetch_add(static_cast<long long>(n), std::memory_order_relaxed);
-  if (n < g_by_size.size()) g_by_size[n].fetch_add(1, std::memory_order_relaxed);
-  return static_cast<char*>(raw) + header;
-}
-void counted_free(void* p) noexcept {
-  if (!p) return;
-  void* raw = static_cast<char*>(p) - header;
-  const std::size_t n = *static_cast<std::size_t*>(raw);
-  g_live.fetch_sub(static_cast<long long>(n), std::memory_order_relaxed);
-  if (n < g_by_size.size()) g_by_size[n].fetch_sub(1, std::memory_order_relaxed);
-  std::free(raw);
-}
-void* aligned_counted_alloc(std::size_t n, std::align_val_t al) {
-  const auto a = static_cast<std::size_t>(al);
-  void* p = std::aligned_alloc(a, (std::max<std::size_t>(n, 1) + a - 1) / a * a);
-  if (p) g_live.fetch_add(static_cast<long long>(malloc_usable_size(p)), std::memory_order_relaxed);
-  return p;
-}
-void aligned_counted_free(void* p) noexcept {
-  if (!p) return;
-  g_live.fetch_sub(static_cast<long long>(malloc_usable_size(p)), std::memory_order_relaxed);
-  std::free(p);
-}
-void* checked(void* p) {
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-long long live() { return g_live.load(); }
-long live_of_size(std::size_t n) { return g_by_size.at(n).load(); }
-} // namespace
-
-void* operator new(std::size_t n) { return checked(counted_alloc(n)); }
-void* operator new[](std::size_t n) { return checked(counted_alloc(n)); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new(std::size_t n, std::align_val_t a) { return checked(aligned_counted_alloc(n, a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return checked(aligned_counted_alloc(n, a)); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return aligned_counted_alloc(n, a); }
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return aligned_counted_alloc(n, a); }
-void operator delete(void* p) noexcept { counted_free(p); }
-void operator delete[](void* p) noexcept { counted_free(p); }
-void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { counted_free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { counted_free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { aligned_counted_free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { aligned_counted_free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { aligned_counted_free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { aligned_counted_free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { aligned_counted_free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { aligned_counted_free(p); }
 
 namespace {
 
@@ -175,16 +111,17 @@ TEST_CASE("an idle client on a shared transport holds at most 2 KiB; its limiter
   constexpr std::size_t key_log = 30 * sizeof(std::chrono::steady_clock::time_point);
   constexpr std::size_t org_log = 60 * sizeof(std::chrono::steady_clock::time_point);
   constexpr std::size_t driver = sizeof(cl::poll_driver);
-  const long logs0 = live_of_size(key_log), org_logs0 = live_of_size(org_log), drivers0 = live_of_size(driver);
+  const long logs0 = test_heap::live_of_size(key_log), org_logs0 = test_heap::live_of_size(org_log),
+             drivers0 = test_heap::live_of_size(driver);
 
-  const long long before = live();
+  const long long before = test_heap::live_bytes();
   f.add(ioc, 2, 2 + n);
-  const double per_client = static_cast<double>(live() - before) / static_cast<double>(n);
+  const double per_client = static_cast<double>(test_heap::live_bytes() - before) / static_cast<double>(n);
   MESSAGE("heap per idle client (client + half an organisation budget, bytes requested): " << per_client);
   CHECK(per_client <= 2048.0);
-  CHECK(live_of_size(key_log) == logs0);      // no window log for 1,000 idle keys
-  CHECK(live_of_size(org_log) == org_logs0);  // nor for their 500 organisations
-  CHECK(live_of_size(driver) == drivers0);    // no poll loop
+  CHECK(test_heap::live_of_size(key_log) == logs0);      // no window log for 1,000 idle keys
+  CHECK(test_heap::live_of_size(org_log) == org_logs0);  // nor for their 500 organisations
+  CHECK(test_heap::live_of_size(driver) == drivers0);    // no poll loop
 
   auto& first = *f.clients[2];  // organisation org_mk_1
   auto& warm = *f.clients[0];   // org_mk_0
@@ -193,7 +130,8 @@ TEST_CASE("an idle client on a shared transport holds at most 2 KiB; its limiter
   ioc.restart();
   REQUIRE(warmed.get().organization_id == "org_mk_0");
   // After the warm-up: the transport's connection exists (it may be of any size).
-  const long logs1 = live_of_size(key_log), org_logs1 = live_of_size(org_log), drivers1 = live_of_size(driver);
+  const long logs1 = test_heap::live_of_size(key_log), org_logs1 = test_heap::live_of_size(org_log),
+             drivers1 = test_heap::live_of_size(driver);
   CHECK(logs1 == logs0 + 1);  // the warm key's log and its organisation's, and nothing else
   CHECK(org_logs1 == org_logs0 + 1);
 
@@ -202,9 +140,9 @@ TEST_CASE("an idle client on a shared transport holds at most 2 KiB; its limiter
   ioc.run();
   ioc.restart();
   REQUIRE(who.get().organization_id == "org_mk_1");
-  CHECK(live_of_size(key_log) == logs1 + 1);
-  CHECK(live_of_size(org_log) == org_logs1 + 1);
-  CHECK(live_of_size(driver) == drivers1);  // a request is not a wait
+  CHECK(test_heap::live_of_size(key_log) == logs1 + 1);
+  CHECK(test_heap::live_of_size(org_log) == org_logs1 + 1);
+  CHECK(test_heap::live_of_size(driver) == drivers1);  // a request is not a wait
 
   // First wait for a workflow: the poll loop (timers, scheduler) is created then, once.
   cl::enrich_person_request req;
@@ -220,9 +158,9 @@ TEST_CASE("an idle client on a shared transport holds at most 2 KiB; its limiter
     ioc.run();
     ioc.restart();
     CHECK(done.get().is_terminal());
-    CHECK(live_of_size(driver) == drivers1 + 1);
+    CHECK(test_heap::live_of_size(driver) == drivers1 + 1);
   }
-  CHECK(live_of_size(key_log) == logs1 + 1);  // the same key: no second log
+  CHECK(test_heap::live_of_size(key_log) == logs1 + 1);  // the same key: no second log
 }
 
 TEST_CASE("10,000 keys on one transport each complete a request: zero 429s, one request each") {
