@@ -3,8 +3,10 @@
 # picks the cheapest path in requests, resumes from OUT.journal without paying twice when
 # interrupted with Ctrl-C and re-run).
 #   scripts/run.sh [IN.csv [OUT.csv]]     default: the bundled sample -> out/sample_contacts.enriched.csv
-# Without CLEANLIST_API_KEY it runs against the embedded simulator; with it, against the real API
-# (CLEANLIST_BASE_URL and CLEANLIST_CA_FILE are honoured). Exit codes: `cleanlist --help`.
+# With CLEANLIST_API_KEY (or CLEANLIST_SIM=1 already set) the command runs as configured, against
+# the real API (CLEANLIST_BASE_URL and CLEANLIST_CA_FILE are honoured). Without a key this script
+# asks for the embedded simulator (--sim) and says so: its results are invented. The command
+# itself never falls back to the simulator. Exit codes: `cleanlist --help`.
 # Quiet: the package manager's and the build's output go to build/logs/ (shown if a step fails),
 # so on a machine that has the packages only the job's own lines are printed.
 set -euo pipefail
@@ -33,4 +35,9 @@ if ! ninja -C build/release -n cleanlist_cli 2>/dev/null | grep -q 'no work to d
 fi
 quiet "$logs/build.log" cmake --build build/release --target cleanlist_cli -j "${JOBS:-$(nproc)}"
 mkdir -p "$(dirname "$out")"
-exec build/release/tools/cleanlist/cleanlist enrich-csv "$in" "$out"
+sim=()
+if [ -z "${CLEANLIST_API_KEY:-}" ] && [ "${CLEANLIST_SIM:-0}" != 1 ]; then
+  echo "run.sh: CLEANLIST_API_KEY is not set: running on the embedded simulator (--sim), whose results are invented" >&2
+  sim=(--sim)
+fi
+exec build/release/tools/cleanlist/cleanlist "${sim[@]}" enrich-csv "$in" "$out"

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -111,7 +112,9 @@ inline const std::string& work_dir() {
 inline std::string work_path(const std::string& name) { return work_dir() + "/" + name; }
 
 /// Starts `cleanlist args...`. The CLEANLIST_* variables are unset unless given in `env`
-/// (CLEANLIST_API_PREFIX is inherited, so a ctest variant can select /api/v2).
+/// (CLEANLIST_API_PREFIX is inherited, so a ctest variant can select /api/v2). Without a key in
+/// `env` (nor --api-key-file), the command is asked to use its embedded simulator
+/// (CLEANLIST_SIM=1) unless `env` says otherwise.
 inline child spawn_cli(const std::vector<std::string>& args, const env_map& env = {}, const std::string& tag = "cli") {
   static std::atomic<int> counter{0};
   const int n = counter++;
@@ -127,12 +130,17 @@ inline child spawn_cli(const std::vector<std::string>& args, const env_map& env 
     const std::string kv = *e;
     const std::string name = kv.substr(0, kv.find('='));
     bool drop = env.count(name) > 0;
-    for (const char* v : {"CLEANLIST_API_KEY", "CLEANLIST_BASE_URL", "CLEANLIST_CA_FILE", "CLEANLIST_API_KEYS", "CLEANLIST_REDIS_URL"})
+    for (const char* v : {"CLEANLIST_API_KEY", "CLEANLIST_BASE_URL", "CLEANLIST_CA_FILE", "CLEANLIST_API_KEYS",
+                          "CLEANLIST_REDIS_URL", "CLEANLIST_SIM"})
       drop = drop || name == v;
     if (!drop) env_strings.push_back(kv);
   }
   for (const auto& [k, v] : env)
     if (v) env_strings.push_back(k + "=" + *v);
+  const auto key = env.find("CLEANLIST_API_KEY");
+  const bool has_key = (key != env.end() && key->second) ||
+                       std::any_of(args.begin(), args.end(), [](const std::string& a) { return a.rfind("--api-key-file", 0) == 0; });
+  if (!has_key && env.count("CLEANLIST_SIM") == 0) env_strings.push_back("CLEANLIST_SIM=1");
   std::vector<char*> envp;
   for (auto& kv : env_strings) envp.push_back(kv.data());
   envp.push_back(nullptr);

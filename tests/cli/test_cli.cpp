@@ -3,6 +3,8 @@
 // several commands must share state), --json output parsed back with Boost.JSON.
 #include "cli_support.hpp"
 
+#include <filesystem>
+
 #include <cleanlist/models/common.hpp>
 
 #include <string>
@@ -70,6 +72,47 @@ TEST_CASE("usage errors exit 2 without any request") {
   CHECK(j.err.find("--help") != std::string::npos);
 }
 
+TEST_CASE("no credentials: exit 2 naming CLEANLIST_API_KEY and --api-key-file; the simulator only on request") {
+  const env_map no_sim{{"CLEANLIST_SIM", std::nullopt}};
+  std::filesystem::remove(work_path("never.csv"));
+  std::filesystem::remove(work_path("never.csv.journal"));
+  for (const auto& args : std::vector<std::vector<std::string>>{{"whoami"}, {"--json", "balance"},
+                                                                {"enrich-csv", SAMPLE_CSV, work_path("never.csv")}}) {
+    auto r = run_cli(args, no_sim);
+    INFO(args[0] << ": " << r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("CLEANLIST_API_KEY") != std::string::npos);
+    CHECK(r.err.find("--api-key-file") != std::string::npos);
+    CHECK(r.err.find("simulated") == std::string::npos);
+  }
+  CHECK_FALSE(std::filesystem::exists(work_path("never.csv")));
+  CHECK_FALSE(std::filesystem::exists(work_path("never.csv.journal")));
+
+  // A hosted simulator stands for the user's API: CLEANLIST_BASE_URL points at it.
+  hosted_sim hs;
+  env_map env = hs.env;
+  env["CLEANLIST_API_KEY"] = std::nullopt;
+  env["CLEANLIST_SIM"] = "1";
+  auto quiet = run_cli({"-q", "--json", "whoami"}, env);
+  INFO(quiet.err);
+  REQUIRE(quiet.code == 0);
+  CHECK(quiet.err.find("cleanlist: simulated: the embedded simulator") != std::string::npos);  // even with -q
+  CHECK(quiet.doc().as_object().at("simulated") == true);
+  auto text = run_cli({"--sim", "balance"}, {{"CLEANLIST_SIM", "0"}, {"CLEANLIST_BASE_URL", hs.env["CLEANLIST_BASE_URL"]}});
+  CHECK(text.code == 0);
+  CHECK(text.err.find("simulated") != std::string::npos);
+  CHECK(hs.sim.stats().requests == 0);  // the simulator's key never left the process
+  // --sim with the user's own URL or key file is a usage error, not a guess.
+  CHECK(run_cli({"--sim", "--base-url", "https://api.cleanlist.ai/api/v2", "whoami"}).code == 2);
+  CHECK(run_cli({"whoami"}, {{"CLEANLIST_SIM", "yes"}}).code == 2);
+  // With the key set and no --sim, the API answers and nothing says "simulated".
+  auto real = run_cli({"--json", "whoami"}, hs.env);
+  CHECK(real.code == 0);
+  CHECK(real.err.find("simulated") == std::string::npos);
+  CHECK_FALSE(real.doc().as_object().contains("simulated"));
+  CHECK(hs.sim.stats().requests == 1);
+}
+
 TEST_CASE("whoami, balance, estimate, enrich company on the embedded simulator (--json)") {
   auto who = run_cli({"whoami", "--json"});
   INFO(who.err);
@@ -88,7 +131,8 @@ TEST_CASE("whoami, balance, estimate, enrich company on the embedded simulator (
   REQUIRE(table.code == 0);
   CHECK(table.out.find("credits") != std::string::npos);
   CHECK(table.out.find("100000") != std::string::npos);
-  CHECK(table.err.empty());
+  CHECK(table.err.rfind("cleanlist: simulated:", 0) == 0);  // the only line -q keeps
+  CHECK(std::count(table.err.begin(), table.err.end(), '\n') == 1);
 
   auto est = run_cli({"estimate", "--json", "--tool", "bulk_import_csv", "--rows", "10", "--type", "partial"});
   INFO(est.err);

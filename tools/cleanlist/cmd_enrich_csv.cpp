@@ -483,7 +483,9 @@ int run(const global_options& g, const csv_opts& opt) {
     if (st.by_key.emplace(row_key[r], std::move(c)).second) unique_keys.push_back(row_key[r]);
   }
 
-  // 3. The journal of earlier runs (locked first: another run on the same OUT is refused).
+  // 3. The journal of earlier runs (locked first: another run on the same OUT is refused),
+  // once the run is known to have credentials (or to be asked to simulate).
+  require_credentials(g);
   const std::string journal_path = opt.out + ".journal";
   journal_writer journal(journal_path);
   auto js = load_journal(journal_path);

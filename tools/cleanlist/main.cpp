@@ -11,7 +11,9 @@ namespace {
 
 const char* footer_text =
     "Credentials: the API key is read from CLEANLIST_API_KEY (or --api-key-file PATH), never from a\n"
-    "flag. Without one, the command runs against an embedded simulator (offline, throw-away data).\n"
+    "flag; without one a command stops (exit 2). --sim (or CLEANLIST_SIM=1) runs it against an\n"
+    "embedded simulator instead: offline, invented results, said on stderr even with -q and as\n"
+    "\"simulated\": true in --json.\n"
     "Also read: CLEANLIST_BASE_URL, CLEANLIST_CA_FILE, CLEANLIST_API_PREFIX (embedded simulator),\n"
     "CLEANLIST_REDIS_URL (enrich-csv: the rate budget shared by shards, like --redis).\n"
     "\n"
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", g.quiet, "No notes nor progress on stderr");
   app.add_option("--api-key-file", g.api_key_file, "Read the API key from this file instead of CLEANLIST_API_KEY");
   app.add_option("--base-url", g.base_url, "API base URL (default: CLEANLIST_BASE_URL, else the public API)");
+  app.add_flag("--sim", g.sim, "Run against the embedded simulator (offline, invented results; also CLEANLIST_SIM=1)");
   app.set_version_flag("--version", std::string("cleanlist ") + CLEANLIST_VERSION_STRING);
 
   action_fn action;

@@ -25,7 +25,7 @@ std::string cell(const json::value* v) {
 
 void output::record(const json::object& o, const std::vector<std::string>& keys) const {
   if (json_) {
-    std::cout << json::serialize(o) << "\n";
+    emit_json(o);
     return;
   }
   std::vector<std::string> ks = keys;
@@ -51,7 +51,7 @@ void output::record(const json::object& o, const std::vector<std::string>& keys)
 void output::table(const json::value& doc, const json::array& rows, const std::vector<std::string>& columns,
                    const std::string& footer) const {
   if (json_) {
-    std::cout << json::serialize(doc) << "\n";
+    emit_json(doc);
     return;
   }
   std::vector<std::vector<std::string>> cells;
@@ -89,6 +89,16 @@ void output::note(const std::string& line) const {
   if (!quiet_) std::cerr << line << "\n";
 }
 
-void output::json_value(const json::value& v) const { std::cout << json::serialize(v) << "\n"; }
+void output::json_value(const json::value& v) const { emit_json(v); }
+
+void output::emit_json(const json::value& v) const {
+  if (simulated_ && v.is_object()) {
+    json::object o = v.as_object();
+    o["simulated"] = true;
+    std::cout << json::serialize(o) << "\n";
+    return;
+  }
+  std::cout << json::serialize(v) << "\n";
+}
 
 } // namespace cleanlist_cli

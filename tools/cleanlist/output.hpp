@@ -48,9 +48,14 @@ public:
   void note(const std::string& line) const;
   /// Any JSON value on stdout (used by --json results built by the commands).
   void json_value(const boost::json::value& v) const;
+  /// The embedded simulator answers this run: every JSON document says `"simulated": true`.
+  void set_simulated() { simulated_ = true; }
+  bool simulated() const { return simulated_; }
 
 private:
+  void emit_json(const boost::json::value& v) const;
   bool json_, quiet_;
+  bool simulated_ = false;
 };
 
 /// Compact text of a JSON value for a table cell: strings unquoted, null as "-".

@@ -13,6 +13,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <string_view>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -152,16 +154,22 @@ int report_failure(const output& out, std::exception_ptr ep, bool interrupted) {
 
 session::session(const global_options& g) : g_(g), out_(g.json, g.quiet) {
   params_ = cl::client_params::from_env();
-  if (!g.api_key_file.empty()) params_.api_key = read_key_file(g.api_key_file);
-  if (!g.base_url.empty()) params_.base_url = g.base_url;
-  if (params_.api_key.empty()) {
+  require_credentials(g);
+  if (simulator_requested(g)) {
+    // Only on request, and said on every run: its results are invented. Its key and URL are
+    // its own, so the key never leaves the process whatever CLEANLIST_BASE_URL says.
     sim_ = std::make_unique<cl::testing::simulator>(embedded_params());
     params_.api_key = sim_->default_api_key();
     const char* prefix = std::getenv("CLEANLIST_API_PREFIX");
-    if (!std::getenv("CLEANLIST_BASE_URL") && g.base_url.empty())
-      params_.base_url = sim_->base_url(prefix && *prefix ? prefix : "/api/v1/public");
+    params_.base_url = sim_->base_url(prefix && *prefix ? prefix : "/api/v1/public");
+    params_.tls = {};
     params_.tls.ca_pem = sim_->ca_pem();
-    out_.note("CLEANLIST_API_KEY is not set: using the embedded simulator at " + params_.base_url);
+    out_.set_simulated();
+    std::cerr << "cleanlist: simulated: the embedded simulator at " << params_.base_url
+              << " answers this run (--sim / CLEANLIST_SIM); nothing reaches the Cleanlist API and every result is invented\n";
+  } else {
+    if (!g.api_key_file.empty()) params_.api_key = read_key_file(g.api_key_file);
+    if (!g.base_url.empty()) params_.base_url = g.base_url;
   }
   if (g.rate_window.count() > 0) params_.rate_limit.window = g.rate_window;
   if (g.rate_margin.count() >= 0) params_.rate_limit.margin = g.rate_margin;
@@ -181,6 +189,29 @@ session::session(const global_options& g) : g_(g), out_(g.json, g.quiet) {
   // HTTPS_PROXY / http_proxy / NO_PROXY, as curl reads them (for the base URL's scheme).
   params_.proxy = cl::proxy_from_env(params_.base_url);
   client_ = std::make_unique<cl::client>(ioc_.get_executor(), params_);
+}
+
+bool simulator_requested(const global_options& g) {
+  if (g.sim) return true;
+  const char* v = std::getenv("CLEANLIST_SIM");
+  if (!v || !*v || std::string_view(v) == "0") return false;
+  if (std::string_view(v) == "1") return true;
+  throw usage_error("CLEANLIST_SIM: expected 1 (the embedded simulator) or 0");
+}
+
+void require_credentials(const global_options& g) {
+  if (simulator_requested(g)) {
+    if (!g.base_url.empty() || !g.api_key_file.empty())
+      throw usage_error("--sim runs against the embedded simulator: it takes no --base-url nor --api-key-file");
+    return;
+  }
+  if (!g.api_key_file.empty()) {
+    (void)read_key_file(g.api_key_file);
+    return;
+  }
+  if (cl::client_params::from_env().api_key.empty())
+    throw usage_error("no API key: set CLEANLIST_API_KEY or pass --api-key-file PATH "
+                      "(--sim, or CLEANLIST_SIM=1, runs against the embedded simulator, with invented results)");
 }
 
 session::~session() {

@@ -1,7 +1,7 @@
 #pragma once
 // The connection of one `cleanlist` run: client parameters from the environment (the API key
 // from CLEANLIST_API_KEY or --api-key-file, never from a flag), or the embedded simulator when
-// no key is configured; the io_context; Ctrl-C (SIGINT/SIGTERM through asio::signal_set)
+// asked for (--sim, CLEANLIST_SIM=1; never in place of a missing key); the io_context; Ctrl-C (SIGINT/SIGTERM through asio::signal_set)
 // cancelling the running command; errors mapped to exit codes.
 #include "output.hpp"
 
@@ -26,6 +26,7 @@ struct global_options {
   bool quiet = false;
   std::string api_key_file;
   std::string base_url;     ///< overrides CLEANLIST_BASE_URL
+  bool sim = false;         ///< --sim: the embedded simulator (also CLEANLIST_SIM=1)
   std::string command_line; ///< the whole command, for "run it again to resume" hints
   // Set by commands that share a rate budget (enrich-csv --redis / --shard), not global flags:
   std::string redis_url;    ///< non-empty: the key's rate budget is shared through this Redis
@@ -34,9 +35,16 @@ struct global_options {
   std::chrono::milliseconds rate_margin{-1}; ///< >=0: the limiter's margin on that window
 };
 
+/// --sim, or CLEANLIST_SIM=1 (0 or unset: no; anything else: usage_error).
+bool simulator_requested(const global_options& g);
+/// Throws what the session would (usage_error: no key and no --sim, --sim with --base-url or
+/// --api-key-file; usage_error / input_error: a bad key file), before anything is created.
+void require_credentials(const global_options& g);
+
 class session {
 public:
-  /// Throws usage_error / input_error for a bad --api-key-file.
+  /// Throws usage_error without credentials (and without --sim), usage_error / input_error for a
+  /// bad --api-key-file.
   explicit session(const global_options& g);
   ~session();
   session(const session&) = delete;
