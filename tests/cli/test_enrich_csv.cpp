@@ -4,6 +4,7 @@
 // exits 130 and a re-run finishes it with every contact enriched exactly once, none paid twice
 // (checked against the ledger of a simulator the test hosts).
 #include "cli_support.hpp"
+#include <filesystem>
 
 #include <algorithm>
 #include <set>
@@ -92,6 +93,33 @@ TEST_CASE("enrich-csv: the sample enriched, then re-run from the journal without
   REQUIRE(text.code == 0);
   CHECK(text.out.find("summary: rows=53") != std::string::npos);
   fresh(out);
+}
+
+TEST_CASE("enrich-csv: OUT is checked before anything is sent or paid") {
+  hosted_sim hs;
+  // OUT a directory: exit 3 naming it, no journal beside it, no request.
+  const std::string dir = work_path("out-dir");
+  std::filesystem::create_directories(dir);
+  std::filesystem::remove(dir + ".journal");
+  auto d = run_cli({"enrich-csv", SAMPLE_CSV, dir}, hs.env);
+  INFO(d.err);
+  CHECK(d.code == 3);
+  CHECK(d.err.find(dir + " is a directory") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir + ".journal"));
+  // OUT the input itself: exit 2, the input unchanged.
+  const std::string in = work_path("same.csv");
+  write_file(in, read_file(SAMPLE_CSV));
+  auto same = run_cli({"enrich-csv", in, in}, hs.env);
+  INFO(same.err);
+  CHECK(same.code == 2);
+  CHECK(same.err.find("same file") != std::string::npos);
+  CHECK(read_file(in) == read_file(SAMPLE_CSV));
+  // OUT's temporary file cannot be created (no such folder): exit 3 before any request.
+  auto nowhere = run_cli({"enrich-csv", SAMPLE_CSV, work_path("no-such-dir/out.csv")}, hs.env);
+  INFO(nowhere.err);
+  CHECK(nowhere.code == 3);
+  CHECK(nowhere.err.find("cannot create") != std::string::npos);
+  CHECK(hs.sim.stats().requests == 0);
 }
 
 TEST_CASE("enrich-csv: an unreadable or column-less input is exit 3") {

@@ -46,6 +46,10 @@
 #include <cstdlib>
 #include <tuple>
 #include <deque>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -429,6 +433,22 @@ asio::awaitable<int> enrich_task(run_state* st) {
   co_return exit_ok;
 }
 
+/// What must hold before anything is paid for: OUT names a file that is not IN, and its
+/// temporary file (OUT.tmp, renamed to OUT at the end) can be created. Checked before the
+/// journal is opened (OUT.journal) and before the first request.
+void check_output(const std::string& in, const std::string& out) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(out, ec)) throw input_error(out + " is a directory: OUT must name a file (e.g. " + out + "/enriched.csv)");
+  if (fs::exists(out, ec) && fs::equivalent(in, out, ec)) throw usage_error("IN and OUT are the same file (" + out + "): OUT is rewritten, IN must stay as it is");
+  const std::string tmp = out + ".tmp";
+  const bool existed = fs::exists(tmp, ec);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw input_error("cannot create " + tmp + " (OUT is written through it): " + std::strerror(errno));
+  ::close(fd);
+  if (!existed) ::unlink(tmp.c_str());
+}
+
 int run(const global_options& g, const csv_opts& opt) {
   const output out(g.json, g.quiet);
   // 1. Read and parse the input.
@@ -484,8 +504,9 @@ int run(const global_options& g, const csv_opts& opt) {
   }
 
   // 3. The journal of earlier runs (locked first: another run on the same OUT is refused),
-  // once the run is known to have credentials (or to be asked to simulate).
+  // once the run is known to have credentials (or to be asked to simulate) and OUT can be written.
   require_credentials(g);
+  check_output(opt.in, opt.out);
   const std::string journal_path = opt.out + ".journal";
   journal_writer journal(journal_path);
   auto js = load_journal(journal_path);
