@@ -122,6 +122,51 @@ TEST_CASE("enrich-csv: OUT is checked before anything is sent or paid") {
   CHECK(hs.sim.stats().requests == 0);
 }
 
+TEST_CASE("enrich-csv: a journal belongs to one run; other settings are refused, --restart sets it aside") {
+  const std::string out = work_path("one-run.csv"), journal = out + ".journal";
+  for (const auto& e : std::filesystem::directory_iterator(work_dir()))
+    if (e.path().filename().string().rfind("one-run.csv", 0) == 0) std::filesystem::remove(e.path());
+  auto first = run_cli({"enrich-csv", SAMPLE_CSV, out, "--type", "partial", "--json"});
+  INFO(first.err);
+  REQUIRE(first.code == 0);
+  const std::string journal_before = read_file(journal);
+  CHECK(journal_before.rfind("{\"run\":", 0) == 0);  // the settings come first
+
+  // Another enrichment type on the same OUT: refused, naming the difference and --restart.
+  auto full = run_cli({"enrich-csv", SAMPLE_CSV, out, "--type", "full"});
+  INFO(full.err);
+  CHECK(full.code == 2);
+  CHECK(full.err.find("type partial (this run: full)") != std::string::npos);
+  CHECK(full.err.find("--restart") != std::string::npos);
+  CHECK(read_file(journal) == journal_before);
+
+  // The simulator's results are not the API's: a run against a server refuses them, sends nothing.
+  hosted_sim hs;
+  auto real = run_cli({"enrich-csv", SAMPLE_CSV, out, "--type", "partial"}, hs.env);
+  INFO(real.err);
+  CHECK(real.code == 2);
+  CHECK(real.err.find("embedded simulator") != std::string::npos);
+  CHECK(hs.sim.stats().requests == 0);
+  CHECK(read_file(journal) == journal_before);
+
+  // --restart: the old journal kept aside, the run starts over with its own settings.
+  auto restarted = run_cli({"enrich-csv", SAMPLE_CSV, out, "--type", "full", "--restart", "--json"});
+  INFO(restarted.err);
+  REQUIRE(restarted.code == 0);
+  CHECK(restarted.err.find("set aside as") != std::string::npos);
+  CHECK(restarted.doc().as_object().at("from_journal").to_number<std::int64_t>() == 0);
+  int aside = 0;
+  for (const auto& e : std::filesystem::directory_iterator(work_dir())) {
+    const auto name = e.path().filename().string();
+    if (name.rfind("one-run.csv.journal.", 0) == 0 && name.size() > 4 && name.substr(name.size() - 4) == ".old") {
+      ++aside;
+      CHECK(read_file(e.path().string()) == journal_before);
+    }
+  }
+  CHECK(aside == 1);
+  CHECK(read_file(journal).find("\"type\":\"full\"") != std::string::npos);
+}
+
 TEST_CASE("enrich-csv: an unreadable or column-less input is exit 3") {
   const std::string bad = work_path("no_columns.csv");
   write_file(bad, "foo,bar\n1,2\n");
@@ -264,7 +309,7 @@ TEST_CASE("enrich-csv: Ctrl-C during a bulk run, resumed without paying twice") 
   CHECK(leads == contacts);
   CHECK(credits_before - hs.sim.credits(hs.sim.default_org_id()) == charged);
 
-  auto third = run_cli({"enrich-csv", SAMPLE_CSV, out, "--json"}, hs.env);
+  auto third = run_cli({"enrich-csv", SAMPLE_CSV, out, "--path", "bulk", "--json"}, hs.env);
   REQUIRE(third.code == 0);
   CHECK(num(third.doc().as_object(), "requests") == 0);
   CHECK(hs.sim.ledger_json().as_object().at("workflows").as_array().size() == 3);

@@ -133,10 +133,10 @@ TEST_CASE("enrich-csv: three shards, one key, one Redis: every row once, nothing
   CHECK(leads == contacts);
   CHECK(credits_before - hs.sim.credits(hs.sim.default_org_id()) == charged);
 
-  // Run again: every shard resumes from its own journal and sends nothing.
+  // Run again (the same settings): every shard resumes from its own journal and sends nothing.
   for (int i = 1; i <= 3; ++i) {
     auto again = run_cli({"enrich-csv", in, outs[static_cast<std::size_t>(i - 1)], "--shard", std::to_string(i) + "/3",
-                          "--redis", redis.url(), "--json"},
+                          "--redis", redis.url(), "--path", "person", "--json"},
                          hs.env);
     INFO(again.err);
     REQUIRE(again.code == 0);

@@ -44,6 +44,7 @@
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
+#include <ctime>
 #include <tuple>
 #include <deque>
 #include <fcntl.h>
@@ -72,6 +73,7 @@ struct csv_opts {
   int shard = 1, shards = 1;  ///< this process takes the rows of shard `shard` of `shards`
   std::string redis;          ///< the rate budget shared through this Redis (empty: not shared)
   bool resend_unknown = false; ///< send again the contacts journaled "outcome unknown" (the user checked)
+  bool restart = false;        ///< a journal of other settings is set aside, not refused
 };
 
 constexpr int max_shards = 10000;
@@ -449,6 +451,53 @@ void check_output(const std::string& in, const std::string& out) {
   if (!existed) ::unlink(tmp.c_str());
 }
 
+/// The settings a journal's results belong to: where they came from (the API's base URL, or
+/// the embedded simulator, whose results are invented), what was asked (path, type), which
+/// rows (shard) of which input file. A run with other settings must not reuse them.
+json::object run_settings(const global_options& g, const csv_opts& opt) {
+  json::object r;
+  if (simulator_requested(g)) {
+    const char* prefix = std::getenv("CLEANLIST_API_PREFIX");
+    r["api"] = std::string("embedded simulator ") + (prefix && *prefix ? prefix : "/api/v1/public");
+  } else {
+    r["api"] = g.base_url.empty() ? cl::client_params::from_env().base_url : g.base_url;
+  }
+  r["path"] = opt.path;
+  r["type"] = opt.type;
+  r["shard"] = std::to_string(opt.shard) + "/" + std::to_string(opt.shards);
+  std::error_code ec;
+  const auto in = std::filesystem::weakly_canonical(opt.in, ec);
+  r["input"] = ec ? opt.in : in.string();
+  return r;
+}
+
+/// Opens OUT.journal for this run: a journal of other settings is refused (usage error naming
+/// what differs and --restart), or with --restart set aside as OUT.journal.<time>.old, never
+/// deleted; a new journal starts with this run's settings.
+std::unique_ptr<journal_writer> open_journal(const std::string& path, const json::object& settings, bool restart,
+                                             journal_state& js, const output& out) {
+  auto journal = std::make_unique<journal_writer>(path);  // locked first: another run is refused
+  js = load_journal(path);
+  std::string diff;
+  if (js.run) diff = run_differences(*js.run, settings);
+  else if (!js.empty) out.note("enrich-csv: " + path + " has no run settings (an older cleanlist): resumed as this run's");
+  if (!diff.empty() && !restart)
+    throw usage_error(path + " belongs to another run: " + diff +
+                      ". Run with the same settings to resume it, or add --restart to start over (the journal is set "
+                      "aside, not deleted)");
+  if (!diff.empty()) {
+    const std::string aside = path + "." + std::to_string(std::time(nullptr)) + ".old";
+    if (std::rename(path.c_str(), aside.c_str()) != 0)
+      throw input_error("cannot set " + path + " aside as " + aside + ": " + std::strerror(errno));
+    std::cerr << "cleanlist: enrich-csv: " << path << " (another run: " << diff << ") set aside as " << aside
+              << "; starting over\n";
+    journal = std::make_unique<journal_writer>(path);
+    js = load_journal(path);
+  }
+  if (js.empty) journal->run_settings(settings);
+  return journal;
+}
+
 int run(const global_options& g, const csv_opts& opt) {
   const output out(g.json, g.quiet);
   // 1. Read and parse the input.
@@ -508,8 +557,9 @@ int run(const global_options& g, const csv_opts& opt) {
   require_credentials(g);
   check_output(opt.in, opt.out);
   const std::string journal_path = opt.out + ".journal";
-  journal_writer journal(journal_path);
-  auto js = load_journal(journal_path);
+  journal_state js;
+  auto journal_ptr = open_journal(journal_path, run_settings(g, opt), opt.restart, js, out);
+  journal_writer& journal = *journal_ptr;
   auto& results = js.results;
   st.results = &results;
   std::size_t from_journal = 0, resent_unknown = 0;
@@ -713,6 +763,10 @@ void add_enrich_csv_command(CLI::App& app, action_fn& action) {
                   "redis://host[:port][/db] or rediss://: share the API key's rate budget with every process using\n"
                   "the same Redis (default: CLEANLIST_REDIS_URL; a URL with a password only there, never as a flag).\n"
                   "Redis unreachable: each process falls back to 1/N of the budget (N from --shard).");
+  cmd->add_flag("--restart", o->restart,
+               "Start over when OUT.journal belongs to a run of other settings (API, --path, --type, --shard, IN):\n"
+               "the old journal is set aside as OUT.journal.<time>.old, not deleted (without --restart such a run\n"
+               "is refused, exit 2).");
   cmd->add_flag("--resend-unknown", o->resend_unknown,
                "Send again the contacts an earlier run left \"outcome unknown\" (a run POST cut by Ctrl-C, or a crash\n"
                "while a bulk batch was being dispatched). Their run may have been dispatched and paid for: look at\n"

@@ -86,6 +86,11 @@ journal_state load_journal(const std::string& path) {
     auto v = json::parse(line, ec);
     if (ec || !v.is_object()) continue;
     const auto& j = v.as_object();
+    s.empty = false;
+    if (auto* r = j.if_contains("run"); r && r->is_object()) {
+      if (!s.run) s.run = r->as_object();
+      continue;
+    }
     if (auto* n = j.if_contains("intent_void"); n && n->is_string()) {
       voided.insert(std::string(n->as_string()));
       continue;
@@ -126,6 +131,25 @@ journal_state load_journal(const std::string& path) {
       ++it;
     }
   return s;
+}
+
+std::string run_differences(const json::object& journal, const json::object& run) {
+  std::string d;
+  auto text = [](const json::value* v) { return v ? (v->is_string() ? std::string(v->as_string()) : json::serialize(*v)) : std::string("(none)"); };
+  for (const auto& [k, v] : run) {
+    const json::value* was = journal.if_contains(k);
+    if (was && *was == v) continue;
+    if (!d.empty()) d += ", ";
+    d += std::string(k) + " " + text(was) + " (this run: " + text(&v) + ")";
+  }
+  return d;
+}
+
+void journal_writer::run_settings(const json::object& run) {
+  json::object rec;
+  rec["run"] = run;
+  append(rec);
+  sync();
 }
 
 journal_writer::journal_writer(const std::string& path)

@@ -1,6 +1,8 @@
 #pragma once
 // The resume journal of enrich-csv (OUT.journal): one JSON line per event, appended with one
 // write(2) each (O_APPEND) and fsync'ed per batch, so a crash leaves at most one torn line.
+//   {"run": {"api": ..., "path": ..., "type": ..., "shard": ..., "input": ...}}  first line: the
+//                                                               settings its results belong to
 //   {"k": KEY, "status": ..., "email": ..., ..., "error": ...}  a contact's final outcome
 //   {"k": KEY, "workflow_id": WF}                                started (paid for), not awaited
 //   {"bulk_intent": {"list_name": N}, "keys": [KEY...]}        a bulk batch about to start (before any
@@ -20,6 +22,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -41,7 +44,13 @@ std::string identity_key(const cleanlist::enrich_person_request& c);
 struct journal_state {
   std::unordered_map<std::string, outcome> results;            ///< key -> latest outcome
   std::unordered_map<std::string, std::string> bulk_lists;     ///< bulk workflow id -> its list id
+  std::optional<boost::json::object> run;  ///< the run settings line, when there is one
+  bool empty = true;                       ///< no line at all
 };
+
+/// The fields where `journal` (a journal's run settings) and `run` (this run's) differ, as
+/// "name JOURNAL (this run: RUN)", comma-separated; empty when they agree.
+std::string run_differences(const boost::json::object& journal, const boost::json::object& run);
 
 /// Reads a journal (absent file: empty). A torn or foreign line is skipped.
 journal_state load_journal(const std::string& path);
@@ -58,6 +67,8 @@ public:
   journal_writer& operator=(const journal_writer&) = delete;
 
   void append(const boost::json::object& rec);  ///< one whole line per write(2)
+  /// The run's settings, the first line of a new journal (fsync'ed).
+  void run_settings(const boost::json::object& run);
   void bulk_started(const std::string& list_id, const std::string& workflow_id, const std::vector<std::string>& keys);
   /// Before a bulk batch sends anything (fsync'ed): its list's name and its contacts.
   void bulk_intent(const std::string& list_name, const std::vector<std::string>& keys);
