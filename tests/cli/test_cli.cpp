@@ -7,6 +7,8 @@
 
 #include <cleanlist/models/common.hpp>
 
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -111,6 +113,77 @@ TEST_CASE("no credentials: exit 2 naming CLEANLIST_API_KEY and --api-key-file; t
   CHECK(real.err.find("simulated") == std::string::npos);
   CHECK_FALSE(real.doc().as_object().contains("simulated"));
   CHECK(hs.sim.stats().requests == 1);
+}
+
+TEST_CASE("exit codes and messages as README's table: arguments 2, local files 3, one prefix, unknown commands named") {
+  hosted_sim hs;
+  struct expect {
+    std::vector<std::string> args;
+    env_map env;
+    int code;
+    std::string says;
+  };
+  auto ca_env = hs.env;
+  ca_env["CLEANLIST_CA_FILE"] = "/nonexistent.pem";
+  const std::vector<expect> cases = {
+      {{"status", ""}, hs.env, 2, "must not be empty"},
+      {{"enrich", "person"}, hs.env, 2, ""},
+      {{"lists", "create", ""}, hs.env, 2, ""},
+      {{"enrich-csv", work_path("missing.csv"), work_path("o.csv")}, hs.env, 3, "cannot read"},
+      {{"whoami"}, ca_env, 3, "CLEANLIST_CA_FILE: cannot read /nonexistent.pem"},
+      {{"--base-url", "not a url", "balance"}, hs.env, 2, "(from --base-url;"},
+      {{"who"}, {}, 2, "unknown command 'who' (did you mean 'whoami'?)"},
+      {{"lists", "delete", "x"}, {}, 2, "unknown command 'lists delete'"},
+      {{"lists"}, {}, 2, "'lists' needs a command: create, list"},
+  };
+  for (const auto& c : cases) {
+    const auto requests_before = hs.sim.stats().requests;
+    auto r = run_cli(c.args, c.env);
+    std::string cmd;
+    for (auto& a : c.args) cmd += a + " ";
+    INFO("cleanlist " << cmd << "\nstderr: " << r.err);
+    CHECK(r.code == c.code);
+    CHECK(r.err.find(c.says) != std::string::npos);
+    CHECK(r.err.rfind("cleanlist: ", 0) == 0);
+    CHECK(r.err.find("cleanlist: cleanlist:") == std::string::npos);
+    CHECK(hs.sim.stats().requests == requests_before);  // refused before any request
+  }
+}
+
+TEST_CASE("tables cut and pad UTF-8 text by characters, never inside one") {
+  hosted_sim hs;
+  std::string name;
+  for (int i = 0; i < 60; ++i) name += "\xc5\xbb";  // 60 x U+017B, two bytes each
+  REQUIRE(run_cli({"lists", "create", name}, hs.env).code == 0);
+  REQUIRE(run_cli({"lists", "create", "plain"}, hs.env).code == 0);
+  auto r = run_cli({"lists", "list"}, hs.env);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  std::string cut;
+  for (int i = 0; i < 45; ++i) cut += "\xc5\xbb";
+  CHECK(r.out.find(cut + "...") != std::string::npos);
+  CHECK(r.out.find(cut + "\xc5\xbb") == std::string::npos);
+  // Every line's third column (LEAD_COUNT) starts at the same character position.
+  std::istringstream lines(r.out);
+  std::string line;
+  std::set<std::size_t> starts;
+  while (std::getline(lines, line)) {
+    if (line.find("plain") == std::string::npos && line.find(cut) == std::string::npos) continue;
+    std::size_t chars = 0, fields = 0;
+    bool in_gap = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      const auto c = static_cast<unsigned char>(line[i]);
+      if ((c & 0xC0) == 0x80) continue;
+      if (c == ' ' && i + 1 < line.size() && line[i + 1] == ' ') in_gap = true;
+      else if (in_gap && c != ' ') {
+        in_gap = false;
+        if (++fields == 2) break;
+      }
+      ++chars;
+    }
+    starts.insert(chars);
+  }
+  CHECK(starts.size() == 1);
 }
 
 TEST_CASE("whoami, balance, estimate, enrich company on the embedded simulator (--json)") {

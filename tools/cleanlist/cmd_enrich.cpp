@@ -1,5 +1,7 @@
 // enrich person|company, status ID [--wait], bulk LIST_ID.
 #include "commands.hpp"
+
+#include <cleanlist/models/validation.hpp>
 #include "progress.hpp"
 
 #include <CLI/CLI.hpp>
@@ -87,6 +89,8 @@ cl::create_list_request results_list() {
 }
 
 boost::asio::awaitable<int> enrich_person(session* s, cl::enrich_person_request req, bool wait) {
+  // Refused here, before the target list below is looked up (a request): nothing is sent.
+  if (auto problem = cl::validate(req); !problem.empty()) throw usage_error(problem);
   if (!req.lead_list_id && s->v2()) {
     // The v2 schema requires a target list: use (or create) the one v1 uses by default.
     auto l = co_await s->client().async_create_list(results_list());

@@ -739,8 +739,7 @@ void add_enrich_csv_command(CLI::App& app, action_fn& action) {
       "Interrupted (Ctrl-C, exit 130) and run again with the same arguments, it resumes from OUT.journal:\n"
       "finished contacts are not sent again, started workflows and bulk runs are waited for, never paid twice.");
   cmd->add_option("in", o->in, "Input CSV (header row: first_name, last_name, company, domain, email, linkedin_url, ...)")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->required();  // unreadable: an input error (exit 3), like every other file
   cmd->add_option("out", o->out, "Output CSV (OUT.journal next to it holds the resume journal)")->required();
   cmd->add_option("--path", o->path, "auto (bulk from 5 contacts), person (one workflow per contact) or bulk")
       ->check(CLI::IsMember({"auto", "person", "bulk"}));

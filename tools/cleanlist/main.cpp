@@ -4,7 +4,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
 namespace cleanlist_cli {
 namespace {
@@ -36,6 +41,65 @@ std::string shell_quote(const std::string& a) {
   std::string q = "'";
   for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+/// When the command line names a command that does not exist (or stops before a group's
+/// command), the message to give instead of CLI11's "A subcommand is required".
+std::optional<std::string> command_problem(const CLI::App& app, int argc, char** argv) {
+  static const std::set<std::string> valued = {"--api-key-file", "--base-url"};
+  std::vector<std::string> words;  // the positional words, in order
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("-", 0) == 0) {
+      if (valued.count(a)) ++i;
+      continue;
+    }
+    words.push_back(a);
+  }
+  const CLI::App* level = &app;
+  std::string path;
+  for (const auto& w : words) {
+    auto subs = level->get_subcommands([](const CLI::App*) { return true; });
+    if (subs.empty()) return std::nullopt;  // a command's own arguments: CLI11's message stands
+    const CLI::App* next = nullptr;
+    std::string best;
+    std::size_t best_d = 3;  // suggest within 2 edits, or a command the word starts
+    std::string names;
+    for (const auto* s : subs) {
+      if (s->get_name() == w) next = s;
+      names += (names.empty() ? "" : ", ") + s->get_name();
+      const std::size_t d = s->get_name().rfind(w, 0) == 0 ? 0 : edit_distance(w, s->get_name());
+      if (d < best_d) best_d = d, best = s->get_name();
+    }
+    if (!next)
+      return "unknown command '" + (path.empty() ? w : path + " " + w) + "'" +
+             (best.empty() ? "" : " (did you mean '" + (path.empty() ? best : path + " " + best) + "'?)") +
+             "; commands" + (path.empty() ? "" : " of '" + path + "'") + ": " + names;
+    path += (path.empty() ? "" : " ") + w;
+    level = next;
+  }
+  auto subs = level->get_subcommands([](const CLI::App*) { return true; });
+  if (level != &app && !subs.empty()) {
+    std::string names;
+    for (const auto* s : subs) names += (names.empty() ? "" : ", ") + s->get_name();
+    return "'" + path + "' needs a command: " + names;
+  }
+  return std::nullopt;
 }
 
 } // namespace
@@ -74,7 +138,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // The message and a hint on stderr (and {"error": {"kind": "usage"}} with --json); exit 2.
-    return report_failure(output(g.json, g.quiet), std::make_exception_ptr(usage_error(e.what())), false);
+    const auto problem = command_problem(app, argc, argv);
+    return report_failure(output(g.json, g.quiet), std::make_exception_ptr(usage_error(problem ? *problem : e.what())), false);
   } catch (...) {
     return report_failure(output(g.json, g.quiet), std::current_exception(), false);
   }

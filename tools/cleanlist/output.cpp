@@ -9,6 +9,26 @@ namespace json = boost::json;
 
 namespace cleanlist_cli {
 
+namespace {
+bool continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+} // namespace
+
+std::size_t text_width(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += continuation(c) ? 0 : 1;
+  return n;
+}
+
+std::string fit(std::string s, std::size_t max) {
+  if (text_width(s) <= max) return s;
+  std::size_t chars = 0, i = 0;
+  for (; i < s.size(); ++i) {
+    if (!continuation(static_cast<unsigned char>(s[i])) && chars++ == max - 3) break;
+  }
+  s.resize(i);
+  return s + "...";
+}
+
 std::string cell(const json::value* v) {
   if (!v || v->is_null()) return "-";
   if (v->is_string()) return std::string(v->as_string());
@@ -44,8 +64,8 @@ void output::record(const json::object& o, const std::vector<std::string>& keys)
     }
   }
   std::size_t w = 0;
-  for (const auto& l : lines) w = std::max(w, l.first.size());
-  for (const auto& [k, v] : lines) std::cout << k << std::string(w - k.size() + 2, ' ') << v << "\n";
+  for (const auto& l : lines) w = std::max(w, text_width(l.first));
+  for (const auto& [k, v] : lines) std::cout << k << std::string(w - text_width(k) + 2, ' ') << v << "\n";
 }
 
 void output::table(const json::value& doc, const json::array& rows, const std::vector<std::string>& columns,
@@ -61,8 +81,8 @@ void output::table(const json::value& doc, const json::array& rows, const std::v
     std::vector<std::string> line;
     for (std::size_t i = 0; i < columns.size(); ++i) {
       std::string s = r.is_object() ? cell(r.as_object().if_contains(columns[i])) : "-";
-      if (s.size() > 48) s = s.substr(0, 45) + "...";
-      w[i] = std::max(w[i], s.size());
+      s = fit(std::move(s), 48);  // whole characters: a name is never cut inside one
+      w[i] = std::max(w[i], text_width(s));
       line.push_back(std::move(s));
     }
     cells.push_back(std::move(line));
@@ -70,7 +90,7 @@ void output::table(const json::value& doc, const json::array& rows, const std::v
   auto print = [&](const std::vector<std::string>& line) {
     for (std::size_t i = 0; i < line.size(); ++i) {
       std::cout << line[i];
-      if (i + 1 < line.size()) std::cout << std::string(w[i] - line[i].size() + 2, ' ');
+      if (i + 1 < line.size()) std::cout << std::string(w[i] - text_width(line[i]) + 2, ' ');
     }
     std::cout << "\n";
   };

@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 
 #include <exception>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,11 @@ private:
   bool json_, quiet_;
   bool simulated_ = false;
 };
+
+/// Width of UTF-8 text in a terminal's columns, counted as characters (code points).
+std::size_t text_width(std::string_view s);
+/// `s` cut to at most `max` characters (the last three "..."), never inside a character.
+std::string fit(std::string s, std::size_t max);
 
 /// Compact text of a JSON value for a table cell: strings unquoted, null as "-".
 std::string cell(const boost::json::value* v);

@@ -13,6 +13,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <cstring>
+#include <cerrno>
 #include <string_view>
 
 #include <algorithm>
@@ -98,6 +100,18 @@ std::string error_name(const cl::error_code& ec) {
 
 } // namespace
 
+/// "cleanlist: MESSAGE": one prefix, whether or not the message (e.g. the library's) has one.
+std::string prefixed(std::string_view message) {
+  constexpr std::string_view p = "cleanlist: ";
+  while (message.substr(0, p.size()) == p) message.remove_prefix(p.size());
+  return std::string(p) + std::string(message);
+}
+
+/// Client-side refusals: the request was not sent, an argument was wrong (exit 2).
+bool refused_before_sending(const cl::error_code& ec) {
+  return ec == cl::error::invalid_argument || ec == cl::error::invalid_api_key || ec == cl::error::invalid_base_url;
+}
+
 failure_info describe_failure(std::exception_ptr ep, bool interrupted) {
   failure_info f;
   auto set = [&](int code, const std::string& kind, const std::string& message, std::string text) {
@@ -110,10 +124,13 @@ failure_info describe_failure(std::exception_ptr ep, bool interrupted) {
     std::rethrow_exception(ep);
   } catch (const cl::api_exception& e) {
     const auto& d = e.diag();
-    std::string text = "cleanlist: " + e.code().message() + (d.to_string().empty() ? "" : " — " + d.to_string()) + "\n";
+    std::string text = prefixed(e.code().message() + (d.to_string().empty() ? "" : " — " + d.to_string())) + "\n";
     if (!d.fix.empty()) text += "  fix: " + d.fix + "\n";
     const bool stopped = e.code() == asio::error::operation_aborted || e.code() == cl::error::shutdown;
-    set(interrupted ? exit_interrupted : exit_api_error, "api", e.code().message(), interrupted && stopped ? "" : text);
+    if (refused_before_sending(e.code()))
+      set(exit_usage, "usage", e.code().message(), text);
+    else
+      set(interrupted ? exit_interrupted : exit_api_error, "api", e.code().message(), interrupted && stopped ? "" : text);
     f.error["code"] = error_name(e.code());
     if (d.http_status) f.error["http_status"] = d.http_status;
     if (!d.code.empty()) f.error["api_code"] = d.code;
@@ -125,14 +142,14 @@ failure_info describe_failure(std::exception_ptr ep, bool interrupted) {
   } catch (const boost::system::system_error& e) {
     const bool stopped = e.code() == asio::error::operation_aborted;
     set(interrupted ? exit_interrupted : exit_api_error, "api", e.what(),
-        interrupted && stopped ? "" : "cleanlist: " + std::string(e.what()) + "\n");
+        interrupted && stopped ? "" : prefixed(e.what()) + "\n");
     f.error["code"] = error_name(e.code());
   } catch (const usage_error& e) {
-    set(exit_usage, "usage", e.what(), "cleanlist: " + std::string(e.what()) + "\nRun with --help for more information.\n");
+    set(exit_usage, "usage", e.what(), prefixed(e.what()) + "\nRun with --help for more information.\n");
   } catch (const input_error& e) {
-    set(exit_input, "input", e.what(), "cleanlist: " + std::string(e.what()) + "\n");
+    set(exit_input, "input", e.what(), prefixed(e.what()) + "\n");
   } catch (const std::exception& e) {
-    set(exit_api_error, "api", e.what(), "cleanlist: " + std::string(e.what()) + "\n");
+    set(exit_api_error, "api", e.what(), prefixed(e.what()) + "\n");
   }
   return f;
 }
@@ -188,7 +205,19 @@ session::session(const global_options& g) : g_(g), out_(g.json, g.quiet) {
   }
   // HTTPS_PROXY / http_proxy / NO_PROXY, as curl reads them (for the base URL's scheme).
   params_.proxy = cl::proxy_from_env(params_.base_url);
-  client_ = std::make_unique<cl::client>(ioc_.get_executor(), params_);
+  // Local settings the client refuses are the user's to fix: an unreadable CA file is an input
+  // error (exit 3), a malformed base URL or key a usage error (exit 2) naming where it came from.
+  if (!params_.tls.ca_file.empty() && !std::ifstream(params_.tls.ca_file))
+    throw input_error("CLEANLIST_CA_FILE: cannot read " + params_.tls.ca_file + ": " + std::strerror(errno));
+  try {
+    client_ = std::make_unique<cl::client>(ioc_.get_executor(), params_);
+  } catch (const std::invalid_argument& e) {
+    std::string m = prefixed(e.what()).substr(std::string_view("cleanlist: ").size());
+    if (m.find("base_url") != std::string::npos)
+      m += std::string(" (from ") + (!g.base_url.empty() ? "--base-url" : "CLEANLIST_BASE_URL") +
+           "; it must end in /api/v1/public or /api/v2)";
+    throw usage_error(m);
+  }
 }
 
 bool simulator_requested(const global_options& g) {
