@@ -13,16 +13,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include <cstring>
-#include <cerrno>
-#include <string_view>
-
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <string_view>
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -98,8 +97,6 @@ std::string error_name(const cl::error_code& ec) {
   return ec.category().name() + std::string(":") + std::to_string(ec.value());
 }
 
-} // namespace
-
 /// "cleanlist: MESSAGE": one prefix, whether or not the message (e.g. the library's) has one.
 std::string prefixed(std::string_view message) {
   constexpr std::string_view p = "cleanlist: ";
@@ -111,6 +108,8 @@ std::string prefixed(std::string_view message) {
 bool refused_before_sending(const cl::error_code& ec) {
   return ec == cl::error::invalid_argument || ec == cl::error::invalid_api_key || ec == cl::error::invalid_base_url;
 }
+
+} // namespace
 
 failure_info describe_failure(std::exception_ptr ep, bool interrupted) {
   failure_info f;
