@@ -125,13 +125,17 @@ TEST_CASE("exit codes and messages as README's table: arguments 2, local files 3
   };
   auto ca_env = hs.env;
   ca_env["CLEANLIST_CA_FILE"] = "/nonexistent.pem";
+  auto no_key = hs.env;
+  no_key["CLEANLIST_API_KEY"] = std::nullopt;
   const std::vector<expect> cases = {
       {{"status", ""}, hs.env, 2, "must not be empty"},
       {{"enrich", "person"}, hs.env, 2, ""},
       {{"lists", "create", ""}, hs.env, 2, ""},
       {{"enrich-csv", work_path("missing.csv"), work_path("o.csv")}, hs.env, 3, "cannot read"},
       {{"whoami"}, ca_env, 3, "CLEANLIST_CA_FILE: cannot read /nonexistent.pem"},
-      {{"--base-url", "not a url", "balance"}, hs.env, 2, "(from --base-url;"},
+      {{"--base-url", "not a url", "balance"}, hs.env, 2, "from --base-url"},
+      {{"--base-url", "https://api.cleanlist.ai", "balance"}, hs.env, 2, "must end in /api/v1/public or /api/v2"},
+      {{"whoami", "--api-key-file", work_dir()}, no_key, 3, "is a directory"},
       {{"who"}, {}, 2, "unknown command 'who' (did you mean 'whoami'?)"},
       {{"lists", "delete", "x"}, {}, 2, "unknown command 'lists delete'"},
       {{"lists"}, {}, 2, "'lists' needs a command: create, list"},

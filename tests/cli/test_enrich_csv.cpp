@@ -131,6 +131,9 @@ TEST_CASE("enrich-csv: a journal belongs to one run; other settings are refused,
   REQUIRE(first.code == 0);
   const std::string journal_before = read_file(journal);
   CHECK(journal_before.rfind("{\"run\":", 0) == 0);  // the settings come first
+  // Results in clear: readable by its owner only.
+  CHECK((std::filesystem::status(journal).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
 
   // Another enrichment type on the same OUT: refused, naming the difference and --restart.
   auto full = run_cli({"enrich-csv", SAMPLE_CSV, out, "--type", "full"});

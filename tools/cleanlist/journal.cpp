@@ -153,7 +153,7 @@ void journal_writer::run_settings(const json::object& run) {
 }
 
 journal_writer::journal_writer(const std::string& path)
-    : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) {
+    : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) {  // results: the owner's only
   if (fd_ < 0) throw input_error("cannot open the journal " + path + ": " + std::strerror(errno));
   // One run per journal: two runs (e.g. two shards given the same OUT) would each resume
   // from a journal the other is writing. The lock goes with the descriptor (close, exit, crash).

@@ -17,7 +17,9 @@
 // the batch was creating its list, importing, quoting or dispatching. Without a
 // bulk_dispatching line for N the run was never sent: the keys are sent again; with one, the
 // next run looks for list N to decide (see cmd_enrich_csv.cpp: probe_undecided).
-// KEY is a hash of the contact's identity: the journal holds no personal data.
+// KEY is a hash of the contact's identity, but a final outcome holds what was found (email,
+// phone, title, company): the journal is created readable by its owner only (0600), like OUT's
+// results it mirrors.
 #include <cleanlist/models/enrichment.hpp>
 
 #include <boost/json/object.hpp>

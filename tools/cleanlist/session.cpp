@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -33,8 +34,10 @@ namespace cleanlist_cli {
 namespace {
 
 std::string read_key_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw input_error("the API key file " + path + " is a directory");
   std::ifstream f(path);
-  if (!f) throw input_error("cannot read the API key file " + path);
+  if (!f) throw input_error("cannot read the API key file " + path + ": " + std::strerror(errno));
   std::stringstream ss;
   ss << f.rdbuf();
   std::string k = ss.str();
@@ -139,9 +142,10 @@ failure_info describe_failure(std::exception_ptr ep, bool interrupted) {
     if (d.available_credits) f.error["available_credits"] = *d.available_credits;
     if (d.estimated_cost_credits) f.error["estimated_cost_credits"] = *d.estimated_cost_credits;
   } catch (const boost::system::system_error& e) {
+    // The code's message: what() appends Boost's source location, which says nothing to users.
     const bool stopped = e.code() == asio::error::operation_aborted;
-    set(interrupted ? exit_interrupted : exit_api_error, "api", e.what(),
-        interrupted && stopped ? "" : prefixed(e.what()) + "\n");
+    set(interrupted ? exit_interrupted : exit_api_error, "api", e.code().message(),
+        interrupted && stopped ? "" : prefixed(e.code().message()) + "\n");
     f.error["code"] = error_name(e.code());
   } catch (const usage_error& e) {
     set(exit_usage, "usage", e.what(), prefixed(e.what()) + "\nRun with --help for more information.\n");
@@ -186,6 +190,13 @@ session::session(const global_options& g) : g_(g), out_(g.json, g.quiet) {
   } else {
     if (!g.api_key_file.empty()) params_.api_key = read_key_file(g.api_key_file);
     if (!g.base_url.empty()) params_.base_url = g.base_url;
+    // A bare host (https://api.cleanlist.ai) would answer 404 to every call: say so first.
+    std::string_view u = params_.base_url;
+    while (!u.empty() && u.back() == '/') u.remove_suffix(1);
+    auto ends_with = [&](std::string_view s) { return u.size() >= s.size() && u.substr(u.size() - s.size()) == s; };
+    if (!ends_with("/api/v1/public") && !ends_with("/api/v2"))
+      throw usage_error("the base URL must end in /api/v1/public or /api/v2 (got " + params_.base_url + ", from " +
+                        (!g.base_url.empty() ? "--base-url" : "CLEANLIST_BASE_URL") + ")");
   }
   if (g.rate_window.count() > 0) params_.rate_limit.window = g.rate_window;
   if (g.rate_margin.count() >= 0) params_.rate_limit.margin = g.rate_margin;
