@@ -154,6 +154,21 @@ TEST_CASE("exit codes and messages as README's table: arguments 2, local files 3
   }
 }
 
+TEST_CASE("-v shows the client's retries on stderr; without it they are not shown") {
+  auto p = hosted_sim::params();
+  p.faults.p_503 = 1.0;  // every balance read answered 503: retried, then given up
+  p.faults.only_path = "/credits/balance";
+  hosted_sim hs(p);
+  auto verbose = run_cli({"-v", "balance"}, hs.env);
+  INFO(verbose.err);
+  CHECK(verbose.code == 1);
+  CHECK(verbose.err.find("cleanlist: info: retrying GET") != std::string::npos);
+  CHECK(verbose.err.find(hs.sim.default_api_key()) == std::string::npos);
+  auto plain = run_cli({"balance"}, hs.env);
+  CHECK(plain.code == 1);
+  CHECK(plain.err.find("retrying") == std::string::npos);
+}
+
 TEST_CASE("tables cut and pad UTF-8 text by characters, never inside one") {
   hosted_sim hs;
   std::string name;

@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", g.quiet, "No notes nor progress on stderr");
   app.add_option("--api-key-file", g.api_key_file, "Read the API key from this file instead of CLEANLIST_API_KEY");
   app.add_option("--base-url", g.base_url, "API base URL (default: CLEANLIST_BASE_URL, else the public API)");
+  app.add_flag("-v,--verbose", g.verbose, "The client's log on stderr: retries and what they wait for (-vv: debug lines too)");
   app.add_flag("--sim", g.sim, "Run against the embedded simulator (offline, invented results; also CLEANLIST_SIM=1)");
   app.set_version_flag("--version", std::string("cleanlist ") + CLEANLIST_VERSION_STRING);
 

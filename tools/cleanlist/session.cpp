@@ -198,6 +198,15 @@ session::session(const global_options& g) : g_(g), out_(g.json, g.quiet) {
       throw usage_error("the base URL must end in /api/v1/public or /api/v2 (got " + params_.base_url + ", from " +
                         (!g.base_url.empty() ? "--base-url" : "CLEANLIST_BASE_URL") + ")");
   }
+  if (g.verbose > 0) {
+    // The library redacts the key from its log lines.
+    const auto least = g.verbose > 1 ? cl::log_level::debug : cl::log_level::info;
+    params_.logger = [least](cl::log_level l, std::string_view m) {
+      if (l < least) return;
+      static const char* names[] = {"debug", "info", "warning", "error"};
+      std::cerr << "cleanlist: " << names[static_cast<int>(l)] << ": " << m << "\n";
+    };
+  }
   if (g.rate_window.count() > 0) params_.rate_limit.window = g.rate_window;
   if (g.rate_margin.count() >= 0) params_.rate_limit.margin = g.rate_margin;
   if (!g.redis_url.empty()) {

@@ -27,6 +27,7 @@ struct global_options {
   std::string api_key_file;
   std::string base_url;     ///< overrides CLEANLIST_BASE_URL
   bool sim = false;         ///< --sim: the embedded simulator (also CLEANLIST_SIM=1)
+  int verbose = 0;          ///< -v: the library's log (retries, ...) on stderr; -vv: its debug lines too
   std::string command_line; ///< the whole command, for "run it again to resume" hints
   // Set by commands that share a rate budget (enrich-csv --redis / --shard), not global flags:
   std::string redis_url;    ///< non-empty: the key's rate budget is shared through this Redis
