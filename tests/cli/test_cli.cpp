@@ -139,6 +139,8 @@ TEST_CASE("exit codes and messages as README's table: arguments 2, local files 3
       {{"who"}, {}, 2, "unknown command 'who' (did you mean 'whoami'?)"},
       {{"lists", "delete", "x"}, {}, 2, "unknown command 'lists delete'"},
       {{"lists"}, {}, 2, "'lists' needs a command: create, list"},
+      {{"lists", "import", "L", SAMPLE_CSV, "--dispatch"}, hs.env, 2, "say which with --type"},
+      {{"lists", "import", "L", SAMPLE_CSV, "--type", "full"}, hs.env, 2, "applies to --dispatch only"},
   };
   for (const auto& c : cases) {
     const auto requests_before = hs.sim.stats().requests;

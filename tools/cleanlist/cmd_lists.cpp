@@ -266,6 +266,12 @@ void add_lists_commands(CLI::App& app, action_fn& action) {
     job.list_id = *imp_id;
     job.dispatch = *imp_dispatch;
     job.type = *imp_type;
+    // Checked here, before anything is read or sent: the API refuses a dispatch without a type
+    // only after the rows were imported, and a type without --dispatch would be ignored.
+    if (job.dispatch && job.type.empty())
+      throw usage_error("--dispatch starts a paid enrichment: say which with --type partial|phone_only|full");
+    if (!job.dispatch && !job.type.empty())
+      throw usage_error("--type " + job.type + " applies to --dispatch only (nothing would be enriched)");
     std::vector<csv_row> rows;
     std::string problem;
     const std::string text = read_file(*imp_file);
