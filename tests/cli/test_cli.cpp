@@ -360,6 +360,19 @@ TEST_CASE("lists create, import, list, show, bulk --wait, status, export") {
   CHECK(too_dear.code == 1);
   CHECK(too_dear.doc().as_object().at("error").as_object().at("code").as_string() == "max_cost_exceeded");
 
+  // A quote saying the balance is short: stopped before the run is sent, said on stderr.
+  const auto credits = hs.sim.credits(hs.sim.default_org_id());
+  hs.sim.set_credits(hs.sim.default_org_id(), 1);
+  const auto posts_before = hs.sim.stats().requests;
+  auto short_of = run_cli({"-q", "bulk", list_id, "--json"}, hs.env);
+  hs.sim.set_credits(hs.sim.default_org_id(), credits);
+  INFO(short_of.err);
+  CHECK(short_of.code == 1);
+  CHECK(short_of.err.find("the balance is insufficient") != std::string::npos);
+  CHECK(short_of.doc().as_object().at("error").as_object().at("code").as_string() == "insufficient_credits");
+  CHECK(hs.sim.stats().requests == posts_before + 1);  // the estimate only: no run sent
+  CHECK(hs.sim.credits(hs.sim.default_org_id()) == credits);
+
   auto bulk = run_cli({"bulk", list_id, "--wait", "--json"}, hs.env);
   INFO(bulk.err);
   REQUIRE(bulk.code == 0);

@@ -132,6 +132,23 @@ struct bulk_opts {
   bool wait = false;
 };
 
+/// A bulk run not started because of its quote: said on stderr (even with -q: the command
+/// fails), with --json as {"error": {...}} naming `code`; exit 1, nothing charged.
+int not_started(session* s, const std::string& why, const char* code, const cl::estimate_response& q) {
+  std::cerr << "cleanlist: bulk not started: " << why << " (nothing charged)\n";
+  if (s->out().json()) {
+    json::object e;
+    e["kind"] = "api";
+    e["code"] = code;
+    e["estimated_cost"] = q.estimated_cost;
+    e["available_credits"] = q.available_credits;
+    json::object root;
+    root["error"] = e;
+    s->out().json_value(root);
+  }
+  return exit_api_error;
+}
+
 boost::asio::awaitable<int> bulk(session* s, bulk_opts o) {
   std::string quote = o.quote_id;
   if (quote.empty()) {
@@ -142,19 +159,13 @@ boost::asio::awaitable<int> bulk(session* s, bulk_opts o) {
     auto q = co_await s->client().async_estimate(est);
     s->out().note("quote: " + std::to_string(q.row_count) + " leads, at most " + std::to_string(q.estimated_cost) +
                   " credits (" + std::to_string(q.available_credits) + " available)");
-    if (o.max_cost >= 0 && q.estimated_cost > o.max_cost) {
-      s->out().note("not started: the estimate is above --max-cost " + std::to_string(o.max_cost) + " (nothing charged)");
-      if (s->out().json()) {
-        json::object e;
-        e["kind"] = "api";
-        e["code"] = "max_cost_exceeded";
-        e["estimated_cost"] = q.estimated_cost;
-        json::object root;
-        root["error"] = e;
-        s->out().json_value(root);
-      }
-      co_return exit_api_error;
-    }
+    if (o.max_cost >= 0 && q.estimated_cost > o.max_cost)
+      co_return not_started(s, "the estimate is above --max-cost " + std::to_string(o.max_cost), "max_cost_exceeded", q);
+    // The quote already says the run would be refused: stop here rather than send it.
+    if (!q.sufficient)
+      co_return not_started(s, "the balance is insufficient: at most " + std::to_string(q.estimated_cost) +
+                                   " credits needed, " + std::to_string(q.available_credits) +
+                                   " available; top up, then run again", "insufficient_credits", q);
     quote = q.quote_id;
   }
   cl::enrich_list_request req;
