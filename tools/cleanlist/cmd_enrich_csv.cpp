@@ -554,7 +554,7 @@ int run(const global_options& g, const csv_opts& opt) {
 
   // 3. The journal of earlier runs (locked first: another run on the same OUT is refused),
   // once the run is known to have credentials (or to be asked to simulate) and OUT can be written.
-  require_credentials(g);
+  (void)require_credentials(g);
   check_output(opt.in, opt.out);
   const std::string journal_path = opt.out + ".journal";
   journal_state js;

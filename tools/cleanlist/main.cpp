@@ -58,6 +58,12 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+std::string command_names(const std::vector<const CLI::App*>& subs) {
+  std::string names;
+  for (const auto* s : subs) names += (names.empty() ? "" : ", ") + s->get_name();
+  return names;
+}
+
 /// When the command line names a command that does not exist (or stops before a group's
 /// command), the message to give instead of CLI11's "A subcommand is required".
 std::optional<std::string> command_problem(const CLI::App& app, int argc, char** argv) {
@@ -79,26 +85,20 @@ std::optional<std::string> command_problem(const CLI::App& app, int argc, char**
     const CLI::App* next = nullptr;
     std::string best;
     std::size_t best_d = 3;  // suggest within 2 edits, or a command the word starts
-    std::string names;
     for (const auto* s : subs) {
       if (s->get_name() == w) next = s;
-      names += (names.empty() ? "" : ", ") + s->get_name();
       const std::size_t d = s->get_name().rfind(w, 0) == 0 ? 0 : edit_distance(w, s->get_name());
       if (d < best_d) best_d = d, best = s->get_name();
     }
     if (!next)
       return "unknown command '" + (path.empty() ? w : path + " " + w) + "'" +
              (best.empty() ? "" : " (did you mean '" + (path.empty() ? best : path + " " + best) + "'?)") +
-             "; commands" + (path.empty() ? "" : " of '" + path + "'") + ": " + names;
+             "; commands" + (path.empty() ? "" : " of '" + path + "'") + ": " + command_names(subs);
     path += (path.empty() ? "" : " ") + w;
     level = next;
   }
   auto subs = level->get_subcommands([](const CLI::App*) { return true; });
-  if (level != &app && !subs.empty()) {
-    std::string names;
-    for (const auto* s : subs) names += (names.empty() ? "" : ", ") + s->get_name();
-    return "'" + path + "' needs a command: " + names;
-  }
+  if (level != &app && !subs.empty()) return "'" + path + "' needs a command: " + command_names(subs);
   return std::nullopt;
 }
 

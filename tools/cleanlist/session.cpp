@@ -174,8 +174,8 @@ int report_failure(const output& out, std::exception_ptr ep, bool interrupted) {
 
 session::session(const global_options& g) : g_(g), out_(g.json, g.quiet) {
   params_ = cl::client_params::from_env();
-  require_credentials(g);
-  if (simulator_requested(g)) {
+  const std::string api_key = require_credentials(g);
+  if (api_key.empty()) {  // --sim
     // Only on request, and said on every run: its results are invented. Its key and URL are
     // its own, so the key never leaves the process whatever CLEANLIST_BASE_URL says.
     sim_ = std::make_unique<cl::testing::simulator>(embedded_params());
@@ -188,7 +188,7 @@ session::session(const global_options& g) : g_(g), out_(g.json, g.quiet) {
     std::cerr << "cleanlist: simulated: the embedded simulator at " << params_.base_url
               << " answers this run (--sim / CLEANLIST_SIM); nothing reaches the Cleanlist API and every result is invented\n";
   } else {
-    if (!g.api_key_file.empty()) params_.api_key = read_key_file(g.api_key_file);
+    params_.api_key = api_key;
     if (!g.base_url.empty()) params_.base_url = g.base_url;
     // A bare host (https://api.cleanlist.ai) would answer 404 to every call: say so first.
     std::string_view u = params_.base_url;
@@ -247,19 +247,18 @@ bool simulator_requested(const global_options& g) {
   throw usage_error("CLEANLIST_SIM: expected 1 (the embedded simulator) or 0");
 }
 
-void require_credentials(const global_options& g) {
+std::string require_credentials(const global_options& g) {
   if (simulator_requested(g)) {
     if (!g.base_url.empty() || !g.api_key_file.empty())
       throw usage_error("--sim runs against the embedded simulator: it takes no --base-url nor --api-key-file");
-    return;
+    return {};
   }
-  if (!g.api_key_file.empty()) {
-    (void)read_key_file(g.api_key_file);
-    return;
-  }
-  if (cl::client_params::from_env().api_key.empty())
+  if (!g.api_key_file.empty()) return read_key_file(g.api_key_file);
+  std::string key = cl::client_params::from_env().api_key;
+  if (key.empty())
     throw usage_error("no API key: set CLEANLIST_API_KEY or pass --api-key-file PATH "
                       "(--sim, or CLEANLIST_SIM=1, runs against the embedded simulator, with invented results)");
+  return key;
 }
 
 session::~session() {

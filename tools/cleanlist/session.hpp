@@ -38,9 +38,10 @@ struct global_options {
 
 /// --sim, or CLEANLIST_SIM=1 (0 or unset: no; anything else: usage_error).
 bool simulator_requested(const global_options& g);
+/// The API key of this run (from --api-key-file, else CLEANLIST_API_KEY; empty with --sim).
 /// Throws what the session would (usage_error: no key and no --sim, --sim with --base-url or
 /// --api-key-file; usage_error / input_error: a bad key file), before anything is created.
-void require_credentials(const global_options& g);
+std::string require_credentials(const global_options& g);
 
 class session {
 public:

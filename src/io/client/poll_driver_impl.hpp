@@ -39,7 +39,6 @@ inline bool call_progress(const progress_function& f, const workflow_status_resp
   return false;
 }
 } // namespace poll_driver_detail
-using namespace poll_driver_detail;
 
 template <class Clock>
 basic_poll_driver<Clock>::basic_poll_driver(const asio::any_io_executor& strand, asio::any_io_executor user_ex,
@@ -128,7 +127,7 @@ asio::awaitable<void> basic_poll_driver<Clock>::run(host_ptr host) {
       diagnostics d;
       const auto& w = waiters_.at(id);
       d.problem = "workflow still not terminal at the poll deadline (last status: " +
-                  (w.last_status.empty() ? std::string("none received") : quoted_status(w.last_status)) +
+                  (w.last_status.empty() ? std::string("none received") : poll_driver_detail::quoted_status(w.last_status)) +
                   (w.unknown_status_logged ? ", a status the library does not know" : "") + ")";
       protocol::redact(d.problem, host->poll_secret());
       finish(id, error::timeout, &d, {});
@@ -196,7 +195,7 @@ asio::awaitable<void> basic_poll_driver<Clock>::poll_once(host_ptr host, id_type
   w.last_status = st.status;
   w.last_processed = st.processed;
   if (host->poll_is_terminal(st.status)) {
-    if (changed && w.on_progress && !call_progress(w.on_progress, st, d)) co_return finish(id, error::callback_failed, &d, {});
+    if (changed && w.on_progress && !poll_driver_detail::call_progress(w.on_progress, st, d)) co_return finish(id, error::callback_failed, &d, {});
     co_return finish(id, {}, &d, std::move(st));
   }
   if (!is_known_status(st.status)) {
@@ -204,13 +203,13 @@ asio::awaitable<void> basic_poll_driver<Clock>::poll_once(host_ptr host, id_type
     host->poll_unknown_status();
     if (!w.unknown_status_logged) {
       w.unknown_status_logged = true;
-      host->poll_log(log_level::warning, "workflow " + w.workflow_id + " reports status " + quoted_status(st.status) +
+      host->poll_log(log_level::warning, "workflow " + w.workflow_id + " reports status " + poll_driver_detail::quoted_status(st.status) +
                                              ", which the library does not know: still polling (add it to "
                                              "client_params::extra_terminal_statuses if it is terminal)");
     }
   }
   if (changed && w.on_progress) {
-    const bool ok = call_progress(w.on_progress, st, d);
+    const bool ok = poll_driver_detail::call_progress(w.on_progress, st, d);
     it = waiters_.find(id);  // the callback may have cancelled this wait
     if (it == waiters_.end()) co_return;
     if (!ok) co_return finish(id, error::callback_failed, &d, {});
